@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+/** pagoda's command line: `serve`, `generate-model`. */
+import { serve } from "./cli/serve.js";
+import { parseServeArgs, serveHelp, UsageError } from "./cli/serve-config.js";
+import { generateModelCommand, generateModelHelp } from "./cli/generate-model-command.js";
+
+const commands: Record<string, { run: (args: string[]) => Promise<void>; help: string }> = {
+  serve: { run: (args) => serve(parseServeArgs(args, process.env)), help: serveHelp() },
+  "generate-model": { run: generateModelCommand, help: generateModelHelp() },
+};
+
+const usage = `Usage: pagoda <command> [flags]
+
+Commands:
+  serve            serve a GGUF model with an OpenAI-compatible API
+  generate-model   write one of pagoda's generated test/benchmark models
+
+Run 'pagoda <command> --help' for a command's flags.`;
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    console.log(usage);
+    return;
+  }
+  const command = commands[name];
+  if (!command) throw new UsageError(`unknown command '${name}'\n\n${usage}`);
+  if (args.includes("--help") || args.includes("-h")) {
+    console.log(command.help);
+    return;
+  }
+  await command.run(args);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) console.error(`pagoda: ${error.message}`);
+  else console.error(`pagoda: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(error instanceof UsageError ? 2 : 1);
+});

@@ -1,0 +1,217 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Engine, type EngineConfig } from "./engine.js";
+import { FakeRunner, fakeEos, type FakeRunnerOptions } from "./fake-runner.js";
+import type { RequestOutput, SamplingParams } from "./types.js";
+
+const greedy: SamplingParams = {
+  n: 1,
+  maxTokens: 5,
+  temperature: 0,
+  topP: 1,
+  topK: 0,
+  minP: 0,
+  presencePenalty: 0,
+  frequencyPenalty: 0,
+  repetitionPenalty: 1,
+  seed: 1,
+  stop: [],
+  stopTokenIds: [],
+  ignoreEos: false,
+  includeStopStringInOutput: false,
+};
+
+function setup(runnerOptions: FakeRunnerOptions = {}, config: Partial<EngineConfig> = {}) {
+  const runner = new FakeRunner(runnerOptions);
+  const engine = new Engine(runner, { maxNumBatchedTokens: 64, maxWaitingRequests: 100, enablePrefixCaching: true, ...config });
+  return { runner, engine };
+}
+
+interface Result {
+  texts: string[];
+  finishReasons: Array<string | null>;
+  stopReasons: Array<string | number | null>;
+  last: RequestOutput;
+}
+
+async function collect(outputs: AsyncIterable<RequestOutput>): Promise<Result> {
+  const texts: string[] = [];
+  const finishReasons: Array<string | null> = [];
+  const stopReasons: Array<string | number | null> = [];
+  let last: RequestOutput | undefined;
+  for await (const output of outputs) {
+    last = output;
+    for (const choice of output.choices) {
+      texts[choice.index] = (texts[choice.index] ?? "") + choice.text;
+      if (choice.finishReason) {
+        assert.equal(finishReasons[choice.index], undefined, "finish reported twice");
+        finishReasons[choice.index] = choice.finishReason;
+        stopReasons[choice.index] = choice.stopReason;
+      }
+    }
+  }
+  assert.ok(last, "no output at all");
+  return { texts, finishReasons, stopReasons, last };
+}
+
+const ids = (text: string) => [...text].map((c) => c.charCodeAt(0));
+
+test("generates until max_tokens and reports usage", async () => {
+  const { engine } = setup();
+  const result = await collect(engine.generate({ requestId: "a", promptTokens: ids("xyz"), params: greedy }));
+  assert.deepEqual(result.texts, ["abcde"]);
+  assert.deepEqual(result.finishReasons, ["length"]);
+  assert.equal(result.last.numPromptTokens, 3);
+  assert.equal(result.last.numCompletionTokens, 5);
+  await engine.stop();
+});
+
+test("EOS ends with stop and no text; ignore_eos runs on to max_tokens", async () => {
+  const next = (tokens: readonly number[]) => (tokens.length >= 5 ? fakeEos : 107);
+  const { engine } = setup({ next });
+  const stopped = await collect(engine.generate({ requestId: "a", promptTokens: ids("abc"), params: greedy }));
+  assert.deepEqual(stopped.texts, ["kk"]);
+  assert.deepEqual(stopped.finishReasons, ["stop"]);
+  assert.deepEqual(stopped.stopReasons, [null]);
+  const ignored = await collect(engine.generate({ requestId: "b", promptTokens: ids("abc"), params: { ...greedy, ignoreEos: true } }));
+  assert.deepEqual(ignored.finishReasons, ["length"]);
+  assert.equal(ignored.last.numCompletionTokens, 5);
+  await engine.stop();
+});
+
+test("a stop string ends the choice and never reaches the output", async () => {
+  const { engine } = setup();
+  const params = { ...greedy, maxTokens: 20, stop: ["def"] };
+  const result = await collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params }));
+  assert.deepEqual(result.texts, ["abc"]);
+  assert.deepEqual(result.stopReasons, ["def"]);
+  const included = await collect(engine.generate({ requestId: "b", promptTokens: ids("z"), params: { ...params, includeStopStringInOutput: true } }));
+  assert.deepEqual(included.texts, ["abcdef"]);
+  await engine.stop();
+});
+
+test("stop_token_ids end the choice with the token as stop_reason", async () => {
+  const { engine } = setup();
+  const result = await collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params: { ...greedy, stopTokenIds: [99] } }));
+  assert.deepEqual(result.texts, ["ab"]);
+  assert.deepEqual(result.stopReasons, [99]);
+  await engine.stop();
+});
+
+test("n choices each get their own slot and output", async () => {
+  const { engine, runner } = setup();
+  const result = await collect(engine.generate({ requestId: "a", promptTokens: ids("xyz"), params: { ...greedy, n: 3 } }));
+  assert.deepEqual(result.texts, ["abcde", "abcde", "abcde"]);
+  assert.equal(result.last.numCompletionTokens, 15);
+  assert.equal(runner.liveSamplers, 0, "samplers are disposed");
+  await engine.stop();
+});
+
+test("every step stays within the token budget, and long prompts are chunked while others decode", async () => {
+  const { engine, runner } = setup({}, { maxNumBatchedTokens: 8 });
+  const short = collect(engine.generate({ requestId: "short", promptTokens: ids("ab"), params: { ...greedy, maxTokens: 12 } }));
+  const long = collect(engine.generate({ requestId: "long", promptTokens: ids("q".repeat(30)), params: greedy }));
+  const [shortResult, longResult] = await Promise.all([short, long]);
+  assert.equal(shortResult.texts[0], "cdefghijklmn");
+  assert.equal(longResult.texts[0], "rstuv");
+  for (const batch of runner.batches) {
+    assert.ok(batch.reduce((sum, item) => sum + item.tokens.length, 0) <= 8);
+  }
+  const prefillSteps = runner.batches.filter((batch) => batch.some((item) => item.tokens.length > 1));
+  assert.ok(prefillSteps.length >= 4, "the 30-token prompt took several steps");
+  const shortSlot = runner.batches[0][0].slotId;
+  for (const batch of prefillSteps.slice(1)) {
+    assert.ok(batch.some((item) => item.slotId === shortSlot && item.tokens.length === 1), "the short request decoded during the long prefill");
+  }
+  await engine.stop();
+});
+
+test("batches are ordered by slot id", async () => {
+  const { engine, runner } = setup();
+  await Promise.all(["a", "b", "c"].map((id) => collect(engine.generate({ requestId: id, promptTokens: ids("x" + id), params: greedy }))));
+  for (const batch of runner.batches) {
+    const slots = batch.map((item) => item.slotId);
+    assert.deepEqual(slots, [...slots].sort((x, y) => x - y));
+  }
+  await engine.stop();
+});
+
+test("a shared prefix is reused from a released slot and reported as cached", async () => {
+  const { engine, runner } = setup({ numSlots: 2 });
+  const system = "s".repeat(20);
+  const first = await collect(engine.generate({ requestId: "a", promptTokens: ids(system + "one"), params: greedy }));
+  assert.equal(first.last.numCachedPromptTokens, 0);
+  const fedBefore = runner.batches.flat().reduce((sum, item) => sum + item.tokens.length, 0);
+  const second = await collect(engine.generate({ requestId: "b", promptTokens: ids(system + "two"), params: greedy }));
+  assert.equal(second.last.numCachedPromptTokens, 20);
+  const fedForSecond = runner.batches.flat().reduce((sum, item) => sum + item.tokens.length, 0) - fedBefore;
+  assert.equal(fedForSecond, 3 + 4, "only the suffix and the decode steps are computed");
+  assert.deepEqual(first.texts, ["fghij"]);
+  assert.deepEqual(second.texts, ["pqrst"]);
+  const stats = engine.stats();
+  assert.equal(stats.prefixCacheHitTokens, 20);
+  assert.equal(stats.prefixCacheQueriedTokens, 46);
+  await engine.stop();
+});
+
+test("an identical prompt recomputes its last token to get logits", async () => {
+  const { engine } = setup({ numSlots: 1 });
+  await collect(engine.generate({ requestId: "a", promptTokens: ids("hello"), params: greedy }));
+  const again = await collect(engine.generate({ requestId: "b", promptTokens: ids("hello"), params: greedy }));
+  assert.equal(again.last.numCachedPromptTokens, 4);
+  await engine.stop();
+});
+
+test("requests beyond the slots wait, then run; none starve", async () => {
+  const { engine } = setup({ numSlots: 2 });
+  const results = await Promise.all(
+    Array.from({ length: 7 }, (_, i) => collect(engine.generate({ requestId: `r${i}`, promptTokens: ids("y"), params: greedy }))),
+  );
+  for (const result of results) assert.deepEqual(result.texts, ["zabcd"]);
+  assert.equal(engine.stats().numSlotsInUse, 0);
+  await engine.stop();
+});
+
+test("abort finishes the request with 'abort' and frees its slot", async () => {
+  const { engine, runner } = setup({ numSlots: 1 });
+  const outputs = engine.generate({ requestId: "a", promptTokens: ids("z"), params: { ...greedy, maxTokens: 200 } });
+  let seen = 0;
+  let finish: string | null = null;
+  for await (const output of outputs) {
+    seen++;
+    if (seen === 3) engine.abort("a");
+    finish = output.choices[0].finishReason ?? finish;
+  }
+  assert.equal(finish, "abort");
+  assert.equal(engine.stats().numSlotsInUse, 0);
+  assert.equal(runner.liveSamplers, 0);
+  const next = await collect(engine.generate({ requestId: "b", promptTokens: ids("m"), params: greedy }));
+  assert.deepEqual(next.texts, ["nopqr"], "the slot serves the next request normally");
+  await engine.stop();
+});
+
+test("the queue bound rejects with 503", () => {
+  const { engine } = setup({ numSlots: 1 }, { maxWaitingRequests: 1 });
+  engine.generate({ requestId: "a", promptTokens: ids("a"), params: greedy });
+  engine.generate({ requestId: "b", promptTokens: ids("a"), params: greedy });
+  assert.throws(() => engine.generate({ requestId: "c", promptTokens: ids("a"), params: greedy }), { status: 503 });
+  void engine.stop();
+});
+
+test("a failed forward pass fails its requests with a 500 and the engine goes on", async () => {
+  const runner = new FakeRunner();
+  let shouldFail = true;
+  const execute = runner.execute.bind(runner);
+  runner.execute = async (items) => {
+    if (shouldFail) {
+      shouldFail = false;
+      throw new Error("boom");
+    }
+    return execute(items);
+  };
+  const engine = new Engine(runner, { maxNumBatchedTokens: 64, maxWaitingRequests: 10, enablePrefixCaching: true });
+  await assert.rejects(collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params: greedy })), { status: 500 });
+  const result = await collect(engine.generate({ requestId: "b", promptTokens: ids("z"), params: greedy }));
+  assert.deepEqual(result.texts, ["abcde"]);
+  await engine.stop();
+});

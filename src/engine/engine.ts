@@ -1,0 +1,215 @@
+/**
+ * The engine loop: schedule -> execute on the runner -> apply sampled tokens ->
+ * hand outputs to each request's stream. One loop owns all request state;
+ * requests enter through `generate` and leave when finished or aborted.
+ */
+import { randomInt } from "node:crypto";
+import { InternalServerError, ServiceUnavailableError } from "../errors.js";
+import type { BatchItem, ModelRunner } from "./model-runner.js";
+import { OutputStream } from "./output-stream.js";
+import { Scheduler } from "./scheduler.js";
+import { Sequence, type SequenceContext } from "./sequence.js";
+import { SlotPool } from "./slot-pool.js";
+import type { EngineStats, GenerateRequest, RequestOutput } from "./types.js";
+
+export interface EngineConfig {
+  maxNumBatchedTokens: number;
+  maxWaitingRequests: number;
+  enablePrefixCaching: boolean;
+}
+
+interface RequestState {
+  request: GenerateRequest;
+  sequences: Sequence[];
+  stream: OutputStream;
+}
+
+export class Engine {
+  private readonly requests = new Map<string, RequestState>();
+  private readonly waiting: Sequence[] = [];
+  private readonly running: Sequence[] = [];
+  private readonly slots: SlotPool;
+  private readonly scheduler: Scheduler;
+  private readonly sequenceContext: SequenceContext;
+  private wakeLoop: (() => void) | null = null;
+  private isStopped = false;
+  private readonly loopDone: Promise<void>;
+  private readonly totals = { promptTokens: 0, generationTokens: 0, prefixQueried: 0, prefixHits: 0 };
+
+  constructor(private readonly runner: ModelRunner, private readonly config: EngineConfig) {
+    this.slots = new SlotPool(runner.numSlots, config.enablePrefixCaching);
+    this.scheduler = new Scheduler({ maxNumBatchedTokens: config.maxNumBatchedTokens });
+    this.sequenceContext = {
+      decode: (tokens) => runner.detokenize(tokens),
+      endOfGenerationTokens: runner.info.endOfGenerationTokens,
+      slotCapacity: runner.slotCapacity,
+    };
+    this.loopDone = this.loop();
+  }
+
+  /** Starts a request; its outputs arrive on the returned stream. Throws 503 when the queue is full. */
+  generate(request: GenerateRequest): AsyncIterable<RequestOutput> {
+    if (this.isStopped) throw new ServiceUnavailableError("The server is shutting down.");
+    if (this.requests.has(request.requestId)) throw new InternalServerError(`duplicate request id ${request.requestId}`);
+    if (this.requests.size >= this.config.maxWaitingRequests + this.runner.numSlots) {
+      throw new ServiceUnavailableError("Too many requests are waiting; retry shortly.");
+    }
+    const { params } = request;
+    const baseSeed = params.seed ?? randomInt(0, 2 ** 32);
+    const sequences = Array.from(
+      { length: params.n },
+      (_, index) => new Sequence(request.requestId, index, request.promptTokens, params, (baseSeed + index) >>> 0, this.sequenceContext),
+    );
+    const state: RequestState = { request, sequences, stream: new OutputStream() };
+    this.requests.set(request.requestId, state);
+    this.waiting.push(...sequences);
+    this.wake();
+    return state.stream;
+  }
+
+  /** Stops a request at the next step; its slots are freed and nothing stale remains. */
+  abort(requestId: string): void {
+    const state = this.requests.get(requestId);
+    if (!state) return;
+    for (const sequence of state.sequences) sequence.isAbortRequested = true;
+    this.wake();
+  }
+
+  stats(): EngineStats {
+    return {
+      numRunning: new Set(this.running.map((s) => s.requestId)).size,
+      numWaiting: [...this.requests.values()].filter((r) => r.sequences.every((s) => s.status === "waiting")).length,
+      numSlotsInUse: this.slots.numInUse,
+      numSlots: this.runner.numSlots,
+      promptTokensTotal: this.totals.promptTokens,
+      generationTokensTotal: this.totals.generationTokens,
+      prefixCacheQueriedTokens: this.totals.prefixQueried,
+      prefixCacheHitTokens: this.totals.prefixHits,
+    };
+  }
+
+  /** Aborts everything and waits for the loop to end. */
+  async stop(): Promise<void> {
+    this.isStopped = true;
+    for (const id of this.requests.keys()) this.abort(id);
+    this.wake();
+    await this.loopDone;
+  }
+
+  private wake(): void {
+    const wake = this.wakeLoop;
+    this.wakeLoop = null;
+    wake?.();
+  }
+
+  private async loop(): Promise<void> {
+    while (true) {
+      this.retireFinished();
+      if (this.running.length === 0 && this.waiting.length === 0) {
+        if (this.isStopped) return;
+        await new Promise<void>((resolve) => (this.wakeLoop = resolve));
+        continue;
+      }
+      await this.step();
+    }
+  }
+
+  private async step(): Promise<void> {
+    const { chunks, admitted } = this.scheduler.schedule(this.waiting, this.running, this.slots);
+    for (const sequence of admitted) this.onAdmitted(sequence);
+    if (chunks.length === 0) return;
+    const items: BatchItem[] = chunks.map(({ sequence, numTokens, isSampling }) => ({
+      slotId: sequence.slotId!,
+      startPosition: sequence.numComputed,
+      tokens: sequence.tokens.slice(sequence.numComputed, sequence.numComputed + numTokens),
+      sample: isSampling
+        ? { sampler: sequence.sampler!, config: sequence.samplerConfig, penaltyTokens: sequence.outputTokens }
+        : undefined,
+    }));
+    let sampled: Array<number | undefined>;
+    try {
+      sampled = await this.runner.execute(items);
+    } catch (error) {
+      console.error("pagoda: forward pass failed:", error);
+      for (const { sequence } of chunks) this.failRequest(sequence.requestId, new InternalServerError());
+      return;
+    }
+    const touched = new Set<RequestState>();
+    chunks.forEach(({ sequence, numTokens }, i) => {
+      sequence.numComputed += numTokens;
+      const token = sampled[i];
+      if (token === undefined || sequence.isFinished) return;
+      sequence.appendToken(token);
+      this.totals.generationTokens++;
+      const state = this.requests.get(sequence.requestId);
+      if (state) touched.add(state);
+    });
+    for (const state of touched) this.publish(state);
+  }
+
+  private onAdmitted(sequence: Sequence): void {
+    this.runner.truncateSlot(sequence.slotId!, sequence.numComputed);
+    sequence.sampler = this.runner.createSampler();
+    this.totals.promptTokens += sequence.numPromptTokens;
+    this.totals.prefixQueried += sequence.numPromptTokens;
+    this.totals.prefixHits += sequence.numCachedPromptTokens;
+  }
+
+  /** Moves finished and aborted sequences out, frees their slots, closes finished requests. */
+  private retireFinished(): void {
+    for (const list of [this.running, this.waiting]) {
+      for (let i = list.length - 1; i >= 0; i--) {
+        const sequence = list[i];
+        if (sequence.isAbortRequested && !sequence.isFinished) sequence.finish("abort", null);
+        if (!sequence.isFinished) continue;
+        list.splice(i, 1);
+        this.releaseSlot(sequence);
+      }
+    }
+    for (const state of this.requests.values()) {
+      if (state.sequences.every((s) => s.isFinished)) {
+        this.publish(state);
+        state.stream.close();
+        this.requests.delete(state.request.requestId);
+      }
+    }
+  }
+
+  private releaseSlot(sequence: Sequence): void {
+    sequence.sampler?.dispose();
+    sequence.sampler = null;
+    if (sequence.slotId === null) return;
+    this.slots.release(sequence.slotId, sequence.tokens.slice(0, sequence.numComputed));
+    sequence.slotId = null;
+  }
+
+  private publish(state: RequestState): void {
+    const choices = state.sequences.map((s) => s.takeOutput()).filter((c) => c !== null);
+    if (choices.length === 0) return;
+    const first = state.sequences[0];
+    state.stream.push(
+      {
+        requestId: state.request.requestId,
+        numPromptTokens: first.numPromptTokens,
+        numCachedPromptTokens: first.numCachedPromptTokens,
+        numCompletionTokens: state.sequences.reduce((sum, s) => sum + s.outputTokens.length, 0),
+      },
+      choices,
+    );
+  }
+
+  private failRequest(requestId: string, error: unknown): void {
+    const state = this.requests.get(requestId);
+    if (!state) return;
+    for (const sequence of state.sequences) {
+      if (!sequence.isFinished) sequence.finish("abort", null);
+      const index = this.running.indexOf(sequence);
+      if (index >= 0) this.running.splice(index, 1);
+      const waitingIndex = this.waiting.indexOf(sequence);
+      if (waitingIndex >= 0) this.waiting.splice(waitingIndex, 1);
+      this.releaseSlot(sequence);
+    }
+    state.stream.fail(error);
+    this.requests.delete(requestId);
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * A scripted ModelRunner for engine tests: tokens are characters (id = char
+ * code), the "model" continues a sequence by a rule on the tokens so far, and
+ * every batch is recorded. It also checks that the engine feeds each slot
+ * contiguous positions, as the KV cache requires.
+ */
+import type { BatchItem, ModelInfo, ModelRunner, SequenceSampler } from "./model-runner.js";
+
+export const fakeEos = 3;
+
+export interface FakeRunnerOptions {
+  numSlots?: number;
+  slotCapacity?: number;
+  /** Next token given the whole sequence so far (prompt + output). */
+  next?: (tokens: readonly number[]) => number;
+}
+
+/** By default: repeat the lowercase letters after the last one, wrapping; never EOS. */
+export const alphabetNext = (tokens: readonly number[]): number => {
+  const last = tokens[tokens.length - 1];
+  return last >= 97 && last < 122 ? last + 1 : 97;
+};
+
+export class FakeRunner implements ModelRunner {
+  readonly info: ModelInfo;
+  readonly numSlots: number;
+  readonly slotCapacity: number;
+  readonly batches: BatchItem[][] = [];
+  /** Tokens each slot's KV holds, position by position. */
+  readonly slotContents: number[][];
+  readonly samplersCreated: number[] = [];
+  private readonly next: (tokens: readonly number[]) => number;
+  private numLiveSamplers = 0;
+
+  constructor(options: FakeRunnerOptions = {}) {
+    this.numSlots = options.numSlots ?? 4;
+    this.slotCapacity = options.slotCapacity ?? 256;
+    this.next = options.next ?? alphabetNext;
+    this.slotContents = Array.from({ length: this.numSlots }, () => []);
+    this.info = {
+      trainContextLength: this.slotCapacity,
+      vocabSize: 256,
+      endOfGenerationTokens: new Set([fakeEos]),
+      bosToken: 1,
+      eosToken: fakeEos,
+      addBosToken: false,
+      bosText: "<s>",
+      eosText: "</s>",
+      chatTemplate: null,
+      description: "fake",
+    };
+  }
+
+  get liveSamplers(): number {
+    return this.numLiveSamplers;
+  }
+
+  tokenize(text: string): number[] {
+    return [...text].map((c) => c.charCodeAt(0));
+  }
+
+  detokenize(tokens: readonly number[]): string {
+    return tokens.filter((t) => t !== fakeEos).map((t) => String.fromCharCode(t)).join("");
+  }
+
+  createSampler(): SequenceSampler {
+    this.numLiveSamplers++;
+    return { dispose: () => void this.numLiveSamplers-- };
+  }
+
+  async execute(items: readonly BatchItem[]): Promise<Array<number | undefined>> {
+    this.batches.push(items.map((item) => ({ ...item, tokens: [...item.tokens] })));
+    return items.map((item) => {
+      const contents = this.slotContents[item.slotId];
+      if (item.startPosition !== contents.length) {
+        throw new Error(`slot ${item.slotId}: fed position ${item.startPosition} but the KV holds ${contents.length}`);
+      }
+      contents.push(...item.tokens);
+      if (contents.length > this.slotCapacity) throw new Error(`slot ${item.slotId} overflowed`);
+      return item.sample ? this.next(contents) : undefined;
+    });
+  }
+
+  truncateSlot(slotId: number, fromPosition: number): void {
+    this.slotContents[slotId].length = Math.min(this.slotContents[slotId].length, fromPosition);
+  }
+
+  async close(): Promise<void> {}
+}

@@ -1,0 +1,75 @@
+/**
+ * What the engine needs from a model backend. The engine decides which tokens
+ * of which sequences go into each forward pass; a runner only executes that
+ * batch and samples. `src/runner/` implements this over llama.cpp; tests use a
+ * scripted fake.
+ */
+
+/** Sampler settings a runner applies natively, in the engine's terms. */
+export interface SamplerConfig {
+  temperature: number;
+  topP: number;
+  /** 0 disables top-k. */
+  topK: number;
+  minP: number;
+  presencePenalty: number;
+  frequencyPenalty: number;
+  repetitionPenalty: number;
+  seed: number;
+}
+
+/** A per-sequence sampler with its own random state (same seed, same draws). */
+export interface SequenceSampler {
+  dispose(): void;
+}
+
+export interface BatchItem {
+  /** KV slot the tokens belong to. */
+  slotId: number;
+  /** Position of `tokens[0]` in the slot's sequence. */
+  startPosition: number;
+  tokens: readonly number[];
+  /** Sample one token from the logits after the last of `tokens`. */
+  sample?: {
+    sampler: SequenceSampler;
+    config: SamplerConfig;
+    /** Generated tokens so far: what presence/frequency penalties count. */
+    penaltyTokens: readonly number[];
+  };
+}
+
+export interface ModelInfo {
+  /** Context length the model was trained with. */
+  trainContextLength: number;
+  vocabSize: number;
+  /** Tokens that end generation (EOS, EOT, ...). */
+  endOfGenerationTokens: ReadonlySet<number>;
+  bosToken: number | null;
+  eosToken: number | null;
+  /** Whether the tokenizer wants BOS prepended to a raw prompt. */
+  addBosToken: boolean;
+  bosText: string;
+  eosText: string;
+  chatTemplate: string | null;
+  description: string;
+}
+
+export interface ModelRunner {
+  readonly info: ModelInfo;
+  /** Number of KV slots (sequences) that can be live at once. */
+  readonly numSlots: number;
+  /** KV cells per slot: the longest sequence a slot holds. */
+  readonly slotCapacity: number;
+
+  tokenize(text: string, options: { parseSpecialTokens: boolean }): number[];
+  /** Text of tokens; special tokens rendered only when asked. */
+  detokenize(tokens: readonly number[], options?: { renderSpecialTokens?: boolean }): string;
+
+  createSampler(): SequenceSampler;
+  /** One forward pass over the batch; returns the sampled token per item (undefined where not sampled). */
+  execute(items: readonly BatchItem[]): Promise<Array<number | undefined>>;
+  /** Drops the slot's KV from `fromPosition` onwards. */
+  truncateSlot(slotId: number, fromPosition: number): void;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,65 @@
+/**
+ * Decides what the next forward pass computes (vLLM v1 style): running
+ * decodes first, one token each; then prefill chunks of running sequences;
+ * then newly admitted sequences, while slots and the token budget last. A long
+ * prompt is split over steps, so it never freezes the streams already running.
+ */
+import type { Sequence } from "./sequence.js";
+import type { SlotPool } from "./slot-pool.js";
+
+export interface SchedulerConfig {
+  maxNumBatchedTokens: number;
+}
+
+export interface ScheduledChunk {
+  sequence: Sequence;
+  numTokens: number;
+  /** The chunk reaches the end of the sequence's tokens: sample after it. */
+  isSampling: boolean;
+}
+
+export interface SchedulerOutput {
+  chunks: ScheduledChunk[];
+  /** Sequences moved from waiting to running in this step, with their slot. */
+  admitted: Sequence[];
+}
+
+export class Scheduler {
+  constructor(private readonly config: SchedulerConfig) {}
+
+  /**
+   * Mutates `waiting` and `running`: admitted sequences move over and get a
+   * slot (and the cached prefix length) from `slots`.
+   */
+  schedule(waiting: Sequence[], running: Sequence[], slots: SlotPool): SchedulerOutput {
+    let budget = this.config.maxNumBatchedTokens;
+    const chunks: ScheduledChunk[] = [];
+    const take = (sequence: Sequence): void => {
+      const numTokens = Math.min(sequence.numUncomputed, budget);
+      if (numTokens <= 0) return;
+      budget -= numTokens;
+      chunks.push({ sequence, numTokens, isSampling: numTokens === sequence.numUncomputed });
+    };
+
+    for (const sequence of running) if (!sequence.isPrefilling) take(sequence);
+    for (const sequence of running) if (sequence.isPrefilling) take(sequence);
+
+    const admitted: Sequence[] = [];
+    while (waiting.length > 0 && budget > 0) {
+      const sequence = waiting[0];
+      const grant = slots.acquire(sequence.tokens);
+      if (grant === null) break;
+      waiting.shift();
+      sequence.status = "running";
+      sequence.slotId = grant.slotId;
+      sequence.numComputed = grant.numReusableTokens;
+      sequence.numCachedPromptTokens = grant.numReusableTokens;
+      running.push(sequence);
+      admitted.push(sequence);
+      take(sequence);
+    }
+
+    chunks.sort((a, b) => (a.sequence.slotId ?? 0) - (b.sequence.slotId ?? 0));
+    return { chunks, admitted };
+  }
+}

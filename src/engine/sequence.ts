@@ -1,0 +1,139 @@
+/**
+ * One choice of a request: its tokens, how much of them the KV slot holds, and
+ * the output pipeline (detokenize -> stop strings -> finish) for what it samples.
+ */
+import { IncrementalDetokenizer } from "../sampling/incremental-detokenizer.js";
+import { StopChecker } from "../sampling/stop-checker.js";
+import type { SamplerConfig, SequenceSampler } from "./model-runner.js";
+import type { ChoiceOutput, FinishReason, SamplingParams } from "./types.js";
+
+export type SequenceStatus = "waiting" | "running" | "finished";
+
+export interface SequenceContext {
+  decode: (tokens: readonly number[]) => string;
+  endOfGenerationTokens: ReadonlySet<number>;
+  /** Tokens a slot can hold; a sequence that fills it stops with "length". */
+  slotCapacity: number;
+}
+
+export class Sequence {
+  status: SequenceStatus = "waiting";
+  slotId: number | null = null;
+  /** Prompt then generated tokens. */
+  readonly tokens: number[];
+  readonly numPromptTokens: number;
+  /** Leading tokens of `tokens` whose KV is in the slot. */
+  numComputed = 0;
+  numCachedPromptTokens = 0;
+  readonly outputTokens: number[] = [];
+  finishReason: FinishReason | null = null;
+  stopReason: string | number | null = null;
+  isAbortRequested = false;
+  sampler: SequenceSampler | null = null;
+  readonly samplerConfig: SamplerConfig;
+
+  private readonly detokenizer: IncrementalDetokenizer;
+  private readonly stopChecker: StopChecker;
+  private pendingText = "";
+  private pendingTokenIds: number[] = [];
+  private isFinishReported = false;
+
+  constructor(
+    readonly requestId: string,
+    readonly index: number,
+    promptTokens: readonly number[],
+    readonly params: SamplingParams,
+    seed: number,
+    private readonly context: SequenceContext,
+  ) {
+    this.tokens = [...promptTokens];
+    this.numPromptTokens = promptTokens.length;
+    this.detokenizer = new IncrementalDetokenizer(context.decode, { contextTokenIds: promptTokens.slice(-8) });
+    this.stopChecker = new StopChecker(params.stop, { includeStopStringInOutput: params.includeStopStringInOutput });
+    this.samplerConfig = {
+      temperature: params.temperature,
+      topP: params.topP,
+      topK: params.topK,
+      minP: params.minP,
+      presencePenalty: params.presencePenalty,
+      frequencyPenalty: params.frequencyPenalty,
+      repetitionPenalty: params.repetitionPenalty,
+      seed,
+    };
+  }
+
+  get isPrefilling(): boolean {
+    return this.numComputed < this.tokens.length - 1;
+  }
+
+  get isFinished(): boolean {
+    return this.status === "finished";
+  }
+
+  /** Tokens still to feed before the next sample. */
+  get numUncomputed(): number {
+    return this.tokens.length - this.numComputed;
+  }
+
+  /** Applies a sampled token: detokenize, check stops and limits. */
+  appendToken(token: number): void {
+    this.tokens.push(token);
+    this.outputTokens.push(token);
+    this.pendingTokenIds.push(token);
+    const { params } = this;
+    if (params.stopTokenIds.includes(token)) {
+      this.finishWithFlush("stop", token);
+      return;
+    }
+    if (!params.ignoreEos && this.context.endOfGenerationTokens.has(token)) {
+      this.finishWithFlush("stop", null);
+      return;
+    }
+    if (this.emitText(this.detokenizer.push(token))) return;
+    if (this.outputTokens.length >= params.maxTokens || this.tokens.length >= this.context.slotCapacity) {
+      if (this.emitText(this.detokenizer.flush())) return;
+      this.pendingText += this.stopChecker.flush();
+      this.finish("length", null);
+    }
+  }
+
+  finish(reason: FinishReason, stopReason: string | number | null): void {
+    this.status = "finished";
+    this.finishReason = reason;
+    this.stopReason = stopReason;
+  }
+
+  /** Takes what was produced since the last call, or null if nothing was. */
+  takeOutput(): ChoiceOutput | null {
+    const hasNews = this.pendingText !== "" || this.pendingTokenIds.length > 0 || (this.isFinished && !this.isFinishReported);
+    if (!hasNews) return null;
+    this.isFinishReported = this.isFinished;
+    const output: ChoiceOutput = {
+      index: this.index,
+      text: this.pendingText,
+      tokenIds: this.pendingTokenIds,
+      finishReason: this.finishReason,
+      stopReason: this.stopReason,
+    };
+    this.pendingText = "";
+    this.pendingTokenIds = [];
+    return output;
+  }
+
+  /** Returns true when a stop string ended the sequence. */
+  private emitText(delta: string): boolean {
+    if (delta === "") return false;
+    const result = this.stopChecker.push(delta);
+    this.pendingText += result.text;
+    if (result.stopped) {
+      this.finish("stop", result.matched ?? null);
+      return true;
+    }
+    return false;
+  }
+
+  private finishWithFlush(reason: FinishReason, stopReason: number | null): void {
+    if (!this.emitText(this.detokenizer.flush())) this.pendingText += this.stopChecker.flush();
+    if (!this.isFinished) this.finish(reason, stopReason);
+  }
+}

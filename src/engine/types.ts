@@ -1,0 +1,60 @@
+/** The engine's request and output types: camelCase, wire-independent. */
+
+export interface SamplingParams {
+  /** Number of choices generated from the one prompt. */
+  n: number;
+  maxTokens: number;
+  temperature: number;
+  topP: number;
+  /** 0 disables top-k. */
+  topK: number;
+  minP: number;
+  presencePenalty: number;
+  frequencyPenalty: number;
+  repetitionPenalty: number;
+  /** undefined: a fresh random seed per choice. */
+  seed: number | undefined;
+  stop: readonly string[];
+  stopTokenIds: readonly number[];
+  ignoreEos: boolean;
+  includeStopStringInOutput: boolean;
+}
+
+export interface GenerateRequest {
+  requestId: string;
+  promptTokens: readonly number[];
+  params: SamplingParams;
+}
+
+export type FinishReason = "stop" | "length" | "abort";
+
+/** What one step produced for one choice; deltas since the previous output. */
+export interface ChoiceOutput {
+  index: number;
+  text: string;
+  tokenIds: number[];
+  finishReason: FinishReason | null;
+  /** The stop string or stop token id that ended the choice, when one did. */
+  stopReason: string | number | null;
+}
+
+export interface RequestOutput {
+  requestId: string;
+  choices: ChoiceOutput[];
+  numPromptTokens: number;
+  /** Prompt tokens whose KV came from the prefix cache (first choice). */
+  numCachedPromptTokens: number;
+  /** Completion tokens so far, summed over choices. */
+  numCompletionTokens: number;
+}
+
+export interface EngineStats {
+  numRunning: number;
+  numWaiting: number;
+  numSlotsInUse: number;
+  numSlots: number;
+  promptTokensTotal: number;
+  generationTokensTotal: number;
+  prefixCacheQueriedTokens: number;
+  prefixCacheHitTokens: number;
+}

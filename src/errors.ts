@@ -1,0 +1,124 @@
+/**
+ * The one error hierarchy. Everything a request can fail with is thrown as a
+ * ServerError subclass; `toErrorResponse` (http/) is the only place that turns
+ * errors into OpenAI error JSON. An unknown Error is our bug: 500.
+ */
+
+export type ErrorType =
+  | "invalid_request_error"
+  | "authentication_error"
+  | "not_found_error"
+  | "server_error";
+
+export interface ErrorBody {
+  error: { message: string; type: ErrorType; param: string | null; code: string | null };
+}
+
+export abstract class ServerError extends Error {
+  abstract readonly status: number;
+  abstract readonly type: ErrorType;
+  readonly param: string | null;
+  readonly code: string | null;
+
+  constructor(message: string, options: { param?: string | null; code?: string | null } = {}) {
+    super(message);
+    this.name = new.target.name;
+    this.param = options.param ?? null;
+    this.code = options.code ?? null;
+  }
+
+  toBody(): ErrorBody {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };
+  }
+}
+
+/** Invalid JSON, schema violation or a bad value; `param` is the dotted field path. */
+export class InvalidRequestError extends ServerError {
+  readonly status = 400;
+  readonly type = "invalid_request_error" as const;
+}
+
+export class ContextLengthExceededError extends ServerError {
+  readonly status = 400;
+  readonly type = "invalid_request_error" as const;
+  constructor(message: string, param: string | null = "messages") {
+    super(message, { param, code: "context_length_exceeded" });
+  }
+}
+
+/** A parameter or feature pagoda does not support. 400, never 501: SDKs retry 5xx. */
+export class UnsupportedParameterError extends ServerError {
+  readonly status = 400;
+  readonly type = "invalid_request_error" as const;
+  constructor(message: string, param: string | null = null) {
+    super(message, { param, code: "unsupported_parameter" });
+  }
+}
+
+export class AuthenticationError extends ServerError {
+  readonly status = 401;
+  readonly type = "authentication_error" as const;
+  constructor(message = "Incorrect API key provided. Pass it as 'Authorization: Bearer <key>'.") {
+    super(message, { code: "invalid_api_key" });
+  }
+}
+
+export class ModelNotFoundError extends ServerError {
+  readonly status = 404;
+  readonly type = "not_found_error" as const;
+  constructor(model: string, served: readonly string[]) {
+    super(`The model \`${model}\` does not exist. This server serves: ${served.map((name) => `\`${name}\``).join(", ")}.`, {
+      param: "model",
+      code: "model_not_found",
+    });
+  }
+}
+
+export class RouteNotFoundError extends ServerError {
+  readonly status = 404;
+  readonly type = "not_found_error" as const;
+  constructor(method: string, path: string) {
+    super(`Unknown route: ${method} ${path}`, { code: "unknown_url" });
+  }
+}
+
+export class MethodNotAllowedError extends ServerError {
+  readonly status = 405;
+  readonly type = "invalid_request_error" as const;
+  constructor(method: string, path: string) {
+    super(`Method ${method} is not allowed on ${path}`, { code: "method_not_allowed" });
+  }
+}
+
+export class PayloadTooLargeError extends ServerError {
+  readonly status = 413;
+  readonly type = "invalid_request_error" as const;
+  constructor(limitBytes: number) {
+    super(`Request body is larger than ${limitBytes} bytes.`, { code: "payload_too_large" });
+  }
+}
+
+/** Queue full or shutting down: clients should retry after `retryAfterSeconds`. */
+export class ServiceUnavailableError extends ServerError {
+  readonly status = 503;
+  readonly type = "server_error" as const;
+  readonly retryAfterSeconds: number;
+  constructor(message: string, retryAfterSeconds = 1) {
+    super(message, { code: "service_unavailable" });
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** A failure inside the server; the message shown to clients stays generic. */
+export class InternalServerError extends ServerError {
+  readonly status = 500;
+  readonly type = "server_error" as const;
+  constructor(message = "The server had an error while processing your request.") {
+    super(message, { code: "internal_error" });
+  }
+}
+
+/** Any thrown value as a ServerError: unknown errors become a generic 500. */
+export function asServerError(error: unknown): ServerError {
+  return error instanceof ServerError ? error : new InternalServerError();
+}

@@ -1,0 +1,48 @@
+/**
+ * Server-sent events framing: `data: {json}\n\n` per chunk, `data: [DONE]\n\n`
+ * at the end, and an error after headers as one `data: {"error": ...}` frame.
+ * Waits for the socket to drain, so a slow reader holds back only its own
+ * stream (the engine merges its deltas meanwhile).
+ */
+import type { ServerResponse } from "node:http";
+import { toErrorResponse } from "./error-response.js";
+
+export async function writeEventStream(response: ServerResponse, chunks: AsyncIterable<unknown>, signal: AbortSignal): Promise<void> {
+  const iterator = chunks[Symbol.asyncIterator]();
+  let first: IteratorResult<unknown>;
+  // The first chunk is awaited before headers go out: an error there (e.g. the
+  // request was invalid after all) is still a proper status code.
+  first = await iterator.next();
+  response.writeHead(200, {
+    "Content-Type": "text/event-stream; charset=utf-8",
+    "Cache-Control": "no-cache",
+    Connection: "keep-alive",
+    "X-Accel-Buffering": "no",
+  });
+  try {
+    for (let result = first; !result.done; result = await iterator.next()) {
+      if (signal.aborted) break;
+      await writeFrame(response, JSON.stringify(result.value));
+    }
+  } catch (error) {
+    if (!signal.aborted) await writeFrame(response, JSON.stringify(toErrorResponse(error).body));
+  } finally {
+    void iterator.return?.();
+  }
+  if (!signal.aborted) await writeFrame(response, "[DONE]");
+  response.end();
+}
+
+function writeFrame(response: ServerResponse, data: string): Promise<void> | void {
+  if (response.destroyed) return;
+  if (response.write(`data: ${data}\n\n`)) return;
+  return new Promise((resolve) => {
+    const done = () => {
+      response.off("drain", done);
+      response.off("close", done);
+      resolve();
+    };
+    response.on("drain", done);
+    response.on("close", done);
+  });
+}

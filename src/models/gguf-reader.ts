@@ -1,0 +1,146 @@
+/**
+ * Reads a GGUF file's metadata and tensor infos, never its tensor data, so it is
+ * cheap even on the 500 MB bench model. Used to copy `tokenizer.*` keys out of
+ * vocab-only GGUFs and by tests to check what the writer produced.
+ */
+import { open, type FileHandle } from "node:fs/promises";
+import {
+  alignUp,
+  GGUF_DEFAULT_ALIGNMENT,
+  GGUF_MAGIC,
+  GgufValueType,
+  ggmlTypeName,
+  type GgmlTypeName,
+  type GgufMetadata,
+  type GgufScalarType,
+  type GgufValue,
+} from "./gguf-types.js";
+
+export interface GgufTensorInfo {
+  name: string;
+  /** ggml `ne` order, innermost first. */
+  shape: number[];
+  /** Known type name, or the raw ggml type id for types this project does not write. */
+  type: GgmlTypeName | number;
+  /** Offset from the start of the data section. */
+  offset: number;
+}
+
+export interface GgufFileInfo {
+  version: number;
+  metadata: GgufMetadata;
+  tensors: GgufTensorInfo[];
+  alignment: number;
+  /** Absolute file offset where tensor data starts. */
+  dataOffset: number;
+}
+
+export async function readGgufInfo(path: string): Promise<GgufFileInfo> {
+  const file = await open(path, "r");
+  try {
+    const r = new FileReader(file);
+    if ((await r.u32()) !== GGUF_MAGIC) throw new Error(`${path}: not a GGUF file`);
+    const version = await r.u32();
+    if (version !== 2 && version !== 3) throw new Error(`${path}: unsupported GGUF version ${version}`);
+    const tensorCount = Number(await r.u64());
+    const kvCount = Number(await r.u64());
+
+    const metadata: GgufMetadata = new Map();
+    for (let i = 0; i < kvCount; i++) {
+      const key = await r.string();
+      metadata.set(key, await readValue(r, typeName(await r.u32())));
+    }
+    const tensors: GgufTensorInfo[] = [];
+    for (let i = 0; i < tensorCount; i++) {
+      const name = await r.string();
+      const nDims = await r.u32();
+      const shape: number[] = [];
+      for (let d = 0; d < nDims; d++) shape.push(Number(await r.u64()));
+      const typeId = await r.u32();
+      const offset = Number(await r.u64());
+      tensors.push({ name, shape, type: ggmlTypeName(typeId) ?? typeId, offset });
+    }
+    const alignmentKv = metadata.get("general.alignment");
+    const alignment = alignmentKv?.type === "uint32" ? alignmentKv.value : GGUF_DEFAULT_ALIGNMENT;
+    return { version, metadata, tensors, alignment, dataOffset: alignUp(r.position, alignment) };
+  } finally {
+    await file.close();
+  }
+}
+
+/** Just the KV pairs; e.g. `pickKeys(await readGgufMetadata(vocab), "tokenizer.")`. */
+export async function readGgufMetadata(path: string): Promise<GgufMetadata> {
+  return (await readGgufInfo(path)).metadata;
+}
+
+/** The entries whose key starts with `prefix`, in file order. */
+export function pickKeys(metadata: GgufMetadata, prefix: string): GgufMetadata {
+  return new Map([...metadata].filter(([key]) => key.startsWith(prefix)));
+}
+
+function typeName(id: number): GgufScalarType | "array" {
+  const name = (Object.keys(GgufValueType) as (keyof typeof GgufValueType)[]).find((k) => GgufValueType[k] === id);
+  if (!name) throw new Error(`unknown GGUF value type ${id}`);
+  return name;
+}
+
+async function readValue(r: FileReader, type: GgufScalarType | "array"): Promise<GgufValue> {
+  if (type !== "array") return { type, value: await readScalar(r, type) } as GgufValue;
+  const itemType = typeName(await r.u32());
+  if (itemType === "array") throw new Error("nested GGUF arrays are not supported");
+  const n = Number(await r.u64());
+  const value: unknown[] = new Array(n);
+  for (let i = 0; i < n; i++) value[i] = await readScalar(r, itemType);
+  return { type: "array", itemType, value } as GgufValue;
+}
+
+async function readScalar(r: FileReader, type: GgufScalarType): Promise<number | bigint | boolean | string> {
+  switch (type) {
+    case "uint8": return (await r.take(1)).readUInt8(0);
+    case "int8": return (await r.take(1)).readInt8(0);
+    case "uint16": return (await r.take(2)).readUInt16LE(0);
+    case "int16": return (await r.take(2)).readInt16LE(0);
+    case "uint32": return r.u32();
+    case "int32": return (await r.take(4)).readInt32LE(0);
+    case "float32": return (await r.take(4)).readFloatLE(0);
+    case "float64": return (await r.take(8)).readDoubleLE(0);
+    case "uint64": return r.u64();
+    case "int64": return (await r.take(8)).readBigInt64LE(0);
+    case "bool": return (await r.take(1)).readUInt8(0) !== 0;
+    case "string": return r.string();
+  }
+}
+
+/** Sequential reads through a 1 MB window, refilled only when it runs dry. */
+class FileReader {
+  private window = Buffer.alloc(0);
+  private windowStart = 0;
+  position = 0;
+
+  constructor(private readonly file: FileHandle) {}
+
+  async take(n: number): Promise<Buffer> {
+    const rel = this.position - this.windowStart;
+    if (rel + n > this.window.length) {
+      const size = Math.max(n, 1 << 20);
+      const buf = Buffer.alloc(size);
+      const { bytesRead } = await this.file.read(buf, 0, size, this.position);
+      if (bytesRead < n) throw new Error(`unexpected end of GGUF file at byte ${this.position}`);
+      this.window = buf.subarray(0, bytesRead);
+      this.windowStart = this.position;
+    }
+    const start = this.position - this.windowStart;
+    this.position += n;
+    return this.window.subarray(start, start + n);
+  }
+  async u32(): Promise<number> {
+    return (await this.take(4)).readUInt32LE(0);
+  }
+  async u64(): Promise<bigint> {
+    return (await this.take(8)).readBigUInt64LE(0);
+  }
+  async string(): Promise<string> {
+    const len = Number(await this.u64());
+    return (await this.take(len)).toString("utf8");
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * What a generated model looks like: a real llama.cpp architecture with chosen
+ * sizes. Everything that affects the file's bytes is in here (plus the vocab
+ * file's content), which is what lets the cache key files by spec.
+ */
+
+export type Architecture = "llama" | "qwen2";
+export type WeightType = "F32" | "F16" | "Q8_0";
+
+export type VocabSource =
+  /** Our own byte-level BPE vocab, optionally padded with unused tokens to `size`. */
+  | { kind: "byte-level"; size?: number }
+  /** Copy every `tokenizer.*` key from a GGUF (e.g. a vocab-only llama.cpp fixture). */
+  | { kind: "gguf"; path: string };
+
+export interface ModelSpec {
+  /** general.name */
+  name: string;
+  /** "qwen2" is llama plus q/k/v biases. */
+  architecture: Architecture;
+  numLayers: number;
+  hidden: number;
+  numHeads: number;
+  numKvHeads: number;
+  ffn: number;
+  vocab: VocabSource;
+  /** Overrides tokenizer.chat_template from the vocab. */
+  chatTemplate?: string;
+  contextLength: number;
+  ropeTheta: number;
+  rmsNormEps: number;
+  /** No output.weight: llama.cpp reuses token_embd for the output projection. */
+  tiedEmbeddings: boolean;
+  /** Type of the 2-D weights; 1-D tensors are always F32, as llama.cpp's quantizer does. */
+  weightType: WeightType;
+  seed: number;
+}
+
+/** llama.cpp `llama_ftype` for general.file_type. */
+export const fileTypeOf: Record<WeightType, number> = { F32: 0, F16: 1, Q8_0: 7 };
+
+export function headDim(spec: ModelSpec): number {
+  return spec.hidden / spec.numHeads;
+}
+
+export function validateSpec(spec: ModelSpec): void {
+  const ints = ["numLayers", "hidden", "numHeads", "numKvHeads", "ffn", "contextLength", "seed"] as const;
+  for (const key of ints) {
+    const min = key === "seed" ? 0 : 1;
+    if (!Number.isSafeInteger(spec[key]) || spec[key] < min) throw new Error(`spec.${key} must be an integer >= ${min}`);
+  }
+  if (spec.hidden % spec.numHeads !== 0) throw new Error("hidden must be divisible by numHeads");
+  if (spec.numHeads % spec.numKvHeads !== 0) throw new Error("numHeads must be divisible by numKvHeads (GQA groups)");
+  if (headDim(spec) % 2 !== 0) throw new Error("head dimension must be even for RoPE");
+  if (!(spec.ropeTheta > 0) || !(spec.rmsNormEps > 0)) throw new Error("ropeTheta and rmsNormEps must be positive");
+  if (spec.vocab.kind === "byte-level" && spec.vocab.size !== undefined && !Number.isSafeInteger(spec.vocab.size)) {
+    throw new Error("vocab.size must be an integer");
+  }
+}

@@ -1,0 +1,86 @@
+/**
+ * Named model specs: the built-in default model, the shapes tests load, and a
+ * benchmark model shaped like Qwen2.5-0.5B-Instruct.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { chatTemplatesDir, vocabDir } from "../testing/paths.js";
+import type { ModelSpec } from "./model-spec.js";
+
+export const presetNames = ["builtin", "tiny-f32", "tiny-f16", "tiny-q8_0", "tiny-qwen2", "bench-qwen2.5-0.5b"] as const;
+export type PresetName = (typeof presetNames)[number];
+
+export function isPresetName(name: string): name is PresetName {
+  return (presetNames as readonly string[]).includes(name);
+}
+
+/** Where the real Qwen2 tokenizer fixture lives; absent outside this repo's checkout. */
+export const qwen2VocabPath = join(vocabDir, "ggml-vocab-qwen2.gguf");
+const qwen25TemplatePath = join(chatTemplatesDir, "Qwen-Qwen2.5-7B-Instruct.jinja");
+
+// Small enough to generate in milliseconds and run on one thread; hidden is a
+// multiple of 32 so the same shape works as Q8_0.
+const tiny: Omit<ModelSpec, "name" | "weightType"> = {
+  architecture: "llama",
+  numLayers: 2,
+  hidden: 64,
+  numHeads: 4,
+  numKvHeads: 2,
+  ffn: 128,
+  vocab: { kind: "byte-level" },
+  contextLength: 2048,
+  ropeTheta: 10000,
+  rmsNormEps: 1e-5,
+  tiedEmbeddings: false,
+  seed: 1,
+};
+
+/**
+ * Resolved at call time because two presets depend on fixture files: with the
+ * fixtures absent, tiny-qwen2 is unavailable and the bench model falls back to our
+ * own vocab padded to Qwen2's 151936 tokens, so tensor shapes stay the same.
+ */
+export function getPreset(name: PresetName): ModelSpec {
+  switch (name) {
+    case "builtin":
+      return { ...tiny, name: "pagoda-builtin", weightType: "F32", seed: 20240601 };
+    case "tiny-f32":
+      return { ...tiny, name: "pagoda-tiny-f32", weightType: "F32" };
+    case "tiny-f16":
+      return { ...tiny, name: "pagoda-tiny-f16", weightType: "F16" };
+    case "tiny-q8_0":
+      return { ...tiny, name: "pagoda-tiny-q8_0", weightType: "Q8_0" };
+    case "tiny-qwen2":
+      if (!existsSync(qwen2VocabPath)) throw new Error(`tiny-qwen2 needs the Qwen2 vocab fixture at ${qwen2VocabPath}`);
+      return {
+        ...tiny,
+        name: "pagoda-tiny-qwen2",
+        architecture: "qwen2",
+        vocab: { kind: "gguf", path: qwen2VocabPath },
+        tiedEmbeddings: true,
+        ropeTheta: 1e6,
+        rmsNormEps: 1e-6,
+        weightType: "Q8_0",
+      };
+    case "bench-qwen2.5-0.5b": {
+      const haveVocab = existsSync(qwen2VocabPath);
+      return {
+        name: "pagoda-bench-qwen2.5-0.5b",
+        architecture: "qwen2",
+        numLayers: 24,
+        hidden: 896,
+        numHeads: 14,
+        numKvHeads: 2,
+        ffn: 4864,
+        vocab: haveVocab ? { kind: "gguf", path: qwen2VocabPath } : { kind: "byte-level", size: 151936 },
+        ...(existsSync(qwen25TemplatePath) ? { chatTemplate: readFileSync(qwen25TemplatePath, "utf8") } : {}),
+        contextLength: 32768,
+        ropeTheta: 1e6,
+        rmsNormEps: 1e-6,
+        tiedEmbeddings: true,
+        weightType: "Q8_0",
+        seed: 5,
+      };
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Wire schemas of /v1/chat/completions and /v1/completions (OpenAI fields plus
+ * vLLM's extra_body extensions). Unknown fields are accepted and ignored, as
+ * vLLM does; known fields pagoda cannot honour yet are rejected by
+ * `rejectUnsupported` rather than silently ignored.
+ */
+import { z } from "zod";
+
+const finiteNumber = z.number().refine(Number.isFinite, "must be a finite number");
+const nullish = <T extends z.ZodType>(schema: T) => schema.nullish();
+
+const stopSchema = z.union([z.string(), z.array(z.string()).max(16, "at most 16 stop strings")]);
+
+const streamOptionsSchema = z.looseObject({
+  include_usage: nullish(z.boolean()),
+  continuous_usage_stats: nullish(z.boolean()),
+});
+
+/** Sampling fields common to both routes. */
+const samplingFields = {
+  model: nullish(z.string()),
+  n: nullish(z.number().int().min(1, "must be >= 1").max(128, "must be <= 128")),
+  temperature: nullish(finiteNumber.min(0, "must be >= 0")),
+  top_p: nullish(finiteNumber.gt(0, "must be in (0, 1]").max(1, "must be in (0, 1]")),
+  top_k: nullish(z.number().int().min(-1, "must be -1, 0 or >= 1")),
+  min_p: nullish(finiteNumber.min(0, "must be in [0, 1]").max(1, "must be in [0, 1]")),
+  presence_penalty: nullish(finiteNumber.min(-2, "must be in [-2, 2]").max(2, "must be in [-2, 2]")),
+  frequency_penalty: nullish(finiteNumber.min(-2, "must be in [-2, 2]").max(2, "must be in [-2, 2]")),
+  repetition_penalty: nullish(finiteNumber.gt(0, "must be > 0")),
+  seed: nullish(z.number().int().min(-(2 ** 63)).max(2 ** 63 - 1)),
+  stop: nullish(stopSchema),
+  stop_token_ids: nullish(z.array(z.number().int().min(0))),
+  ignore_eos: nullish(z.boolean()),
+  include_stop_str_in_output: nullish(z.boolean()),
+  stream: nullish(z.boolean()),
+  stream_options: nullish(streamOptionsSchema),
+  user: nullish(z.string()),
+  request_id: nullish(z.string()),
+};
+
+const textPartSchema = z.looseObject({ type: z.literal("text"), text: z.string() });
+const contentPartSchema = z.looseObject({ type: z.string() });
+const messageContentSchema = z.union([z.string(), z.array(z.union([textPartSchema, contentPartSchema]))]).nullable();
+
+const messageSchema = z.looseObject({
+  role: z.string().min(1),
+  content: messageContentSchema.optional(),
+  name: z.string().optional(),
+  tool_calls: z.array(z.unknown()).nullish(),
+  tool_call_id: z.string().nullish(),
+});
+
+export const chatCompletionRequestSchema = z.looseObject({
+  ...samplingFields,
+  messages: z.array(messageSchema).min(1, "must contain at least one message"),
+  max_tokens: nullish(z.number().int().min(1, "must be >= 1")),
+  max_completion_tokens: nullish(z.number().int().min(1, "must be >= 1")),
+  add_generation_prompt: nullish(z.boolean()),
+  chat_template_kwargs: nullish(z.record(z.string(), z.unknown())),
+});
+
+const tokenIds = z.array(z.number().int().min(0)).min(1, "must not be empty");
+export const completionPromptSchema = z.union([
+  z.string(),
+  z.array(z.string()).min(1, "must not be empty"),
+  tokenIds,
+  z.array(tokenIds).min(1, "must not be empty"),
+]);
+
+export const completionRequestSchema = z.looseObject({
+  ...samplingFields,
+  prompt: completionPromptSchema,
+  max_tokens: nullish(z.number().int().min(1, "must be >= 1")),
+  echo: nullish(z.boolean()),
+});
+
+export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
+export type CompletionRequest = z.infer<typeof completionRequestSchema>;
+export type WireMessage = z.infer<typeof messageSchema>;

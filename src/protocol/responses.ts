@@ -1,0 +1,93 @@
+/**
+ * Response and stream-chunk builders, typed with the `openai` package's own
+ * types so that a shape drift from what the SDKs parse fails `tsc`.
+ * vLLM's `stop_reason` extension rides along on each choice.
+ */
+import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
+import type { Completion, CompletionUsage } from "openai/resources/completions";
+import type { FinishReason } from "../engine/types.js";
+
+type WireFinishReason = "stop" | "length";
+type StopReason = { stop_reason: string | number | null };
+
+export type ChatChoice = ChatCompletion.Choice & StopReason;
+export type ChatChunkChoice = ChatCompletionChunk.Choice & Partial<StopReason>;
+export type CompletionChoice = Completion["choices"][number] & StopReason;
+
+export interface ResponseMeta {
+  id: string;
+  created: number;
+  model: string;
+}
+
+export interface UsageCounts {
+  numPromptTokens: number;
+  numCompletionTokens: number;
+  numCachedPromptTokens: number;
+}
+
+/** `abort` only reaches a client on shutdown; OpenAI's SDK types know stop/length. */
+export function toWireFinishReason(reason: FinishReason): WireFinishReason {
+  return reason === "length" ? "length" : "stop";
+}
+
+export function toUsage(counts: UsageCounts): CompletionUsage {
+  return {
+    prompt_tokens: counts.numPromptTokens,
+    completion_tokens: counts.numCompletionTokens,
+    total_tokens: counts.numPromptTokens + counts.numCompletionTokens,
+    prompt_tokens_details: { cached_tokens: counts.numCachedPromptTokens },
+  };
+}
+
+export function chatCompletion(meta: ResponseMeta, choices: ChatChoice[], usage: CompletionUsage): ChatCompletion {
+  return { ...meta, object: "chat.completion", choices, usage, system_fingerprint: undefined };
+}
+
+export function chatChoice(index: number, content: string, finishReason: FinishReason, stopReason: string | number | null): ChatChoice {
+  return {
+    index,
+    message: { role: "assistant", content, refusal: null },
+    logprobs: null,
+    finish_reason: toWireFinishReason(finishReason),
+    stop_reason: stopReason,
+  };
+}
+
+export function chatChunk(meta: ResponseMeta, choices: ChatChunkChoice[], usage?: CompletionUsage | null): ChatCompletionChunk {
+  return { ...meta, object: "chat.completion.chunk", choices, ...(usage !== undefined ? { usage } : {}) };
+}
+
+export function chatDeltaChoice(
+  index: number,
+  delta: ChatCompletionChunk.Choice.Delta,
+  finishReason: FinishReason | null = null,
+  stopReason: string | number | null = null,
+): ChatChunkChoice {
+  return {
+    index,
+    delta,
+    logprobs: null,
+    finish_reason: finishReason === null ? null : toWireFinishReason(finishReason),
+    ...(finishReason === null ? {} : { stop_reason: stopReason }),
+  };
+}
+
+export function completion(meta: ResponseMeta, choices: CompletionChoice[], usage?: CompletionUsage): Completion {
+  return { ...meta, object: "text_completion", choices, ...(usage ? { usage } : {}) };
+}
+
+export function completionChoice(
+  index: number,
+  text: string,
+  finishReason: FinishReason | null,
+  stopReason: string | number | null,
+): CompletionChoice {
+  return {
+    index,
+    text,
+    logprobs: null,
+    finish_reason: (finishReason === null ? null : toWireFinishReason(finishReason)) as WireFinishReason,
+    stop_reason: stopReason,
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * Known OpenAI/vLLM fields pagoda does not implement yet. Sending one with a
+ * non-default value is a 400 naming it: silently ignoring `logprobs` or
+ * `response_format` would hand the client something it did not ask for.
+ */
+import { UnsupportedParameterError } from "../errors.js";
+
+type Check = (value: unknown) => boolean;
+
+const isTrue: Check = (value) => value === true;
+const isSetNumber: Check = (value) => typeof value === "number";
+const isPositive: Check = (value) => typeof value === "number" && value > 0;
+const isNonEmpty: Check = (value) =>
+  value !== null && value !== undefined && (Array.isArray(value) ? value.length > 0 : typeof value !== "object" || Object.keys(value).length > 0);
+const isPresent: Check = (value) => value !== null && value !== undefined;
+
+const common: Array<[string, Check]> = [
+  ["logit_bias", isNonEmpty],
+  ["best_of", (value) => typeof value === "number" && value > 1],
+  ["use_beam_search", isTrue],
+  ["min_tokens", isPositive],
+  ["allowed_token_ids", isPresent],
+  ["bad_words", isNonEmpty],
+  ["prompt_logprobs", isPresent],
+  ["truncate_prompt_tokens", isPresent],
+  ["priority", (value) => typeof value === "number" && value !== 0],
+  ["structured_outputs", isPresent],
+  ["guided_json", isPresent],
+  ["guided_regex", isPresent],
+  ["guided_choice", isPresent],
+  ["guided_grammar", isPresent],
+  ["logits_processors", isNonEmpty],
+  ["return_tokens_as_token_ids", isTrue],
+  ["response_format", (value) => isPresent(value) && (value as { type?: unknown }).type !== "text"],
+];
+
+const chatOnly: Array<[string, Check]> = [
+  ["logprobs", isTrue],
+  ["top_logprobs", isPositive],
+  ["tools", isNonEmpty],
+  ["tool_choice", (value) => isPresent(value) && value !== "none" && value !== "auto"],
+  ["functions", isNonEmpty],
+  ["continue_final_message", isTrue],
+  ["echo", isTrue],
+  ["chat_template", isPresent],
+];
+
+const completionOnly: Array<[string, Check]> = [
+  ["logprobs", isSetNumber],
+  ["echo", isTrue],
+  ["suffix", isNonEmpty],
+];
+
+export function rejectUnsupported(body: Record<string, unknown>, route: "chat" | "completion"): void {
+  for (const [field, isUsed] of [...common, ...(route === "chat" ? chatOnly : completionOnly)]) {
+    if (isUsed(body[field])) {
+      throw new UnsupportedParameterError(`'${field}' is not supported by this server yet.`, field);
+    }
+  }
+}
