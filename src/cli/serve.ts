@@ -44,7 +44,13 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     addBosToken: runner.info.addBosToken,
     createdAt: Math.floor(Date.now() / 1000),
   });
-  const server = createHttpServer(serving, { apiKeys: config.apiKeys, maxBodyBytes: config.maxBodyBytes, version: packageVersion });
+  const server = createHttpServer(serving, {
+    apiKeys: config.apiKeys,
+    maxBodyBytes: config.maxBodyBytes,
+    version: packageVersion,
+    stats: () => engine.stats(),
+    modelName: servedModelNames[0],
+  });
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, resolve);

@@ -3,7 +3,9 @@
  * client disconnect turned into an abort of the request's generation.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { EngineStats } from "../engine/types.js";
 import { MethodNotAllowedError, RouteNotFoundError } from "../errors.js";
+import { renderMetrics } from "../metrics/prometheus.js";
 import type { OpenAIServing, ServingResult } from "../protocol/serving.js";
 import { ApiKeyCheck } from "./auth.js";
 import { readJsonBody } from "./body.js";
@@ -14,9 +16,13 @@ export interface HttpConfig {
   apiKeys: readonly string[];
   maxBodyBytes: number;
   version: string;
+  stats: () => EngineStats;
+  /** The label metrics carry: the first served model name. */
+  modelName: string;
 }
 
-type Handler = (request: IncomingMessage, signal: AbortSignal) => Promise<ServingResult> | ServingResult;
+type RouteResult = ServingResult | { kind: "text"; body: string; contentType: string };
+type Handler = (request: IncomingMessage, signal: AbortSignal) => Promise<RouteResult> | RouteResult;
 
 interface Route {
   method: "GET" | "POST";
@@ -31,6 +37,7 @@ export const routeList = [
   "POST /v1/completions",
   "GET  /health",
   "GET  /version",
+  "GET  /metrics",
 ];
 
 export function createHttpServer(serving: OpenAIServing, config: HttpConfig): Server {
@@ -39,6 +46,11 @@ export function createHttpServer(serving: OpenAIServing, config: HttpConfig): Se
   const routes: Record<string, Route> = {
     "/health": { method: "GET", isOpen: true, handler: () => json(null) },
     "/version": { method: "GET", isOpen: true, handler: () => json({ version: config.version }) },
+    "/metrics": {
+      method: "GET",
+      isOpen: true,
+      handler: () => ({ kind: "text", body: renderMetrics(config.stats(), config.modelName), contentType: "text/plain; version=0.0.4" }),
+    },
     "/v1/models": { method: "GET", handler: () => json(serving.listModels()) },
     "/v1/chat/completions": {
       method: "POST",
@@ -70,6 +82,7 @@ export function createHttpServer(serving: OpenAIServing, config: HttpConfig): Se
       if (request.method !== route.method) throw new MethodNotAllowedError(request.method ?? "", path);
       const result = await route.handler(request, signal);
       if (result.kind === "stream") await writeEventStream(response, result.chunks, signal);
+      else if (result.kind === "text") response.writeHead(200, { "Content-Type": result.contentType }).end(result.body);
       else sendJson(response, 200, await result.body);
     } catch (error) {
       if (response.headersSent) {

@@ -46,8 +46,8 @@ const messageSchema = z.looseObject({
   role: z.string().min(1),
   content: messageContentSchema.optional(),
   name: z.string().optional(),
-  tool_calls: z.array(z.unknown()).nullish(),
-  tool_call_id: z.string().nullish(),
+  tool_calls: z.array(z.unknown()).nullish().transform((value) => value ?? undefined),
+  tool_call_id: z.string().nullish().transform((value) => value ?? undefined),
 });
 
 export const chatCompletionRequestSchema = z.looseObject({

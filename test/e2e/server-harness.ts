@@ -1,0 +1,76 @@
+/**
+ * Spawns the real `pagoda serve` on a generated model and hands tests its URL.
+ * One server per test file; the port is picked by the OS (--port 0) and read
+ * from the start-up banner; readiness is /health answering, never a sleep.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import OpenAI from "openai";
+import { ensureGeneratedModel } from "../../src/models/model-cache.js";
+import { repoRoot, testCacheDir } from "../../src/testing/paths.js";
+
+export interface TestServer {
+  url: string;
+  baseURL: string;
+  modelPath: string;
+  process: ChildProcess;
+  output: () => string;
+  client: (options?: { apiKey?: string; maxRetries?: number }) => OpenAI;
+  stop: (signal?: NodeJS.Signals) => Promise<number | null>;
+}
+
+export interface StartOptions {
+  preset?: string;
+  args?: string[];
+  env?: NodeJS.ProcessEnv;
+  apiKey?: string;
+}
+
+export const cliPath = join(repoRoot, "dist", "src", "cli.js");
+
+export async function startServer(options: StartOptions = {}): Promise<TestServer> {
+  const modelPath = await ensureGeneratedModel(options.preset ?? "tiny-f32", testCacheDir);
+  const args = [cliPath, "serve", "--model", modelPath, "--port", "0", "--threads", "1", ...(options.args ?? [])];
+  const child = spawn(process.execPath, args, {
+    env: { ...process.env, ...options.env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout!.on("data", (data: Buffer) => (output += data.toString()));
+  child.stderr!.on("data", (data: Buffer) => (output += data.toString()));
+
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = () => {
+      const match = /pagoda listening on (http:\/\/\S+)/.exec(output);
+      if (match) resolve(match[1]);
+    };
+    child.stdout!.on("data", onData);
+    child.once("exit", (code) => reject(new Error(`pagoda exited with ${code} before listening:\n${output}`)));
+  });
+  const health = await fetch(`${url}/health`);
+  if (health.status !== 200) throw new Error(`/health answered ${health.status}`);
+
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  return {
+    url,
+    baseURL: `${url}/v1`,
+    modelPath,
+    process: child,
+    output: () => output,
+    client: (clientOptions = {}) =>
+      new OpenAI({ baseURL: `${url}/v1`, apiKey: clientOptions.apiKey ?? options.apiKey ?? "EMPTY", maxRetries: clientOptions.maxRetries ?? 0 }),
+    stop: async (signal = "SIGTERM") => {
+      if (child.exitCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** Reads an SSE response body into its `data:` payloads. */
+export async function readSse(response: Response): Promise<string[]> {
+  const text = await response.text();
+  return text
+    .split("\n\n")
+    .filter((frame) => frame.startsWith("data: "))
+    .map((frame) => frame.slice("data: ".length));
+}
