@@ -1,5 +1,5 @@
-/** pagoda's version, from package.json. */
+/** pagoda's version, from package.json (three levels above dist/src/cli/). */
 import { readFileSync } from "node:fs";
-import { repoRoot } from "../testing/paths.js";
 
-export const packageVersion: string = JSON.parse(readFileSync(`${repoRoot}/package.json`, "utf8")).version;
+const packageJsonUrl = new URL("../../../package.json", import.meta.url);
+export const packageVersion: string = JSON.parse(readFileSync(packageJsonUrl, "utf8")).version;

@@ -13,10 +13,10 @@ export const ENDOFTEXT = "<|endoftext|>";
 export const IM_START = "<|im_start|>";
 export const IM_END = "<|im_end|>";
 
-/** Qwen's ChatML template without the default system prompt. */
+/** Qwen's ChatML template without the default system prompt (newlines are real, as in Qwen's tokenizer_config). */
 export const CHATML_TEMPLATE =
-  "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}" +
-  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+  "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}" +
+  "{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
 
 /**
  * Common English pairs, in rank order, written as plain text. Each side must already

@@ -7,7 +7,7 @@ import { readGgufMetadata, pickKeys } from "./gguf-reader.js";
 import { gguf, type GgmlTypeName, type GgufMetadata } from "./gguf-types.js";
 import { writeGguf, type GgufTensorSource } from "./gguf-writer.js";
 import { fileTypeOf, headDim, validateSpec, type ModelSpec } from "./model-spec.js";
-import { fillNormalish, hashString, mulberry32 } from "./seeded-random.js";
+import { hashString, SeededRandom } from "./seeded-random.js";
 
 /** How a tensor's values are made: constant (norm weights) or random with a std. */
 export type TensorInit = { kind: "ones" } | { kind: "random"; std: number };
@@ -111,11 +111,13 @@ function tensorSource(t: PlannedTensor, seed: number): GgufTensorSource {
       const rowLength = t.shape[0];
       const rows = t.shape.slice(1).reduce((a, b) => a * b, 1);
       const rowsPerChunk = Math.max(1, Math.floor(CHUNK_VALUES / rowLength));
-      const random = mulberry32(hashString(t.name, seed));
+      const random = new SeededRandom(hashString(t.name, seed));
+      // One buffer reused for every chunk: the writer encodes a chunk before pulling the next.
+      const buffer = new Float32Array(Math.min(rowsPerChunk, rows) * rowLength);
       for (let row = 0; row < rows; row += rowsPerChunk) {
-        const values = new Float32Array(Math.min(rowsPerChunk, rows - row) * rowLength);
+        const values = buffer.subarray(0, Math.min(rowsPerChunk, rows - row) * rowLength);
         if (t.init.kind === "ones") values.fill(1);
-        else fillNormalish(values, random, t.init.std);
+        else random.fillNormalish(values, t.init.std);
         yield values;
       }
     },

@@ -3,7 +3,7 @@
  * cheap even on the 500 MB bench model. Used to copy `tokenizer.*` keys out of
  * vocab-only GGUFs and by tests to check what the writer produced.
  */
-import { open, type FileHandle } from "node:fs/promises";
+import { closeSync, openSync, readSync } from "node:fs";
 import {
   alignUp,
   GGUF_DEFAULT_ALIGNMENT,
@@ -36,35 +36,43 @@ export interface GgufFileInfo {
 }
 
 export async function readGgufInfo(path: string): Promise<GgufFileInfo> {
-  const file = await open(path, "r");
+  return readGgufInfoSync(path);
+}
+
+/**
+ * Synchronous underneath: a real vocab has ~300k strings, and awaiting each read
+ * took seconds; plain reads through a 1 MB window take tens of milliseconds.
+ */
+export function readGgufInfoSync(path: string): GgufFileInfo {
+  const fd = openSync(path, "r");
   try {
-    const r = new FileReader(file);
-    if ((await r.u32()) !== GGUF_MAGIC) throw new Error(`${path}: not a GGUF file`);
-    const version = await r.u32();
+    const r = new FileReader(fd);
+    if (r.u32() !== GGUF_MAGIC) throw new Error(`${path}: not a GGUF file`);
+    const version = r.u32();
     if (version !== 2 && version !== 3) throw new Error(`${path}: unsupported GGUF version ${version}`);
-    const tensorCount = Number(await r.u64());
-    const kvCount = Number(await r.u64());
+    const tensorCount = Number(r.u64());
+    const kvCount = Number(r.u64());
 
     const metadata: GgufMetadata = new Map();
     for (let i = 0; i < kvCount; i++) {
-      const key = await r.string();
-      metadata.set(key, await readValue(r, typeName(await r.u32())));
+      const key = r.string();
+      metadata.set(key, readValue(r, typeName(r.u32())));
     }
     const tensors: GgufTensorInfo[] = [];
     for (let i = 0; i < tensorCount; i++) {
-      const name = await r.string();
-      const nDims = await r.u32();
+      const name = r.string();
+      const nDims = r.u32();
       const shape: number[] = [];
-      for (let d = 0; d < nDims; d++) shape.push(Number(await r.u64()));
-      const typeId = await r.u32();
-      const offset = Number(await r.u64());
+      for (let d = 0; d < nDims; d++) shape.push(Number(r.u64()));
+      const typeId = r.u32();
+      const offset = Number(r.u64());
       tensors.push({ name, shape, type: ggmlTypeName(typeId) ?? typeId, offset });
     }
     const alignmentKv = metadata.get("general.alignment");
     const alignment = alignmentKv?.type === "uint32" ? alignmentKv.value : GGUF_DEFAULT_ALIGNMENT;
     return { version, metadata, tensors, alignment, dataOffset: alignUp(r.position, alignment) };
   } finally {
-    await file.close();
+    closeSync(fd);
   }
 }
 
@@ -84,29 +92,29 @@ function typeName(id: number): GgufScalarType | "array" {
   return name;
 }
 
-async function readValue(r: FileReader, type: GgufScalarType | "array"): Promise<GgufValue> {
-  if (type !== "array") return { type, value: await readScalar(r, type) } as GgufValue;
-  const itemType = typeName(await r.u32());
+function readValue(r: FileReader, type: GgufScalarType | "array"): GgufValue {
+  if (type !== "array") return { type, value: readScalar(r, type) } as GgufValue;
+  const itemType = typeName(r.u32());
   if (itemType === "array") throw new Error("nested GGUF arrays are not supported");
-  const n = Number(await r.u64());
+  const n = Number(r.u64());
   const value: unknown[] = new Array(n);
-  for (let i = 0; i < n; i++) value[i] = await readScalar(r, itemType);
+  for (let i = 0; i < n; i++) value[i] = readScalar(r, itemType);
   return { type: "array", itemType, value } as GgufValue;
 }
 
-async function readScalar(r: FileReader, type: GgufScalarType): Promise<number | bigint | boolean | string> {
+function readScalar(r: FileReader, type: GgufScalarType): number | bigint | boolean | string {
   switch (type) {
-    case "uint8": return (await r.take(1)).readUInt8(0);
-    case "int8": return (await r.take(1)).readInt8(0);
-    case "uint16": return (await r.take(2)).readUInt16LE(0);
-    case "int16": return (await r.take(2)).readInt16LE(0);
+    case "uint8": return (r.take(1)).readUInt8(0);
+    case "int8": return (r.take(1)).readInt8(0);
+    case "uint16": return (r.take(2)).readUInt16LE(0);
+    case "int16": return (r.take(2)).readInt16LE(0);
     case "uint32": return r.u32();
-    case "int32": return (await r.take(4)).readInt32LE(0);
-    case "float32": return (await r.take(4)).readFloatLE(0);
-    case "float64": return (await r.take(8)).readDoubleLE(0);
+    case "int32": return (r.take(4)).readInt32LE(0);
+    case "float32": return (r.take(4)).readFloatLE(0);
+    case "float64": return (r.take(8)).readDoubleLE(0);
     case "uint64": return r.u64();
-    case "int64": return (await r.take(8)).readBigInt64LE(0);
-    case "bool": return (await r.take(1)).readUInt8(0) !== 0;
+    case "int64": return (r.take(8)).readBigInt64LE(0);
+    case "bool": return (r.take(1)).readUInt8(0) !== 0;
     case "string": return r.string();
   }
 }
@@ -117,14 +125,14 @@ class FileReader {
   private windowStart = 0;
   position = 0;
 
-  constructor(private readonly file: FileHandle) {}
+  constructor(private readonly fd: number) {}
 
-  async take(n: number): Promise<Buffer> {
+  take(n: number): Buffer {
     const rel = this.position - this.windowStart;
     if (rel + n > this.window.length) {
       const size = Math.max(n, 1 << 20);
       const buf = Buffer.alloc(size);
-      const { bytesRead } = await this.file.read(buf, 0, size, this.position);
+      const bytesRead = readSync(this.fd, buf, 0, size, this.position);
       if (bytesRead < n) throw new Error(`unexpected end of GGUF file at byte ${this.position}`);
       this.window = buf.subarray(0, bytesRead);
       this.windowStart = this.position;
@@ -133,14 +141,14 @@ class FileReader {
     this.position += n;
     return this.window.subarray(start, start + n);
   }
-  async u32(): Promise<number> {
-    return (await this.take(4)).readUInt32LE(0);
+  u32(): number {
+    return this.take(4).readUInt32LE(0);
   }
-  async u64(): Promise<bigint> {
-    return (await this.take(8)).readBigUInt64LE(0);
+  u64(): bigint {
+    return this.take(8).readBigUInt64LE(0);
   }
-  async string(): Promise<string> {
-    const len = Number(await this.u64());
-    return (await this.take(len)).toString("utf8");
+  string(): string {
+    const len = Number(this.u64());
+    return this.take(len).toString("utf8");
   }
 }

@@ -29,7 +29,8 @@ export interface GgufTensorSource {
   type: GgmlTypeName;
   /**
    * The values with ne[0] varying fastest, in any chunking whose chunks are whole
-   * blocks (multiples of 32 values for Q8_0). Called once, while the tensor is written.
+   * blocks (multiples of 32 values for Q8_0). Called once, while the tensor is written;
+   * each chunk is encoded before the next is pulled, so a source may reuse one buffer.
    */
   chunks(): Iterable<Float32Array>;
 }

@@ -14,7 +14,7 @@ import type { ModelSpec } from "./model-spec.js";
 import { getPreset, isPresetName, presetNames } from "./presets.js";
 
 /** Bump when the generator's output changes for an unchanged spec, to invalidate caches. */
-const GENERATOR_VERSION = 1;
+const GENERATOR_VERSION = 2;
 const STALE_TEMP_MS = 60 * 60 * 1000;
 
 export function defaultCacheDir(): string {

@@ -123,11 +123,13 @@ function asInternals(llama: Llama, model: LlamaModel): Internals {
 
 function toNativeConfig(config: SamplerConfig, penaltyTokens: readonly number[]): AddonSamplerConfig {
   const hasPenalties = config.presencePenalty !== 0 || config.frequencyPenalty !== 0 || config.repetitionPenalty !== 1;
+  // Filters that are off are left out entirely: llama.cpp turns top_k 0 into a
+  // sort of the whole vocabulary on every token.
   return {
     temperature: config.temperature,
-    topK: config.topK,
-    topP: config.topP,
-    minP: config.minP,
+    ...(config.topK > 0 ? { topK: config.topK } : {}),
+    ...(config.topP < 1 ? { topP: config.topP } : {}),
+    ...(config.minP > 0 ? { minP: config.minP } : {}),
     seed: config.seed,
     ...(hasPenalties
       ? {

@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// Engine-level throughput on a GGUF, no HTTP: C concurrent sequences with
+// ~128-token prompts generating --output tokens each (ignore_eos), and the
+// pure decode rate measured after all prompts are in. Usage:
+//   node scripts/bench-engine.mjs MODEL.gguf [--threads 2] [--concurrency 1,2,4,8,16] [--output 64]
+import { parseArgs } from "node:util";
+import { Engine } from "../dist/src/engine/engine.js";
+import { LlamaRunner } from "../dist/src/runner/llama-runner.js";
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { threads: { type: "string", default: "2" }, concurrency: { type: "string", default: "1,2,4,8,16" }, output: { type: "string", default: "64" } },
+});
+const modelPath = positionals[0];
+const levels = values.concurrency.split(",").map(Number);
+const maxC = Math.max(...levels);
+const runner = await LlamaRunner.load({ modelPath, numSlots: maxC, resolveSlotCapacity: () => 1024, maxBatchTokens: 512, threads: Number(values.threads) });
+const engine = new Engine(runner, { maxNumBatchedTokens: 512, maxWaitingRequests: 1000, enablePrefixCaching: false });
+const params = { n: 1, maxTokens: Number(values.output), temperature: 0, topP: 1, topK: 0, minP: 0, presencePenalty: 0, frequencyPenalty: 0, repetitionPenalty: 1, seed: 1, stop: [], stopTokenIds: [], ignoreEos: true, includeStopStringInOutput: false };
+const words = "the quick brown fox jumps over a lazy dog while seven wizards quietly hum".split(" ");
+let id = 0;
+for (const c of levels) {
+  const prompts = Array.from({ length: c }, (_, i) => runner.tokenize(Array.from({ length: 120 }, (_, j) => words[(i * 7 + j * 3) % words.length]).join(" ") + ` #${i}`, { parseSpecialTokens: false }).slice(0, 128));
+  const start = performance.now();
+  let firstTokenAll = 0;
+  const ttfts = [];
+  await Promise.all(prompts.map(async (promptTokens) => {
+    let first = true;
+    for await (const out of engine.generate({ requestId: `b${id++}`, promptTokens, params })) {
+      if (first) { first = false; ttfts.push(performance.now() - start); firstTokenAll = Math.max(firstTokenAll, performance.now()); }
+    }
+  }));
+  const end = performance.now();
+  const total = c * params.maxTokens;
+  const decodeRate = (c * (params.maxTokens - 1)) / ((end - firstTokenAll) / 1000);
+  console.log(`C=${c}: ${(total / ((end - start) / 1000)).toFixed(1)} tok/s end-to-end, decode after all prefills ${decodeRate.toFixed(1)} tok/s, mean TTFT ${(ttfts.reduce((a, b) => a + b, 0) / c).toFixed(0)} ms, ${((end - start) / 1000).toFixed(2)} s`);
+}
+await engine.stop();
+await runner.close();
