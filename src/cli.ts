@@ -3,10 +3,12 @@
 import { serve } from "./cli/serve.js";
 import { parseServeArgs, serveHelp, UsageError } from "./cli/serve-config.js";
 import { generateModelCommand, generateModelHelp } from "./cli/generate-model-command.js";
+import { benchCommand, benchHelp } from "./bench/serve.js";
 
 const commands: Record<string, { run: (args: string[]) => Promise<void>; help: string }> = {
   serve: { run: (args) => serve(parseServeArgs(args, process.env)), help: serveHelp() },
   "generate-model": { run: generateModelCommand, help: generateModelHelp() },
+  bench: { run: benchCommand, help: benchHelp() },
 };
 
 const usage = `Usage: pagoda <command> [flags]
@@ -14,6 +16,7 @@ const usage = `Usage: pagoda <command> [flags]
 Commands:
   serve            serve a GGUF model with an OpenAI-compatible API
   generate-model   write one of pagoda's generated test/benchmark models
+  bench serve      load-test an OpenAI-compatible server (like vllm bench serve)
 
 Run 'pagoda <command> --help' for a command's flags.`;
 

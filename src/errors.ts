@@ -19,6 +19,8 @@ export abstract class ServerError extends Error {
   abstract readonly type: ErrorType;
   readonly param: string | null;
   readonly code: string | null;
+  /** HTTP headers the response must carry (Retry-After, Allow). */
+  readonly headers: Readonly<Record<string, string>> = {};
 
   constructor(message: string, options: { param?: string | null; code?: string | null } = {}) {
     super(message);
@@ -85,8 +87,10 @@ export class RouteNotFoundError extends ServerError {
 export class MethodNotAllowedError extends ServerError {
   readonly status = 405;
   readonly type = "invalid_request_error" as const;
-  constructor(method: string, path: string) {
-    super(`Method ${method} is not allowed on ${path}`, { code: "method_not_allowed" });
+  override readonly headers: Readonly<Record<string, string>>;
+  constructor(method: string, path: string, allowed: string) {
+    super(`Method ${method} is not allowed on ${path}; use ${allowed}.`, { code: "method_not_allowed" });
+    this.headers = { Allow: allowed };
   }
 }
 
@@ -102,10 +106,10 @@ export class PayloadTooLargeError extends ServerError {
 export class ServiceUnavailableError extends ServerError {
   readonly status = 503;
   readonly type = "server_error" as const;
-  readonly retryAfterSeconds: number;
+  override readonly headers: Readonly<Record<string, string>>;
   constructor(message: string, retryAfterSeconds = 1) {
     super(message, { code: "service_unavailable" });
-    this.retryAfterSeconds = retryAfterSeconds;
+    this.headers = { "Retry-After": String(retryAfterSeconds) };
   }
 }
 

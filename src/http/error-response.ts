@@ -1,5 +1,5 @@
 /** The one place any thrown error becomes an OpenAI-shaped error response. */
-import { asServerError, ServerError, ServiceUnavailableError, type ErrorBody } from "../errors.js";
+import { asServerError, ServerError, type ErrorBody } from "../errors.js";
 
 export interface ErrorResponse {
   status: number;
@@ -10,7 +10,5 @@ export interface ErrorResponse {
 export function toErrorResponse(error: unknown): ErrorResponse {
   if (!(error instanceof ServerError)) console.error("pagoda: internal error:", error);
   const serverError = asServerError(error);
-  const headers: Record<string, string> = {};
-  if (serverError instanceof ServiceUnavailableError) headers["Retry-After"] = String(serverError.retryAfterSeconds);
-  return { status: serverError.status, headers, body: serverError.toBody() };
+  return { status: serverError.status, headers: { ...serverError.headers }, body: serverError.toBody() };
 }

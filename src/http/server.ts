@@ -79,7 +79,7 @@ export function createHttpServer(serving: OpenAIServing, config: HttpConfig): Se
         throw new RouteNotFoundError(request.method ?? "GET", path);
       }
       if (!route.isOpen) apiKeys.verify(request);
-      if (request.method !== route.method) throw new MethodNotAllowedError(request.method ?? "", path);
+      if (request.method !== route.method) throw new MethodNotAllowedError(request.method ?? "", path, route.method);
       const result = await route.handler(request, signal);
       if (result.kind === "stream") await writeEventStream(response, result.chunks, signal);
       else if (result.kind === "text") response.writeHead(200, { "Content-Type": result.contentType }).end(result.body);

@@ -36,14 +36,14 @@ test("empty stop strings are dropped", () => {
 });
 
 test("max_tokens: chat defaults to the rest of the context, completions to 16", () => {
-  assert.equal(resolveMaxTokens(undefined, "chat", 100, 256), 156);
-  assert.equal(resolveMaxTokens(undefined, "completion", 100, 256), 16);
-  assert.equal(resolveMaxTokens(undefined, "completion", 250, 256), 6);
-  assert.equal(resolveMaxTokens(156, "chat", 100, 256), 156);
+  assert.equal(resolveMaxTokens(undefined, "max_tokens", "chat", 100, 256), 156);
+  assert.equal(resolveMaxTokens(undefined, "max_tokens", "completion", 100, 256), 16);
+  assert.equal(resolveMaxTokens(undefined, "max_tokens", "completion", 250, 256), 6);
+  assert.equal(resolveMaxTokens(156, "max_tokens", "chat", 100, 256), 156);
 });
 
 test("context overflow is a 400 context_length_exceeded naming both numbers", () => {
-  assert.throws(() => resolveMaxTokens(157, "chat", 100, 256), (error: { status: number; code: string; param: string; message: string }) => {
+  assert.throws(() => resolveMaxTokens(157, "max_tokens", "chat", 100, 256), (error: { status: number; code: string; param: string; message: string }) => {
     assert.equal(error.status, 400);
     assert.equal(error.code, "context_length_exceeded");
     assert.equal(error.param, "max_tokens");
@@ -51,7 +51,7 @@ test("context overflow is a 400 context_length_exceeded naming both numbers", ()
     assert.match(error.message, /100/);
     return true;
   });
-  assert.throws(() => resolveMaxTokens(undefined, "completion", 256, 256), { code: "context_length_exceeded", param: "prompt" });
+  assert.throws(() => resolveMaxTokens(undefined, "max_tokens", "completion", 256, 256), { code: "context_length_exceeded", param: "prompt" });
 });
 
 test("validation errors name the dotted field path", () => {

@@ -36,6 +36,7 @@ export function toSamplingParams(
  */
 export function resolveMaxTokens(
   requested: number | null | undefined,
+  requestedField: "max_tokens" | "max_completion_tokens",
   route: "chat" | "completion",
   numPromptTokens: number,
   maxModelLen: number,
@@ -50,8 +51,8 @@ export function resolveMaxTokens(
   const maxTokens = requested ?? (route === "chat" ? available : Math.min(completionDefaultMaxTokens, available));
   if (maxTokens > available) {
     throw new ContextLengthExceededError(
-      `'max_tokens' is too large: ${maxTokens}. This model's maximum context length is ${maxModelLen} tokens and your request has ${numPromptTokens} input tokens (${maxTokens} > ${maxModelLen} - ${numPromptTokens}).`,
-      "max_tokens",
+      `'${requestedField}' is too large: ${maxTokens}. This model's maximum context length is ${maxModelLen} tokens and your request has ${numPromptTokens} input tokens (${maxTokens} > ${maxModelLen} - ${numPromptTokens}).`,
+      requestedField,
     );
   }
   return maxTokens;

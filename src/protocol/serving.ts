@@ -72,7 +72,10 @@ export class OpenAIServing {
       extraContext: request.chat_template_kwargs ?? undefined,
     });
     const promptTokens = this.withBos(this.tokenizer.tokenize(prompt, { parseSpecialTokens: true }));
-    const maxTokens = resolveMaxTokens(request.max_completion_tokens ?? request.max_tokens, "chat", promptTokens.length, this.config.maxModelLen);
+    const maxTokens = resolveMaxTokens(
+      request.max_completion_tokens ?? request.max_tokens,
+      request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens",
+      "chat", promptTokens.length, this.config.maxModelLen);
     const meta = { id: `chatcmpl-${newId()}`, created: nowSeconds(), model };
     const outputs = this.run(meta.id, promptTokens, toSamplingParams(request, { maxTokens }), signal);
     if (request.stream) return { kind: "stream", chunks: streamChat(meta, outputs, streamUsage(request)) };
@@ -87,7 +90,7 @@ export class OpenAIServing {
     const prompts = this.completionPrompts(request);
     const meta = { id: `cmpl-${newId()}`, created: nowSeconds(), model };
     const runs = prompts.map((promptTokens, i) => {
-      const maxTokens = resolveMaxTokens(request.max_tokens, "completion", promptTokens.length, this.config.maxModelLen);
+      const maxTokens = resolveMaxTokens(request.max_tokens, "max_tokens", "completion", promptTokens.length, this.config.maxModelLen);
       return { promptTokens, params: toSamplingParams(request, { maxTokens }), requestId: prompts.length === 1 ? meta.id : `${meta.id}-${i}` };
     });
     const streams = runs.map((run) => this.run(run.requestId, run.promptTokens, run.params, signal));
