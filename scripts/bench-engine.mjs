@@ -2,7 +2,7 @@
 // Engine-level throughput on a GGUF, no HTTP: C concurrent sequences with
 // ~128-token prompts generating --output tokens each (ignore_eos), and the
 // pure decode rate measured after all prompts are in. Usage:
-//   node scripts/bench-engine.mjs MODEL.gguf [--threads 2] [--concurrency 1,2,4,8,16] [--output 64]
+//   UV_THREADPOOL_SIZE=1 node scripts/bench-engine.mjs MODEL.gguf [--threads 2] [--concurrency 1,2,4,8,16] [--output 64]
 import { parseArgs } from "node:util";
 import { Engine } from "../dist/src/engine/engine.js";
 import { LlamaRunner } from "../dist/src/runner/llama-runner.js";

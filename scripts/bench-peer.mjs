@@ -23,7 +23,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
-const cli = join(root, "dist/src/cli.js");
+const cli = join(root, "bin/pagoda.cjs");
 const { values: opts } = parseArgs({
   options: {
     quick: { type: "boolean", default: false },
@@ -205,7 +205,7 @@ const serverDefs = {
   pagoda: (port) => ({
     cmd: process.execPath,
     args: [cli, "serve", "--model", modelPath, "--threads", threads, "--max-num-seqs", "16", "--max-model-len", "2048", "--port", String(port)],
-    shown: `node dist/src/cli.js serve --model M --threads ${threads} --max-num-seqs 16 --max-model-len 2048`,
+    shown: `node bin/pagoda.cjs serve --model M --threads ${threads} --max-num-seqs 16 --max-model-len 2048`,
   }),
   "llama-server": (port) => ({
     cmd: join(binDir, "llama-server"),

@@ -43,6 +43,9 @@ export class LlamaRunner implements ModelRunner {
   ) {}
 
   static async load(options: LlamaRunnerOptions): Promise<LlamaRunner> {
+    if (process.env.UV_THREADPOOL_SIZE !== "1") {
+      console.warn("pagoda: UV_THREADPOOL_SIZE is not 1, so llama.cpp's OpenMP teams compete for cores; start pagoda through bin/pagoda.cjs");
+    }
     // Explicit threads: node-llama-cpp's default (max(4, cores)) makes ggml's
     // spin barriers collapse on small machines.
     const llama = await getLlama({

@@ -26,7 +26,7 @@ export interface StartOptions {
   apiKey?: string;
 }
 
-export const cliPath = join(repoRoot, "dist", "src", "cli.js");
+export const cliPath = join(repoRoot, "bin", "pagoda.cjs");
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
   const modelPath = await ensureGeneratedModel(options.preset ?? "tiny-f32", testCacheDir);
