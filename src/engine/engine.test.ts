@@ -98,6 +98,42 @@ test("stop_token_ids end the choice with the token as stop_reason", async () => 
   await engine.stop();
 });
 
+const numFedTokens = (runner: FakeRunner) => runner.batches.flat().reduce((sum, item) => sum + item.tokens.length, 0);
+
+test("n > 1 computes the prompt once and copies its KV to the other choices", async () => {
+  const { engine, runner } = setup();
+  const prompt = ids("p".repeat(60));
+  await collect(engine.generate({ requestId: "a", promptTokens: prompt, params: { ...greedy, n: 3 } }));
+  assert.equal(runner.copies.length, 2);
+  assert.equal(numFedTokens(runner), 60 + 1 + 1 + 3 * 4, "prompt once, the last prompt token per copy, 4 decode steps per choice");
+  await engine.stop();
+});
+
+test("a burst of users with one system prompt computes it once", async () => {
+  const { engine, runner } = setup({ numSlots: 4 }, { maxNumBatchedTokens: 32 });
+  const system = "s".repeat(100);
+  const results = await Promise.all(
+    ["w", "x", "y", "z"].map((user) => collect(engine.generate({ requestId: user, promptTokens: ids(system + user), params: greedy }))),
+  );
+  // The others wait while the first prefills in 32-token chunks, until what is
+  // left to share is under minTokensWorthWaitingFor; then they copy 96 tokens.
+  assert.deepEqual(results.map((r) => r.last.numCachedPromptTokens), [0, 96, 96, 96]);
+  assert.equal(numFedTokens(runner), 101 + 3 * 5 + 4 * 4);
+  await engine.stop();
+});
+
+test("preempting nothing: outputs are identical with and without prefix reuse", async () => {
+  const prompts = ["shared prefix one", "shared prefix two", "shared prefix one"].map(ids);
+  const run = async (enablePrefixCaching: boolean) => {
+    const { engine } = setup({ numSlots: 2 }, { enablePrefixCaching });
+    const texts = [];
+    for (const [i, promptTokens] of prompts.entries()) texts.push((await collect(engine.generate({ requestId: `r${i}`, promptTokens, params: greedy }))).texts[0]);
+    await engine.stop();
+    return texts;
+  };
+  assert.deepEqual(await run(true), await run(false));
+});
+
 test("n choices each get their own slot and output", async () => {
   const { engine, runner } = setup();
   const result = await collect(engine.generate({ requestId: "a", promptTokens: ids("xyz"), params: { ...greedy, n: 3 } }));

@@ -116,8 +116,14 @@ export class Engine {
 
   private async step(): Promise<void> {
     const { chunks, admitted } = this.scheduler.schedule(this.waiting, this.running, this.slots);
-    for (const sequence of admitted) this.onAdmitted(sequence);
-    if (chunks.length === 0) return;
+    // In admission order: a later grant may take over a slot an earlier one copies from.
+    for (const { sequence, copyFromSlotId } of admitted) await this.onAdmitted(sequence, copyFromSlotId);
+    if (chunks.length === 0) {
+      // Everything waiting waits on a prefill that is not running: cannot happen
+      // unless all running sequences finished; yield so the loop can retire them.
+      await new Promise((resolve) => setImmediate(resolve));
+      return;
+    }
     const items: BatchItem[] = chunks.map(({ sequence, numTokens, isSampling }) => ({
       slotId: sequence.slotId!,
       startPosition: sequence.numComputed,
@@ -147,8 +153,9 @@ export class Engine {
     for (const state of touched) this.publish(state);
   }
 
-  private onAdmitted(sequence: Sequence): void {
-    this.runner.truncateSlot(sequence.slotId!, sequence.numComputed);
+  private async onAdmitted(sequence: Sequence, copyFromSlotId: number | null): Promise<void> {
+    if (copyFromSlotId === null) this.runner.truncateSlot(sequence.slotId!, sequence.numComputed);
+    else await this.runner.copySlotPrefix(copyFromSlotId, sequence.slotId!, sequence.numComputed);
     sequence.sampler = this.runner.createSampler();
     this.totals.promptTokens += sequence.numPromptTokens;
     this.totals.prefixQueried += sequence.numPromptTokens;
@@ -179,7 +186,7 @@ export class Engine {
     sequence.sampler?.dispose();
     sequence.sampler = null;
     if (sequence.slotId === null) return;
-    this.slots.release(sequence.slotId, sequence.tokens.slice(0, sequence.numComputed));
+    this.slots.release(sequence.slotId);
     sequence.slotId = null;
   }
 

@@ -28,7 +28,7 @@ export class FakeRunner implements ModelRunner {
   readonly batches: BatchItem[][] = [];
   /** Tokens each slot's KV holds, position by position. */
   readonly slotContents: number[][];
-  readonly samplersCreated: number[] = [];
+  readonly copies: Array<{ fromSlotId: number; toSlotId: number; numTokens: number }> = [];
   private readonly next: (tokens: readonly number[]) => number;
   private numLiveSamplers = 0;
 
@@ -83,6 +83,12 @@ export class FakeRunner implements ModelRunner {
 
   truncateSlot(slotId: number, fromPosition: number): void {
     this.slotContents[slotId].length = Math.min(this.slotContents[slotId].length, fromPosition);
+  }
+
+  async copySlotPrefix(fromSlotId: number, toSlotId: number, numTokens: number): Promise<void> {
+    if (this.slotContents[fromSlotId].length < numTokens) throw new Error(`slot ${fromSlotId} holds fewer than ${numTokens} tokens`);
+    this.slotContents[toSlotId] = this.slotContents[fromSlotId].slice(0, numTokens);
+    this.copies.push({ fromSlotId, toSlotId, numTokens });
   }
 
   async close(): Promise<void> {}

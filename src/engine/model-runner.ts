@@ -70,6 +70,8 @@ export interface ModelRunner {
   execute(items: readonly BatchItem[]): Promise<Array<number | undefined>>;
   /** Drops the slot's KV from `fromPosition` onwards. */
   truncateSlot(slotId: number, fromPosition: number): void;
+  /** Replaces a slot's KV with the first `numTokens` tokens' KV of another slot. */
+  copySlotPrefix(fromSlotId: number, toSlotId: number, numTokens: number): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -11,6 +11,14 @@ export interface SchedulerConfig {
   maxNumBatchedTokens: number;
 }
 
+/**
+ * A waiting prompt that shares at least this many more tokens with a prompt
+ * still being prefilled waits for that prefill and then copies its KV, instead
+ * of computing the same tokens in parallel (n > 1 choices, a burst of users
+ * with one system prompt).
+ */
+export const minTokensWorthWaitingFor = 32;
+
 export interface ScheduledChunk {
   sequence: Sequence;
   numTokens: number;
@@ -20,8 +28,8 @@ export interface ScheduledChunk {
 
 export interface SchedulerOutput {
   chunks: ScheduledChunk[];
-  /** Sequences moved from waiting to running in this step, with their slot. */
-  admitted: Sequence[];
+  /** Sequences moved from waiting to running in this step, in order, with their slot grants. */
+  admitted: Array<{ sequence: Sequence; copyFromSlotId: number | null }>;
 }
 
 export class Scheduler {
@@ -44,18 +52,21 @@ export class Scheduler {
     for (const sequence of running) if (!sequence.isPrefilling) take(sequence);
     for (const sequence of running) if (sequence.isPrefilling) take(sequence);
 
-    const admitted: Sequence[] = [];
-    while (waiting.length > 0 && budget > 0) {
-      const sequence = waiting[0];
-      const grant = slots.acquire(sequence.tokens);
-      if (grant === null) break;
-      waiting.shift();
+    const admitted: SchedulerOutput["admitted"] = [];
+    for (let i = 0; i < waiting.length && budget > 0 && slots.numFree > 0; ) {
+      const sequence = waiting[i];
+      if (slots.longestPendingPrefix(sequence.tokens) - slots.longestCachedPrefix(sequence.tokens) >= minTokensWorthWaitingFor) {
+        i++;
+        continue;
+      }
+      const grant = slots.acquire(sequence.tokens, sequence)!;
+      waiting.splice(i, 1);
       sequence.status = "running";
       sequence.slotId = grant.slotId;
       sequence.numComputed = grant.numReusableTokens;
       sequence.numCachedPromptTokens = grant.numReusableTokens;
       running.push(sequence);
-      admitted.push(sequence);
+      admitted.push({ sequence, copyFromSlotId: grant.copyFromSlotId });
       take(sequence);
     }
 

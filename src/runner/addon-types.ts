@@ -42,6 +42,8 @@ export interface AddonContext {
   decodeBatch(): Promise<void>;
   sampleToken(batchLogitIndex: number, sampler: AddonSampler): Promise<number>;
   removeTokenCellsFromSequence(sequenceId: number, startPos: number, endPos: number): boolean;
+  /** Copies the source sequence's whole KV stream over the target's. */
+  copySequenceStateFromOtherSequence(targetSequenceId: number, sourceSequenceId: number): Promise<number>;
 }
 
 export interface BindingModule {

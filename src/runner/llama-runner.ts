@@ -10,6 +10,7 @@
  */
 import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
 import type { BatchItem, ModelInfo, ModelRunner, SamplerConfig, SequenceSampler } from "../engine/model-runner.js";
+import { LlamaTokenizer } from "./llama-tokenizer.js";
 import type { AddonContext, AddonSampler, AddonSamplerConfig, BindingModule, Internals } from "./addon-types.js";
 
 export interface LlamaRunnerOptions {
@@ -33,6 +34,8 @@ class LlamaSequenceSampler implements SequenceSampler {
 }
 
 export class LlamaRunner implements ModelRunner {
+  private readonly tokenizer: LlamaTokenizer;
+
   private constructor(
     private readonly llama: Llama,
     private readonly model: LlamaModel,
@@ -40,7 +43,9 @@ export class LlamaRunner implements ModelRunner {
     readonly info: ModelInfo,
     readonly numSlots: number,
     readonly slotCapacity: number,
-  ) {}
+  ) {
+    this.tokenizer = new LlamaTokenizer(model);
+  }
 
   static async load(options: LlamaRunnerOptions): Promise<LlamaRunner> {
     if (process.env.UV_THREADPOOL_SIZE !== "1") {
@@ -69,11 +74,11 @@ export class LlamaRunner implements ModelRunner {
   }
 
   tokenize(text: string, options: { parseSpecialTokens: boolean }): number[] {
-    return this.model.tokenize(text, options.parseSpecialTokens) as number[];
+    return this.tokenizer.tokenize(text, options);
   }
 
   detokenize(tokens: readonly number[], options: { renderSpecialTokens?: boolean } = {}): string {
-    return this.model.detokenize(tokens as never, options.renderSpecialTokens ?? false);
+    return this.tokenizer.detokenize(tokens, options);
   }
 
   createSampler(): SequenceSampler {
@@ -106,6 +111,11 @@ export class LlamaRunner implements ModelRunner {
 
   truncateSlot(slotId: number, fromPosition: number): void {
     this.context.removeTokenCellsFromSequence(slotId, fromPosition, -1);
+  }
+
+  async copySlotPrefix(fromSlotId: number, toSlotId: number, numTokens: number): Promise<void> {
+    await this.context.copySequenceStateFromOtherSequence(toSlotId, fromSlotId);
+    this.context.removeTokenCellsFromSequence(toSlotId, numTokens, -1);
   }
 
   async close(): Promise<void> {
