@@ -44,17 +44,19 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // = ~129 prompt tokens, as in /work/shared/research/anchors.md.
 const concurrencies = opts.quick ? [1, 4, 16] : [1, 2, 4, 8, 16];
 const numPrompts = (c) => (opts.quick ? Math.max(4, c) : Math.max(8, 3 * c));
-const common = ["--endpoint", "chat", "--output-len", "64", "--ignore-eos", "--temperature", "0", "--warmup", "1", "--seed", "0"];
+// Every workload has its own seed: no run's prompts repeat an earlier run's, so
+// neither server is measured on prompts it still has cached.
+const common = ["--endpoint", "chat", "--output-len", "64", "--ignore-eos", "--temperature", "0", "--warmup", "1"];
 const workloads = [
   ...concurrencies.map((c) => ({
     name: `random C=${c}`,
     slug: `random-c${c}`,
-    args: ["--dataset", "random", "--input-len", "100", "--num-prompts", String(numPrompts(c)), "--max-concurrency", String(c)],
+    args: ["--dataset", "random", "--input-len", "100", "--num-prompts", String(numPrompts(c)), "--max-concurrency", String(c), "--seed", String(c)],
   })),
   {
     name: `shared-prefix ${opts["prefix-len"]} C=4`,
     slug: `shared${opts["prefix-len"]}-c4`,
-    args: ["--dataset", "shared-prefix", "--prefix-len", opts["prefix-len"], "--input-len", "20", "--num-prompts", opts.quick ? "8" : "16", "--max-concurrency", "4"],
+    args: ["--dataset", "shared-prefix", "--prefix-len", opts["prefix-len"], "--input-len", "20", "--num-prompts", opts.quick ? "8" : "16", "--max-concurrency", "4", "--seed", "1000"],
   },
 ];
 

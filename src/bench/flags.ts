@@ -49,7 +49,8 @@ Load:
   --request-rate R        mean requests per second, exponential gaps; 'inf' (default)
                           sends them all at once (bounded by --max-concurrency)
   --warmup N              send N requests first, one at a time, not counted (default 0);
-                          they use other prompts from the same dataset (seed + 1)
+                          they are further prompts from the same dataset (a shared-prefix
+                          warm-up sees the shared prefix once, as a live server would)
 
 Output:
   --save-result FILE      write the config, metrics and per-request numbers as JSON

@@ -183,7 +183,10 @@ export async function benchCommand(args: string[]): Promise<void> {
     temperature: config.temperature,
     isIgnoreEos: config.isIgnoreEos,
   };
-  const prompts = await loadPrompts(config.dataset, config.numPrompts);
+  // Warm-up prompts come from the same dataset (so a shared-prefix run starts
+  // with its prefix seen once, as a live server would), but are not measured.
+  const allPrompts = await loadPrompts(config.dataset, config.numPrompts + config.warmup);
+  const prompts = allPrompts.slice(0, config.numPrompts);
   const concurrency = config.maxConcurrency === null ? "unlimited" : String(config.maxConcurrency);
   console.error(
     `bench: ${config.baseUrl} model=${model} endpoint=${config.endpoint} dataset=${config.dataset.kind} ` +
@@ -191,7 +194,7 @@ export async function benchCommand(args: string[]): Promise<void> {
   );
 
   if (config.warmup > 0) {
-    const warmupPrompts = await loadPrompts({ ...config.dataset, seed: config.dataset.seed + 1 }, config.warmup);
+    const warmupPrompts = allPrompts.slice(config.numPrompts);
     let warmupFailed = 0;
     const started = performance.now();
     for (const prompt of warmupPrompts) {
