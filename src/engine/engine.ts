@@ -9,7 +9,7 @@ import type { BatchItem, ModelRunner } from "./model-runner.js";
 import { OutputStream } from "./output-stream.js";
 import { Scheduler } from "./scheduler.js";
 import { Sequence, type SequenceContext } from "./sequence.js";
-import { SlotPool } from "./slot-pool.js";
+import { SlotPool, type SlotGrant } from "./slot-pool.js";
 import type { EngineStats, GenerateRequest, RequestOutput } from "./types.js";
 
 export interface EngineConfig {
@@ -117,7 +117,7 @@ export class Engine {
   private async step(): Promise<void> {
     const { chunks, admitted } = this.scheduler.schedule(this.waiting, this.running, this.slots);
     // In admission order: a later grant may take over a slot an earlier one copies from.
-    for (const { sequence, copyFromSlotId } of admitted) await this.onAdmitted(sequence, copyFromSlotId);
+    for (const { sequence, grant } of admitted) await this.onAdmitted(sequence, grant);
     if (chunks.length === 0) {
       // Everything waiting waits on a prefill that is not running: cannot happen
       // unless all running sequences finished; yield so the loop can retire them.
@@ -153,9 +153,10 @@ export class Engine {
     for (const state of touched) this.publish(state);
   }
 
-  private async onAdmitted(sequence: Sequence, copyFromSlotId: number | null): Promise<void> {
-    if (copyFromSlotId === null) this.runner.truncateSlot(sequence.slotId!, sequence.numComputed);
-    else await this.runner.copySlotPrefix(copyFromSlotId, sequence.slotId!, sequence.numComputed);
+  private async onAdmitted(sequence: Sequence, grant: SlotGrant): Promise<void> {
+    if (grant.park) await this.runner.copySlotPrefix(grant.slotId, grant.park.toSlotId, grant.park.numTokens);
+    if (grant.copyFromSlotId === null) this.runner.truncateSlot(grant.slotId, grant.numReusableTokens);
+    else await this.runner.copySlotPrefix(grant.copyFromSlotId, grant.slotId, grant.numReusableTokens);
     sequence.sampler = this.runner.createSampler();
     this.totals.promptTokens += sequence.numPromptTokens;
     this.totals.prefixQueried += sequence.numPromptTokens;

@@ -5,7 +5,7 @@
  * prompt is split over steps, so it never freezes the streams already running.
  */
 import type { Sequence } from "./sequence.js";
-import type { SlotPool } from "./slot-pool.js";
+import type { SlotGrant, SlotPool } from "./slot-pool.js";
 
 export interface SchedulerConfig {
   maxNumBatchedTokens: number;
@@ -29,7 +29,7 @@ export interface ScheduledChunk {
 export interface SchedulerOutput {
   chunks: ScheduledChunk[];
   /** Sequences moved from waiting to running in this step, in order, with their slot grants. */
-  admitted: Array<{ sequence: Sequence; copyFromSlotId: number | null }>;
+  admitted: Array<{ sequence: Sequence; grant: SlotGrant }>;
 }
 
 export class Scheduler {
@@ -66,7 +66,7 @@ export class Scheduler {
       sequence.numComputed = grant.numReusableTokens;
       sequence.numCachedPromptTokens = grant.numReusableTokens;
       running.push(sequence);
-      admitted.push({ sequence, copyFromSlotId: grant.copyFromSlotId });
+      admitted.push({ sequence, grant });
       take(sequence);
     }
 

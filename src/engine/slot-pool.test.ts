@@ -12,18 +12,27 @@ function seed(pool: SlotPool, contents: number[][]): void {
   contents.forEach((_, slotId) => pool.release(slotId));
 }
 
-test("empty slots are handed out lowest id first", () => {
-  const pool = new SlotPool(3, true);
-  assert.deepEqual(pool.acquire([1, 2], holder([])), { slotId: 0, numReusableTokens: 0, copyFromSlotId: null });
-  assert.deepEqual(pool.acquire([3, 4], holder([])), { slotId: 1, numReusableTokens: 0, copyFromSlotId: null });
-  assert.equal(pool.numInUse, 2);
-  assert.equal(pool.numFree, 1);
+const grant = (slotId: number, numReusableTokens: number, copyFromSlotId: number | null = null, park: { toSlotId: number; numTokens: number } | null = null) => ({
+  slotId,
+  numReusableTokens,
+  copyFromSlotId,
+  park,
 });
 
-test("a free slot whose whole cache is the prompt's prefix is taken in place", () => {
+test("running sequences are packed into the lowest free slot ids", () => {
   const pool = new SlotPool(3, true);
-  seed(pool, [range(0, 40), range(100, 140)]);
-  assert.deepEqual(pool.acquire([...range(100, 140), 7], holder([])), { slotId: 1, numReusableTokens: 40, copyFromSlotId: null });
+  assert.deepEqual(pool.acquire([1, 2], holder([])), grant(0, 0));
+  assert.deepEqual(pool.acquire([3, 4], holder([])), grant(1, 0));
+  assert.equal(pool.numInUse, 2);
+  assert.equal(pool.numFree, 1);
+  pool.release(0);
+  assert.equal(pool.acquire([5], holder([]))!.slotId, 0);
+});
+
+test("a slot whose whole cache is the prompt's prefix is reused in place", () => {
+  const pool = new SlotPool(2, true);
+  seed(pool, [range(0, 40)]);
+  assert.deepEqual(pool.acquire([...range(0, 40), 7], holder([])), grant(0, 40));
 });
 
 test("the last prompt token is always left to compute", () => {
@@ -32,42 +41,39 @@ test("the last prompt token is always left to compute", () => {
   assert.equal(pool.acquire(range(0, 40), holder([]))!.numReusableTokens, 39);
 });
 
-test("a partial match is copied into an empty slot, keeping the cached one intact", () => {
+test("a prefix held in a higher slot is copied down; the low slot's own cache is parked in an empty slot", () => {
+  const pool = new SlotPool(3, true);
+  seed(pool, [range(0, 40), range(100, 140)]);
+  assert.deepEqual(pool.acquire([...range(100, 140), 7], holder([])), grant(0, 40, 1, { toSlotId: 2, numTokens: 40 }));
+  assert.equal(pool.longestCachedPrefix(range(0, 40)), 40, "the parked cache is still found");
+});
+
+test("a partial match is used in place after parking the whole cache; the original is found again", () => {
   const pool = new SlotPool(3, true);
   seed(pool, [[...range(0, 30), 500, 501]]);
-  const grant = pool.acquire([...range(0, 30), 900, 901], holder([]));
-  assert.deepEqual(grant, { slotId: 1, numReusableTokens: 30, copyFromSlotId: 0 });
-  const again = pool.acquire([...range(0, 30), 500, 501, 502], holder([]));
-  assert.deepEqual(again, { slotId: 0, numReusableTokens: 32, copyFromSlotId: null }, "the original is still cached");
+  assert.deepEqual(pool.acquire([...range(0, 30), 900, 901], holder([])), grant(0, 30, null, { toSlotId: 1, numTokens: 32 }));
+  assert.deepEqual(pool.acquire([...range(0, 30), 500, 501, 502], holder([])), grant(1, 32));
 });
 
 test("a running sequence's computed prefix is copied: one system prompt serves every user", () => {
   const pool = new SlotPool(4, true);
   const system = range(0, 100);
   pool.acquire([...system, 1], holder([...system, 1, 55, 56], 101));
-  for (const user of [2, 3, 4]) {
-    assert.deepEqual(pool.acquire([...system, user], holder([])), { slotId: user - 1, numReusableTokens: 100, copyFromSlotId: 0 });
-  }
+  for (const user of [2, 3, 4]) assert.deepEqual(pool.acquire([...system, user], holder([])), grant(user - 1, 100, 0));
 });
 
-test("short matches are recomputed rather than copied", () => {
-  const pool = new SlotPool(2, true);
-  seed(pool, [[...range(0, 5), 77, 78]]);
-  assert.deepEqual(pool.acquire([...range(0, 5), 9], holder([])), { slotId: 1, numReusableTokens: 0, copyFromSlotId: null });
-});
-
-test("with one free slot left, a partial match is taken in place", () => {
-  const pool = new SlotPool(2, true);
-  seed(pool, [[...range(0, 30), 500], [8, 8]]);
-  pool.acquire([8, 8, 8], holder([]));
-  assert.deepEqual(pool.acquire([...range(0, 30), 900], holder([])), { slotId: 0, numReusableTokens: 30, copyFromSlotId: null });
-});
-
-test("without a match, empty slots go first, then the least recently released", () => {
+test("short matches in another slot are recomputed rather than copied", () => {
   const pool = new SlotPool(3, true);
-  seed(pool, [[5, 5], [6, 6], []]);
-  assert.equal(pool.acquire([8], holder([]))!.slotId, 2, "the empty slot");
-  assert.equal(pool.acquire([8], holder([]))!.slotId, 0, "then the least recently released");
+  seed(pool, [range(200, 220), [...range(0, 5), 77, 78]]);
+  assert.deepEqual(pool.acquire([...range(0, 5), 9], holder([])), grant(0, 0, null, { toSlotId: 2, numTokens: 20 }));
+});
+
+test("a cache is parked only over an older one; the oldest is evicted", () => {
+  const pool = new SlotPool(2, true);
+  seed(pool, [range(0, 20), range(50, 70)]);
+  assert.deepEqual(pool.acquire([9, 9], holder([])), grant(0, 0), "slot 0 was released first: it goes");
+  assert.equal(pool.longestCachedPrefix(range(50, 70)), 20);
+  assert.equal(pool.longestCachedPrefix(range(0, 20)), 0);
 });
 
 test("pending prefixes count tokens running sequences have not computed yet", () => {
@@ -85,10 +91,10 @@ test("released slots remember exactly their computed tokens", () => {
   assert.equal(pool.longestCachedPrefix([1, 2, 3, 4]), 3);
 });
 
-test("with prefix caching off, nothing is reused", () => {
+test("with prefix caching off, nothing is reused or parked", () => {
   const pool = new SlotPool(2, false);
   seed(pool, [range(0, 40)]);
-  assert.deepEqual(pool.acquire(range(0, 41), holder([])), { slotId: 0, numReusableTokens: 0, copyFromSlotId: null });
+  assert.deepEqual(pool.acquire(range(0, 41), holder([])), grant(0, 0));
 });
 
 test("no free slot means null", () => {

@@ -27,6 +27,8 @@ export interface SlotGrant {
   numReusableTokens: number;
   /** Copy the first `numReusableTokens` tokens' KV from this slot first. */
   copyFromSlotId: number | null;
+  /** Before anything else, save the granted slot's cache into another free slot. */
+  park: { toSlotId: number; numTokens: number } | null;
 }
 
 /** Below this, recomputing a shared prefix costs less than copying a slot's KV. */
@@ -66,32 +68,42 @@ export class SlotPool {
     return best;
   }
 
+  /**
+   * Running sequences always get the lowest free slot id, so decode batches
+   * stay one run of consecutive sequence ids, which llama.cpp computes as one
+   * micro-batch (scattered ids split it, each piece paying for the weights
+   * again). The cache is kept apart from that packing: a cached prefix in the
+   * granted slot is first parked in a free slot holding something older, and
+   * a prompt's prefix is copied from whichever slot holds it.
+   */
   acquire(promptTokens: readonly number[], owner: KvHolder): SlotGrant | null {
-    const free = this.slots.filter((slot) => slot.owner === null);
-    if (free.length === 0) return null;
+    const slot = this.slots.find((s) => s.owner === null);
+    if (!slot) return null;
     const limit = promptTokens.length - 1; // the last prompt token is computed for its logits
-    const source = this.findSource(promptTokens);
-    const match = Math.min(source.match, limit);
-    const sourceSlot = source.slot;
+    const { slot: source, match: fullMatch } = this.findSource(promptTokens);
+    const match = Math.min(fullMatch, limit);
+    const keepsWholeCache = source === slot && match >= slot.cachedTokens.length - 1;
 
-    let slot: Slot;
+    let park: SlotGrant["park"] = null;
+    if (this.isPrefixCachingEnabled && !keepsWholeCache && slot.cachedTokens.length >= minTokensToCopy) {
+      const parking = this.pickParking(slot, source);
+      if (parking) {
+        park = { toSlotId: parking.id, numTokens: slot.cachedTokens.length };
+        parking.cachedTokens = slot.cachedTokens;
+        parking.lastReleasedAt = slot.lastReleasedAt;
+      }
+    }
+
     let copyFromSlotId: number | null = null;
     let numReusableTokens = 0;
-    const sourceIsFree = sourceSlot !== null && sourceSlot.owner === null;
-    if (sourceIsFree && (match >= sourceSlot.cachedTokens.length - 1 || free.length === 1)) {
-      slot = sourceSlot; // taking it in place loses nothing worth keeping
+    if (source === slot) numReusableTokens = match;
+    else if (source !== null && match >= minTokensToCopy) {
+      copyFromSlotId = source.id;
       numReusableTokens = match;
-    } else {
-      slot = this.pickVictim(free.filter((s) => s !== sourceSlot)) ?? sourceSlot!;
-      if (slot === sourceSlot) numReusableTokens = match;
-      else if (match >= minTokensToCopy) {
-        copyFromSlotId = sourceSlot!.id;
-        numReusableTokens = match;
-      }
     }
     slot.owner = owner;
     slot.cachedTokens = [];
-    return { slotId: slot.id, numReusableTokens, copyFromSlotId };
+    return { slotId: slot.id, numReusableTokens, copyFromSlotId, park };
   }
 
   /** Frees the slot, remembering the tokens whose KV it still holds. */
@@ -120,28 +132,18 @@ export class SlotPool {
     return { slot: best, match: bestMatch };
   }
 
-  /**
-   * Empty slots first, lowest id first (low ids keep decode batches
-   * contiguous, which llama.cpp runs as one micro-batch); then the least
-   * recently released.
-   */
-  private pickVictim(candidates: Slot[]): Slot | null {
+  /** Where to save `slot`'s cache: an empty free slot, else the free slot released longest ago before it. */
+  private pickParking(slot: Slot, source: Slot | null): Slot | null {
     let best: Slot | null = null;
-    for (const slot of candidates) {
-      if (best === null) best = slot;
-      else {
-        const slotEmpty = slot.cachedTokens.length === 0;
-        const bestEmpty = best.cachedTokens.length === 0;
-        if (slotEmpty !== bestEmpty) {
-          if (slotEmpty) best = slot;
-        } else if (slotEmpty ? slot.id < best.id : slot.lastReleasedAt < best.lastReleasedAt) best = slot;
-      }
+    for (const candidate of this.slots) {
+      if (candidate.owner !== null || candidate === slot || candidate === source) continue;
+      if (candidate.cachedTokens.length === 0) return candidate;
+      if (candidate.lastReleasedAt < slot.lastReleasedAt && (best === null || candidate.lastReleasedAt < best.lastReleasedAt)) best = candidate;
     }
     return best;
   }
 }
 
-/** Length of the common prefix, looking at most `maxLength` tokens far. */
 export function commonPrefixLength(a: readonly number[], b: readonly number[], maxLength = Infinity): number {
   const limit = Math.min(a.length, b.length, maxLength);
   let i = 0;
