@@ -16,6 +16,7 @@ export interface ServeConfig {
   maxNumBatchedTokens: number;
   maxWaitingRequests: number;
   enablePrefixCaching: boolean;
+  schedulingPolicy: string;
   threads: number;
   chatTemplate: string | null;
   maxBodyBytes: number;
@@ -40,6 +41,7 @@ export const serveFlags: FlagSpec[] = [
   { name: "max-num-batched-tokens", key: "maxNumBatchedTokens", kind: "int", placeholder: "N", help: "tokens per forward pass; longer prompts are prefilled in chunks (default 512)" },
   { name: "max-waiting-requests", key: "maxWaitingRequests", kind: "int", placeholder: "N", help: "queued requests beyond which new ones get 503 (default 1024)" },
   { name: "enable-prefix-caching", key: "enablePrefixCaching", kind: "bool", help: "reuse the KV of shared prompt prefixes (default on; --no-enable-prefix-caching)" },
+  { name: "scheduling-policy", key: "schedulingPolicy", kind: "string", placeholder: "POLICY", help: "fcfs (default), or priority: lower request 'priority' runs first, then arrival" },
   { name: "threads", key: "threads", kind: "int", placeholder: "N", help: "CPU threads for llama.cpp (default: the number of cores)" },
   { name: "chat-template", key: "chatTemplate", kind: "string", placeholder: "FILE", help: "Jinja chat template file, replacing the model's own" },
 ];
@@ -56,6 +58,7 @@ export function defaultServeConfig(): ServeConfig {
     maxNumBatchedTokens: 512,
     maxWaitingRequests: 1024,
     enablePrefixCaching: true,
+    schedulingPolicy: "fcfs",
     threads: availableParallelism(),
     chatTemplate: null,
     maxBodyBytes: 32 * 1024 * 1024,

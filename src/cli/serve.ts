@@ -8,13 +8,16 @@ import { ensureGeneratedModel } from "../models/model-cache.js";
 import { ChatTemplate } from "../protocol/chat-template.js";
 import { OpenAIServing } from "../protocol/serving.js";
 import { LlamaRunner } from "../runner/llama-runner.js";
-import type { ServeConfig } from "./serve-config.js";
+import { UsageError, type ServeConfig } from "./serve-config.js";
 import { packageVersion } from "./version.js";
 
 /** Without --max-model-len, a long-context model still gets a modest KV cache per slot. */
 const defaultMaxModelLen = 4096;
 
 export async function serve(config: Readonly<ServeConfig>): Promise<void> {
+  if (config.schedulingPolicy !== "fcfs" && config.schedulingPolicy !== "priority") {
+    throw new UsageError(`--scheduling-policy must be fcfs or priority, not '${config.schedulingPolicy}'`);
+  }
   const isBuiltin = config.model === null;
   const modelPath = config.model ?? (await ensureGeneratedModel("builtin"));
   const runner = await LlamaRunner.load({
@@ -34,9 +37,11 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     maxNumBatchedTokens: config.maxNumBatchedTokens,
     maxWaitingRequests: config.maxWaitingRequests,
     enablePrefixCaching: config.enablePrefixCaching,
+    schedulingPolicy: config.schedulingPolicy === "priority" ? "priority" : "fcfs",
   });
   const servedModelNames = config.servedModelNames.length > 0 ? config.servedModelNames : [isBuiltin ? "pagoda-builtin" : basename(modelPath).replace(/\.gguf$/i, "")];
   const serving = new OpenAIServing(engine, runner, chatTemplate, {
+    isPriorityScheduling: config.schedulingPolicy === "priority",
     servedModelNames,
     maxModelLen,
     vocabSize: runner.info.vocabSize,

@@ -251,3 +251,24 @@ test("a failed forward pass fails its requests with a 500 and the engine goes on
   assert.deepEqual(result.texts, ["abcde"]);
   await engine.stop();
 });
+
+test("the priority policy runs lower priority values first, then by arrival", async () => {
+  const { engine } = setup({ numSlots: 1 }, { schedulingPolicy: "priority" });
+  const finished: string[] = [];
+  const submit = (requestId: string, priority: number) =>
+    collect(engine.generate({ requestId, promptTokens: ids("a"), params: greedy, priority })).then(() => finished.push(requestId));
+  await Promise.all([submit("first", 0), submit("low", 5), submit("high", -1), submit("mid", 0)]);
+  // All four are queued before the loop runs: order is priority, then arrival.
+  assert.deepEqual(finished, ["high", "first", "mid", "low"]);
+  await engine.stop();
+});
+
+test("FCFS ignores priority", async () => {
+  const { engine } = setup({ numSlots: 1 });
+  const finished: string[] = [];
+  const submit = (requestId: string, priority: number) =>
+    collect(engine.generate({ requestId, promptTokens: ids("a"), params: greedy, priority })).then(() => finished.push(requestId));
+  await Promise.all([submit("first", 0), submit("low", 5), submit("high", -1)]);
+  assert.deepEqual(finished, ["first", "low", "high"]);
+  await engine.stop();
+});

@@ -10,10 +10,11 @@ import { OutputStream } from "./output-stream.js";
 import { Scheduler } from "./scheduler.js";
 import { Sequence, type SequenceContext } from "./sequence.js";
 import { SlotPool, type SlotGrant } from "./slot-pool.js";
-import type { EngineStats, GenerateRequest, RequestOutput } from "./types.js";
+import type { EngineStats, GenerateRequest, RequestOutput, SchedulingPolicy } from "./types.js";
 
 export interface EngineConfig {
   maxNumBatchedTokens: number;
+  schedulingPolicy?: SchedulingPolicy;
   maxWaitingRequests: number;
   enablePrefixCaching: boolean;
 }
@@ -62,9 +63,20 @@ export class Engine {
     );
     const state: RequestState = { request, sequences, stream: new OutputStream() };
     this.requests.set(request.requestId, state);
-    this.waiting.push(...sequences);
+    this.enqueue(sequences, request.priority ?? 0);
     this.wake();
     return state.stream;
+  }
+
+  /** FCFS appends; the priority policy keeps the queue ordered by priority, then arrival. */
+  private enqueue(sequences: Sequence[], priority: number): void {
+    for (const sequence of sequences) sequence.priority = priority;
+    if (this.config.schedulingPolicy !== "priority") {
+      this.waiting.push(...sequences);
+      return;
+    }
+    const index = this.waiting.findIndex((queued) => queued.priority > priority);
+    this.waiting.splice(index === -1 ? this.waiting.length : index, 0, ...sequences);
   }
 
   /** Stops a request at the next step; its slots are freed and nothing stale remains. */

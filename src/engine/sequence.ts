@@ -29,6 +29,8 @@ export class Sequence {
   finishReason: FinishReason | null = null;
   stopReason: string | number | null = null;
   isAbortRequested = false;
+  /** Scheduling priority of the request; lower goes first under the priority policy. */
+  priority = 0;
   sampler: SequenceSampler | null = null;
   readonly samplerConfig: SamplerConfig;
 

@@ -24,7 +24,11 @@ export interface GenerateRequest {
   requestId: string;
   promptTokens: readonly number[];
   params: SamplingParams;
+  /** Lower runs first under the priority policy (vLLM's convention); 0 by default. */
+  priority?: number;
 }
+
+export type SchedulingPolicy = "fcfs" | "priority";
 
 export type FinishReason = "stop" | "length" | "abort";
 

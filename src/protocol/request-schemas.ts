@@ -36,6 +36,7 @@ const samplingFields = {
   stream_options: nullish(streamOptionsSchema),
   user: nullish(z.string()),
   request_id: nullish(z.string()),
+  priority: nullish(z.number().int()),
 };
 
 const textPartSchema = z.looseObject({ type: z.literal("text"), text: z.string() });

@@ -23,6 +23,8 @@ export interface Tokenizer {
 }
 
 export interface ServingConfig {
+  /** Whether requests may carry a non-zero `priority` (--scheduling-policy priority). */
+  isPriorityScheduling: boolean;
   servedModelNames: readonly string[];
   maxModelLen: number;
   vocabSize: number;
@@ -77,7 +79,7 @@ export class OpenAIServing {
       request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens",
       "chat", promptTokens.length, this.config.maxModelLen);
     const meta = { id: `chatcmpl-${newId()}`, created: nowSeconds(), model };
-    const outputs = this.run(meta.id, promptTokens, toSamplingParams(request, { maxTokens }), signal);
+    const outputs = this.run(meta.id, promptTokens, toSamplingParams(request, { maxTokens }), this.priorityOf(request), signal);
     if (request.stream) return { kind: "stream", chunks: streamChat(meta, outputs, streamUsage(request)) };
     return { kind: "json", body: collectChat(meta, outputs) };
   }
@@ -93,14 +95,29 @@ export class OpenAIServing {
       const maxTokens = resolveMaxTokens(request.max_tokens, "max_tokens", "completion", promptTokens.length, this.config.maxModelLen);
       return { promptTokens, params: toSamplingParams(request, { maxTokens }), requestId: prompts.length === 1 ? meta.id : `${meta.id}-${i}` };
     });
-    const streams = runs.map((run) => this.run(run.requestId, run.promptTokens, run.params, signal));
+    const priority = this.priorityOf(request);
+    const streams = runs.map((run) => this.run(run.requestId, run.promptTokens, run.params, priority, signal));
     const n = request.n ?? 1;
     if (request.stream) return { kind: "stream", chunks: streamCompletion(meta, streams, n, streamUsage(request)) };
     return { kind: "json", body: collectCompletion(meta, streams, n) };
   }
 
-  private run(requestId: string, promptTokens: number[], params: GenerateRequest["params"], signal: AbortSignal): AsyncIterable<RequestOutput> {
-    const outputs = this.engine.generate({ requestId, promptTokens, params });
+  private priorityOf(request: ChatCompletionRequest | CompletionRequest): number {
+    const priority = request.priority ?? 0;
+    if (priority !== 0 && !this.config.isPriorityScheduling) {
+      throw new InvalidRequestError("'priority' needs the server to run with --scheduling-policy priority.", { param: "priority" });
+    }
+    return priority;
+  }
+
+  private run(
+    requestId: string,
+    promptTokens: number[],
+    params: GenerateRequest["params"],
+    priority: number,
+    signal: AbortSignal,
+  ): AsyncIterable<RequestOutput> {
+    const outputs = this.engine.generate({ requestId, promptTokens, params, priority });
     const abort = () => this.engine.abort(requestId);
     if (signal.aborted) abort();
     else signal.addEventListener("abort", abort, { once: true });

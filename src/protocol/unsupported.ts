@@ -23,7 +23,6 @@ const common: Array<[string, Check]> = [
   ["bad_words", isNonEmpty],
   ["prompt_logprobs", isPresent],
   ["truncate_prompt_tokens", isPresent],
-  ["priority", (value) => typeof value === "number" && value !== 0],
   ["structured_outputs", isPresent],
   ["guided_json", isPresent],
   ["guided_regex", isPresent],

@@ -186,3 +186,17 @@ test("a presence/frequency penalty changes greedy output", async () => {
   const penalized = await client.chat.completions.create({ model, messages, max_tokens: 40, temperature: 0, frequency_penalty: 2, presence_penalty: 2 });
   assert.notEqual(penalized.choices[0].message.content, plain.choices[0].message.content);
 });
+
+test("a non-zero priority needs --scheduling-policy priority", async () => {
+  const response = await fetch(`${server.baseURL}/chat/completions`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ model, messages, max_tokens: 2, priority: 3 }),
+  });
+  assert.equal(response.status, 400);
+  const body = (await response.json()) as { error: { param: string; type: string } };
+  assert.equal(body.error.param, "priority");
+  assert.equal(body.error.type, "invalid_request_error");
+  const zero = await client.chat.completions.create({ model, messages, max_tokens: 2, priority: 0 } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+  assert.equal(zero.choices.length, 1);
+});
