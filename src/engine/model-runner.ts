@@ -5,18 +5,12 @@
  * scripted fake.
  */
 
-/** Sampler settings a runner applies natively, in the engine's terms. */
-export interface SamplerConfig {
-  temperature: number;
-  topP: number;
-  /** 0 disables top-k. */
-  topK: number;
-  minP: number;
-  presencePenalty: number;
-  frequencyPenalty: number;
-  repetitionPenalty: number;
-  seed: number;
-}
+import type { SamplingParams } from "./types.js";
+
+type NativeSamplingFields = "temperature" | "topP" | "topK" | "minP" | "presencePenalty" | "frequencyPenalty" | "repetitionPenalty";
+
+/** Sampler settings a runner applies natively: the request's, with the choice's resolved seed. */
+export type SamplerConfig = Pick<SamplingParams, NativeSamplingFields> & { seed: number };
 
 /** A per-sequence sampler with its own random state (same seed, same draws). */
 export interface SequenceSampler {

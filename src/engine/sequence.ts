@@ -52,16 +52,8 @@ export class Sequence {
     this.numPromptTokens = promptTokens.length;
     this.detokenizer = new IncrementalDetokenizer(context.decode, { contextTokenIds: promptTokens.slice(-8) });
     this.stopChecker = new StopChecker(params.stop, { includeStopStringInOutput: params.includeStopStringInOutput });
-    this.samplerConfig = {
-      temperature: params.temperature,
-      topP: params.topP,
-      topK: params.topK,
-      minP: params.minP,
-      presencePenalty: params.presencePenalty,
-      frequencyPenalty: params.frequencyPenalty,
-      repetitionPenalty: params.repetitionPenalty,
-      seed,
-    };
+    const { temperature, topP, topK, minP, presencePenalty, frequencyPenalty, repetitionPenalty } = params;
+    this.samplerConfig = { temperature, topP, topK, minP, presencePenalty, frequencyPenalty, repetitionPenalty, seed };
   }
 
   get isPrefilling(): boolean {
