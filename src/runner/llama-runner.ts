@@ -67,7 +67,8 @@ export class LlamaRunner implements ModelRunner {
       batchSize: options.maxBatchTokens,
       sequences: options.numSlots,
       threads: options.threads,
-      flashAttention: false,
+      // As llama-server: llama.cpp enables flash attention where the backend supports it.
+      flashAttention: "auto",
     });
     if (!(await context.init())) throw new Error(`llama.cpp could not create a context for ${options.modelPath}`);
     return new LlamaRunner(llama, model, context, readModelInfo(model), options.numSlots, slotCapacity);
