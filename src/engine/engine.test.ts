@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Engine, type EngineConfig } from "./engine.js";
 import { FakeRunner, fakeEos, type FakeRunnerOptions } from "./fake-runner.js";
-import type { RequestOutput, SamplingParams } from "./types.js";
+import type { RequestOutput, RequestTimings, SamplingParams } from "./types.js";
 
 const greedy: SamplingParams = {
   n: 1,
@@ -270,5 +270,28 @@ test("FCFS ignores priority", async () => {
     collect(engine.generate({ requestId, promptTokens: ids("a"), params: greedy, priority })).then(() => finished.push(requestId));
   await Promise.all([submit("first", 0), submit("low", 5), submit("high", -1)]);
   assert.deepEqual(finished, ["first", "low", "high"]);
+  await engine.stop();
+});
+
+test("per-request timings: queue time, TTFT, inter-token latencies, end to end", async () => {
+  const runner = new FakeRunner({ numSlots: 1 });
+  const timings: RequestTimings[] = [];
+  const engine = new Engine(runner, {
+    maxNumBatchedTokens: 64,
+    maxWaitingRequests: 10,
+    enablePrefixCaching: true,
+    now: () => runner.elapsedMs,
+    onRequestFinished: (t) => timings.push(t),
+  });
+  await Promise.all(["a", "b"].map((requestId) => collect(engine.generate({ requestId, promptTokens: ids("xyz"), params: greedy }))));
+  const [a, b] = timings;
+  assert.equal(a.requestId, "a");
+  assert.deepEqual(
+    { queue: a.queueTimeMs, ttft: a.timeToFirstTokenMs, itl: a.interTokenLatenciesMs, e2e: a.endToEndMs, tokens: a.numGenerationTokens, finish: a.finishReason },
+    { queue: 0, ttft: 10, itl: [10, 10, 10, 10], e2e: 50, tokens: 5, finish: "length" },
+  );
+  assert.equal(b.queueTimeMs, 50, "b waited for a's slot");
+  assert.equal(b.timeToFirstTokenMs, 60);
+  assert.equal(b.numCachedPromptTokens, 2);
   await engine.stop();
 });

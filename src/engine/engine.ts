@@ -10,10 +10,14 @@ import { OutputStream } from "./output-stream.js";
 import { Scheduler } from "./scheduler.js";
 import { Sequence, type SequenceContext } from "./sequence.js";
 import { SlotPool, type SlotGrant } from "./slot-pool.js";
-import type { EngineStats, GenerateRequest, RequestOutput, SchedulingPolicy } from "./types.js";
+import type { EngineStats, GenerateRequest, RequestOutput, RequestTimings, SchedulingPolicy } from "./types.js";
 
 export interface EngineConfig {
   maxNumBatchedTokens: number;
+  /** Called once per request as it leaves the engine. */
+  onRequestFinished?: (timings: RequestTimings) => void;
+  /** Milliseconds; injectable so tests need no wall clock. */
+  now?: () => number;
   schedulingPolicy?: SchedulingPolicy;
   maxWaitingRequests: number;
   enablePrefixCaching: boolean;
@@ -23,6 +27,10 @@ interface RequestState {
   request: GenerateRequest;
   sequences: Sequence[];
   stream: OutputStream;
+  arrivedAt: number;
+  scheduledAt: number | null;
+  /** When the first choice produced each of its tokens. */
+  tokenTimes: number[];
 }
 
 export class Engine {
@@ -36,8 +44,10 @@ export class Engine {
   private isStopped = false;
   private readonly loopDone: Promise<void>;
   private readonly totals = { promptTokens: 0, generationTokens: 0, prefixQueried: 0, prefixHits: 0 };
+  private readonly now: () => number;
 
   constructor(private readonly runner: ModelRunner, private readonly config: EngineConfig) {
+    this.now = config.now ?? (() => performance.now());
     this.slots = new SlotPool(runner.numSlots, config.enablePrefixCaching);
     this.scheduler = new Scheduler({ maxNumBatchedTokens: config.maxNumBatchedTokens });
     this.sequenceContext = {
@@ -61,7 +71,7 @@ export class Engine {
       { length: params.n },
       (_, index) => new Sequence(request.requestId, index, request.promptTokens, params, (baseSeed + index) >>> 0, this.sequenceContext),
     );
-    const state: RequestState = { request, sequences, stream: new OutputStream() };
+    const state: RequestState = { request, sequences, stream: new OutputStream(), arrivedAt: this.now(), scheduledAt: null, tokenTimes: [] };
     this.requests.set(request.requestId, state);
     this.enqueue(sequences, request.priority ?? 0);
     this.wake();
@@ -153,6 +163,7 @@ export class Engine {
       return;
     }
     const touched = new Set<RequestState>();
+    const stepEnd = this.now();
     chunks.forEach(({ sequence, numTokens }, i) => {
       sequence.numComputed += numTokens;
       const token = sampled[i];
@@ -160,12 +171,16 @@ export class Engine {
       sequence.appendToken(token);
       this.totals.generationTokens++;
       const state = this.requests.get(sequence.requestId);
-      if (state) touched.add(state);
+      if (!state) return;
+      touched.add(state);
+      if (sequence.index === 0) state.tokenTimes.push(stepEnd);
     });
     for (const state of touched) this.publish(state);
   }
 
   private async onAdmitted(sequence: Sequence, grant: SlotGrant): Promise<void> {
+    const state = this.requests.get(sequence.requestId);
+    if (state && state.scheduledAt === null) state.scheduledAt = this.now();
     if (grant.park) await this.runner.copySlotPrefix(grant.slotId, grant.park.toSlotId, grant.park.numTokens);
     if (grant.copyFromSlotId === null) this.runner.truncateSlot(grant.slotId, grant.numReusableTokens);
     else await this.runner.copySlotPrefix(grant.copyFromSlotId, grant.slotId, grant.numReusableTokens);
@@ -191,8 +206,26 @@ export class Engine {
         this.publish(state);
         state.stream.close();
         this.requests.delete(state.request.requestId);
+        this.config.onRequestFinished?.(this.timingsOf(state));
       }
     }
+  }
+
+  private timingsOf(state: RequestState): RequestTimings {
+    const finishedAt = this.now();
+    const first = state.sequences[0];
+    const { tokenTimes, arrivedAt } = state;
+    return {
+      requestId: state.request.requestId,
+      finishReason: first.finishReason ?? "abort",
+      numPromptTokens: first.numPromptTokens,
+      numCachedPromptTokens: first.numCachedPromptTokens,
+      numGenerationTokens: state.sequences.reduce((sum, s) => sum + s.outputTokens.length, 0),
+      queueTimeMs: (state.scheduledAt ?? finishedAt) - arrivedAt,
+      timeToFirstTokenMs: tokenTimes.length > 0 ? tokenTimes[0] - arrivedAt : null,
+      interTokenLatenciesMs: tokenTimes.slice(1).map((time, i) => time - tokenTimes[i]),
+      endToEndMs: finishedAt - arrivedAt,
+    };
   }
 
   private releaseSlot(sequence: Sequence): void {
@@ -231,5 +264,6 @@ export class Engine {
     }
     state.stream.fail(error);
     this.requests.delete(requestId);
+    this.config.onRequestFinished?.(this.timingsOf(state));
   }
 }

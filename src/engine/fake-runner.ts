@@ -26,6 +26,9 @@ export class FakeRunner implements ModelRunner {
   readonly numSlots: number;
   readonly slotCapacity: number;
   readonly batches: BatchItem[][] = [];
+  /** A fake clock: every forward pass takes `stepMs`. */
+  elapsedMs = 0;
+  stepMs = 10;
   /** Tokens each slot's KV holds, position by position. */
   readonly slotContents: number[][];
   readonly copies: Array<{ fromSlotId: number; toSlotId: number; numTokens: number }> = [];
@@ -70,6 +73,7 @@ export class FakeRunner implements ModelRunner {
 
   async execute(items: readonly BatchItem[]): Promise<Array<number | undefined>> {
     this.batches.push(items.map((item) => ({ ...item, tokens: [...item.tokens] })));
+    this.elapsedMs += this.stepMs;
     return items.map((item) => {
       const contents = this.slotContents[item.slotId];
       if (item.startPosition !== contents.length) {

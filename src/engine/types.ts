@@ -62,3 +62,20 @@ export interface EngineStats {
   prefixCacheQueriedTokens: number;
   prefixCacheHitTokens: number;
 }
+
+/** Timings of one finished request, for metrics and request logs (milliseconds). */
+export interface RequestTimings {
+  requestId: string;
+  finishReason: FinishReason;
+  numPromptTokens: number;
+  numCachedPromptTokens: number;
+  numGenerationTokens: number;
+  /** Arrival to first scheduled step. */
+  queueTimeMs: number;
+  /** Arrival to first generated token. */
+  timeToFirstTokenMs: number | null;
+  /** Gaps between consecutive tokens of the first choice. */
+  interTokenLatenciesMs: number[];
+  /** Arrival to finish. */
+  endToEndMs: number;
+}
