@@ -276,6 +276,24 @@ const rows = workloads.map((w) => {
   const inTok = first ? Math.round(first.total_input_tokens / Math.max(1, first.completed)) : "?";
   return `| ${w.name} | ${first?.num_prompts ?? "?"} | ${inTok} | ${columns.map(([k, , d]) => cell(w.slug, k, d)).join(" | ")} | ${failed} |`;
 });
+// The chart of the random runs (output tok/s, TTFT p50/p99 vs C), drawn by bench compare's renderer.
+let chartNote = null;
+try {
+  const { renderCompareChart } = await import("../dist/src/bench/chart.js");
+  const series = serverNames.map((s) => ({
+    name: s,
+    points: concurrencies.map((c) => ({
+      concurrency: c,
+      outputThroughput: metric(s, `random-c${c}`, "output_throughput"),
+      ttftP50Ms: metric(s, `random-c${c}`, "median_ttft_ms"),
+      ttftP99Ms: metric(s, `random-c${c}`, "p99_ttft_ms"),
+    })),
+  }));
+  writeFileSync(join(outDir, "compare.svg"), renderCompareChart(series, { title: `${serverNames.join(" vs ")}: random workload, output tok/s and TTFT vs concurrency` }));
+  chartNote = `- Chart: \`${relative(root, outDir)}/compare.svg\` (random runs: output tok/s, TTFT p50/p99 against concurrency)`;
+} catch (error) {
+  log(`warning: no chart: ${error instanceof Error ? error.message : error}`);
+}
 const cpuNote = `${machine.nproc} × ${machine.cpuModel} (${machine.simd.join(", ") || "no AVX2"}), ${machine.memGb} GB RAM, Linux ${machine.kernel}, Node ${machine.node}`;
 const command = `npm run bench:peer${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
 const maxBusy = Math.max(...quietness);
@@ -291,6 +309,7 @@ const section = [
   `- Load: \`pagoda bench serve ${common.join(" ")}\`; random = 100 random words (+ chat template), shared-prefix = a ${opts["prefix-len"]}-word system prompt + a distinct 20-word user message; each run after 1 s of < 10% CPU busy (worst seen: ${(maxBusy * 100).toFixed(0)}%)`,
   `- llama-bench \`-t ${threads} -p 512 -n 128 -r 3\`: pp512 ${anchor.pp512} t/s, tg128 ${anchor.tg128} t/s`,
   `- Raw JSON: \`${relative(root, outDir)}/\``,
+  ...(chartNote ? [chartNote] : []),
   "",
   b ? `Cells: ${a} / ${b} (ratio ${a}/${b}). Throughput: a ratio above 1 favours ${a}; latency (ms): below 1 favours ${a}.` : "",
   "",

@@ -3,12 +3,17 @@
 import { serve } from "./cli/serve.js";
 import { parseServeArgs, serveHelp, UsageError } from "./cli/serve-config.js";
 import { generateModelCommand, generateModelHelp } from "./cli/generate-model-command.js";
-import { benchCommand, benchHelp } from "./bench/serve.js";
+import { benchHelpFor, benchMain } from "./bench/command.js";
 
 const commands: Record<string, { run: (args: string[]) => Promise<void>; help: string }> = {
   serve: { run: (args) => serve(parseServeArgs(args, process.env)), help: serveHelp() },
   "generate-model": { run: generateModelCommand, help: generateModelHelp() },
-  bench: { run: benchCommand, help: benchHelp() },
+  bench: {
+    run: benchMain,
+    get help() {
+      return benchHelpFor(process.argv[3]); // the subcommand: argv is [node, cli, "bench", sub, ...]
+    },
+  },
 };
 
 const usage = `Usage: pagoda <command> [flags]
@@ -17,6 +22,7 @@ Commands:
   serve            serve a GGUF model with an OpenAI-compatible API
   generate-model   write one of pagoda's generated test/benchmark models
   bench serve      load-test an OpenAI-compatible server (like vllm bench serve)
+  bench compare    the same load on several servers and concurrencies, side by side
 
 Run 'pagoda <command> --help' for a command's flags.`;
 

@@ -84,7 +84,7 @@ export interface BenchConfig {
   label: string | null;
 }
 
-function intFlag(name: string, text: string | undefined, fallback: number, min: number): number {
+export function intFlag(name: string, text: string | undefined, fallback: number, min: number): number {
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!Number.isInteger(value) || value < min) throw new UsageError(`--${name} must be an integer >= ${min}, got '${text}'`);
@@ -109,28 +109,33 @@ export function normalizeBaseUrl(text: string): string {
   return `${url.origin}${path === "" ? "/v1" : path}`;
 }
 
+/** The options of `bench serve` for node:util parseArgs (`bench compare` reuses the workload ones). */
+export const benchServeOptions = {
+  "base-url": { type: "string" }, model: { type: "string" }, endpoint: { type: "string" }, "api-key": { type: "string" },
+  dataset: { type: "string" }, "dataset-path": { type: "string" }, "num-prompts": { type: "string" }, "input-len": { type: "string" },
+  "range-ratio": { type: "string" }, "prefix-len": { type: "string" }, "output-len": { type: "string" },
+  "ignore-eos": { type: "boolean" }, temperature: { type: "string" }, seed: { type: "string" },
+  "max-concurrency": { type: "string" }, "request-rate": { type: "string" }, warmup: { type: "string" },
+  "save-result": { type: "string" }, label: { type: "string" },
+} as const;
+
+/** Parsed `bench serve` flag values, as parseArgs returns them. */
+export type BenchServeValues = { "ignore-eos"?: boolean } & { [K in Exclude<keyof typeof benchServeOptions, "ignore-eos">]?: string };
+
 export function parseBenchArgs(args: readonly string[], env: NodeJS.ProcessEnv): BenchConfig {
   const [sub, ...rest] = args;
-  if (sub !== "serve") throw new UsageError(sub === undefined ? "missing subcommand: pagoda bench serve [flags]" : `unknown bench subcommand '${sub}' (known: serve)`);
-  const string = { type: "string" } as const;
-  let values;
+  if (sub !== "serve") throw new UsageError(sub === undefined ? "missing subcommand: pagoda bench serve|compare [flags]" : `unknown bench subcommand '${sub}' (known: serve, compare)`);
+  let values: BenchServeValues;
   try {
-    ({ values } = parseArgs({
-      args: [...rest],
-      strict: true,
-      allowPositionals: false,
-      options: {
-        "base-url": string, model: string, endpoint: string, "api-key": string,
-        dataset: string, "dataset-path": string, "num-prompts": string, "input-len": string,
-        "range-ratio": string, "prefix-len": string, "output-len": string,
-        "ignore-eos": { type: "boolean" }, temperature: string, seed: string,
-        "max-concurrency": string, "request-rate": string, warmup: string,
-        "save-result": string, label: string,
-      },
-    }));
+    ({ values } = parseArgs({ args: [...rest], strict: true, allowPositionals: false, options: benchServeOptions }));
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
+  return benchConfigFromValues(values, env);
+}
+
+/** The config from parsed flag values, with the defaults; throws UsageError for bad values. */
+export function benchConfigFromValues(values: BenchServeValues, env: NodeJS.ProcessEnv): BenchConfig {
   const endpoint = values.endpoint ?? "completions";
   if (endpoint !== "chat" && endpoint !== "completions") throw new UsageError(`--endpoint must be chat or completions, got '${endpoint}'`);
   const seed = intFlag("seed", values.seed, 0, 0);

@@ -171,9 +171,20 @@ export function resultJson(config: BenchConfig, model: string, run: BenchRun, me
   };
 }
 
-export async function benchCommand(args: string[]): Promise<void> {
-  const config = parseBenchArgs(args, process.env);
-  const model = config.model ?? (await firstModelId(config.baseUrl, config.apiKey));
+export interface WorkloadOutcome {
+  /** The model requested: --model, or the server's first. */
+  model: string;
+  run: BenchRun;
+  metrics: BenchMetrics;
+}
+
+/**
+ * One workload, as `bench serve` runs it: resolves the model (unless given),
+ * loads the prompts, sends the warm-up requests one at a time, then the measured
+ * load. Logs to stderr; never throws for failed requests (they are in `run`).
+ */
+export async function runWorkload(config: BenchConfig, knownModel?: string): Promise<WorkloadOutcome> {
+  const model = knownModel ?? config.model ?? (await firstModelId(config.baseUrl, config.apiKey));
   const options: RequestOptions = {
     baseUrl: config.baseUrl,
     endpoint: config.endpoint,
@@ -208,16 +219,34 @@ export async function benchCommand(args: string[]): Promise<void> {
   }
 
   const run = await runLoad(options, prompts, config);
-  const metrics = benchMetrics(run.results, run.durationMs);
-  console.log(formatReport(metrics, { maxConcurrency: config.maxConcurrency, requestRate: config.requestRate }));
+  return { model, run, metrics: benchMetrics(run.results, run.durationMs) };
+}
 
+/** On stderr: the first distinct errors of failed requests, and a note when token counts are estimates. */
+export function logRunProblems(run: BenchRun): void {
   const errors = [...new Set(run.results.filter((r) => !r.isSuccess).map((r) => r.error ?? "unknown error"))];
   for (const error of errors.slice(0, 5)) console.error(`bench: failed request: ${error}`);
   if (run.results.some((r) => r.isSuccess && !r.hasUsage)) {
     console.error("bench: the server sent no usage for some requests; their token counts are estimates (prompt words, content chunks)");
   }
+}
+
+/** Writes the result JSON (resultJson, NaN/Infinity as null); returns what it wrote, parsed. */
+export async function saveResult(file: string, config: BenchConfig, outcome: WorkloadOutcome): Promise<Record<string, unknown>> {
+  const text = JSON.stringify(resultJson(config, outcome.model, outcome.run, outcome.metrics), jsonNumbers, 2);
+  await writeFile(file, `${text}\n`);
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+export async function benchCommand(args: string[]): Promise<void> {
+  const config = parseBenchArgs(args, process.env);
+  const outcome = await runWorkload(config);
+  const { run, metrics } = outcome;
+  console.log(formatReport(metrics, { maxConcurrency: config.maxConcurrency, requestRate: config.requestRate }));
+
+  logRunProblems(run);
   if (config.saveResult) {
-    await writeFile(config.saveResult, `${JSON.stringify(resultJson(config, model, run, metrics), jsonNumbers, 2)}\n`);
+    await saveResult(config.saveResult, config, outcome);
     console.error(`bench: wrote ${config.saveResult}`);
   }
   if (metrics.completed === 0) throw new Error("every request failed");
