@@ -20,12 +20,20 @@ export interface ServeConfig {
   threads: number;
   chatTemplate: string | null;
   maxBodyBytes: number;
+  allowedOrigins: string[];
+  allowedMethods: string[];
+  allowedHeaders: string[];
+  allowCredentials: boolean;
+  /** A path prefix also served, normalized: "" or "/x" (leading slash, none trailing). */
+  rootPath: string;
+  shutdownTimeoutSeconds: number;
 }
 
 interface FlagSpec {
   name: string;
   key: keyof ServeConfig;
-  kind: "string" | "int" | "list" | "bool";
+  /** `strings`: a JSON list (`["a","b"]`, vLLM's form) or a comma list (`a,b`). */
+  kind: "string" | "int" | "list" | "strings" | "bool";
   help: string;
   placeholder?: string;
 }
@@ -44,6 +52,13 @@ export const serveFlags: FlagSpec[] = [
   { name: "scheduling-policy", key: "schedulingPolicy", kind: "string", placeholder: "POLICY", help: "fcfs (default), or priority: lower request 'priority' runs first, then arrival" },
   { name: "threads", key: "threads", kind: "int", placeholder: "N", help: "CPU threads for llama.cpp (default: the number of cores)" },
   { name: "chat-template", key: "chatTemplate", kind: "string", placeholder: "FILE", help: "Jinja chat template file, replacing the model's own" },
+  { name: "allowed-origins", key: "allowedOrigins", kind: "strings", placeholder: "LIST", help: 'CORS origins, a JSON list or a comma list (default ["*"])' },
+  { name: "allowed-methods", key: "allowedMethods", kind: "strings", placeholder: "LIST", help: 'CORS methods (default ["*"])' },
+  { name: "allowed-headers", key: "allowedHeaders", kind: "strings", placeholder: "LIST", help: 'CORS request headers (default ["*"])' },
+  { name: "allow-credentials", key: "allowCredentials", kind: "bool", help: "CORS: allow credentials (default off)" },
+  { name: "root-path", key: "rootPath", kind: "string", placeholder: "PREFIX", help: "also serve every route under PREFIX (for a proxy that does not strip it), e.g. /llm" },
+  { name: "shutdown-timeout", key: "shutdownTimeoutSeconds", kind: "int", placeholder: "SECONDS", help: "on SIGTERM/SIGINT, let in-flight requests finish this long, then abort them (default 30; 0 aborts at once)" },
+  { name: "max-request-body-bytes", key: "maxBodyBytes", kind: "int", placeholder: "N", help: "larger request bodies get 413 (default 33554432, 32 MiB)" },
 ];
 
 export function defaultServeConfig(): ServeConfig {
@@ -62,6 +77,14 @@ export function defaultServeConfig(): ServeConfig {
     threads: availableParallelism(),
     chatTemplate: null,
     maxBodyBytes: 32 * 1024 * 1024,
+    allowedOrigins: ["*"],
+    allowedMethods: ["*"],
+    allowedHeaders: ["*"],
+    allowCredentials: false,
+    rootPath: "",
+    // vLLM's default is 0 (abort at once); 30 s lets a rolling restart finish
+    // ordinary requests, and a second signal still aborts at once.
+    shutdownTimeoutSeconds: 30,
   };
 }
 
@@ -87,9 +110,10 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv):
     const values: string[] = [];
     if (inlineValue !== undefined) values.push(inlineValue);
     // Lists take every value up to the next flag, as `vllm serve --served-model-name a b`.
-    while (i + 1 < args.length && !args[i + 1].startsWith("--") && (values.length === 0 || flag.kind === "list")) values.push(args[++i]);
+    const isList = flag.kind === "list" || flag.kind === "strings";
+    while (i + 1 < args.length && !args[i + 1].startsWith("--") && (values.length === 0 || isList)) values.push(args[++i]);
     if (values.length === 0) throw new UsageError(`--${flag.name} needs a value`);
-    const list = fromArgs.has(flag.key) && flag.kind === "list" ? (record[flag.key] as string[]) : [];
+    const list = fromArgs.has(flag.key) && isList ? (record[flag.key] as string[]) : [];
     record[flag.key] = convert(flag, values, list);
     fromArgs.add(flag.key);
   }
@@ -99,15 +123,40 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv):
     if (fromArgs.has(flag.key) || value === undefined || value === "") continue;
     record[flag.key] = flag.kind === "bool" ? !/^(0|false|no|off)$/i.test(value) : convert(flag, flag.kind === "list" ? value.split(/[\s,]+/).filter(Boolean) : [value], []);
   }
+  config.rootPath = normalizeRootPath(config.rootPath);
   return Object.freeze(config);
 }
 
 function convert(flag: FlagSpec, values: string[], existing: string[]): unknown {
   if (flag.kind === "list") return [...existing, ...values];
+  if (flag.kind === "strings") return [...existing, ...values.flatMap((value) => parseStringList(flag, value))];
   const value = values[0];
   if (flag.kind === "string") return value;
   if (!/^\d+$/.test(value)) throw new UsageError(`--${flag.name} needs a whole number, got '${value}'`);
   return Number(value);
+}
+
+/** A JSON list of strings (`["a", "b"]`, as `vllm serve --allowed-origins` takes) or a comma list (`a,b`). */
+function parseStringList(flag: FlagSpec, value: string): string[] {
+  const text = value.trim();
+  if (!text.startsWith("[")) return text.split(",").map((item) => item.trim()).filter(Boolean);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--${flag.name} needs a JSON list of strings or a comma list, got '${value}'`);
+  }
+  if (!Array.isArray(parsed) || !parsed.every((item) => typeof item === "string")) {
+    throw new UsageError(`--${flag.name} needs a JSON list of strings, got '${value}'`);
+  }
+  return parsed;
+}
+
+function normalizeRootPath(rootPath: string): string {
+  const trimmed = rootPath.trim().replace(/\/+$/, "");
+  if (trimmed === "") return "";
+  if (!trimmed.startsWith("/")) throw new UsageError(`--root-path must start with '/', got '${rootPath}'`);
+  return trimmed;
 }
 
 export function serveHelp(): string {

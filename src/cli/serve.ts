@@ -6,13 +6,18 @@ import { Engine } from "../engine/engine.js";
 import { createHttpServer, routeList } from "../http/server.js";
 import { ensureGeneratedModel } from "../models/model-cache.js";
 import { ChatTemplate } from "../protocol/chat-template.js";
+import { PromptBuilder } from "../protocol/prompts.js";
 import { OpenAIServing } from "../protocol/serving.js";
+import { TokenizationServing } from "../protocol/tokenization.js";
 import { LlamaRunner } from "../runner/llama-runner.js";
+import { GracefulShutdown, timerDelay } from "./graceful-shutdown.js";
 import { UsageError, type ServeConfig } from "./serve-config.js";
 import { packageVersion } from "./version.js";
 
 /** Without --max-model-len, a long-context model still gets a modest KV cache per slot. */
 const defaultMaxModelLen = 4096;
+/** On shutdown, how long aborted requests' last chunks may take to reach their clients. */
+const abortFlushMs = 5000;
 
 export async function serve(config: Readonly<ServeConfig>): Promise<void> {
   if (config.schedulingPolicy !== "fcfs" && config.schedulingPolicy !== "priority") {
@@ -40,22 +45,33 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     schedulingPolicy: config.schedulingPolicy === "priority" ? "priority" : "fcfs",
   });
   const servedModelNames = config.servedModelNames.length > 0 ? config.servedModelNames : [isBuiltin ? "pagoda-builtin" : basename(modelPath).replace(/\.gguf$/i, "")];
-  const serving = new OpenAIServing(engine, runner, chatTemplate, {
-    isPriorityScheduling: config.schedulingPolicy === "priority",
-    servedModelNames,
-    maxModelLen,
+  const prompts = new PromptBuilder(runner, chatTemplate, {
     vocabSize: runner.info.vocabSize,
     bosToken: runner.info.bosToken,
     addBosToken: runner.info.addBosToken,
+  });
+  const serving = new OpenAIServing(engine, prompts, {
+    isPriorityScheduling: config.schedulingPolicy === "priority",
+    servedModelNames,
+    maxModelLen,
     createdAt: Math.floor(Date.now() / 1000),
   });
-  const server = createHttpServer(serving, {
+  const tokenization = new TokenizationServing(prompts, { servedModelNames, maxModelLen });
+  const http = createHttpServer(serving, tokenization, {
     apiKeys: config.apiKeys,
     maxBodyBytes: config.maxBodyBytes,
     version: packageVersion,
     stats: () => engine.stats(),
     modelName: servedModelNames[0],
+    cors: {
+      allowedOrigins: config.allowedOrigins,
+      allowedMethods: config.allowedMethods,
+      allowedHeaders: config.allowedHeaders,
+      allowCredentials: config.allowCredentials,
+    },
+    rootPath: config.rootPath,
   });
+  const { server } = http;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(config.port, config.host, resolve);
@@ -69,7 +85,8 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     `  served as:      ${servedModelNames.join(", ")}`,
     `  context:        ${maxModelLen} tokens per sequence, ${config.maxNumSeqs} sequences, ${config.threads} threads`,
     `  chat template:  ${chatTemplate ? (config.chatTemplate ?? "from the model") : "none (chat requests get a 400; use --chat-template FILE)"}`,
-    `  API key:        ${config.apiKeys.length > 0 ? "required" : "none"}`,
+    `  API key:        ${config.apiKeys.length > 0 ? "required on /v1/*" : "none"}`,
+    `  shutdown:       in-flight requests get ${config.shutdownTimeoutSeconds} s to finish on SIGTERM/SIGINT`,
     ...(isBuiltin
       ? [
           "",
@@ -78,22 +95,29 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
         ]
       : []),
     "",
-    `  OpenAI base URL: http://${host}:${port}/v1`,
+    `  OpenAI base URL: http://${host}:${port}/v1${config.rootPath ? ` (also under ${config.rootPath}: http://${host}:${port}${config.rootPath}/v1)` : ""}`,
     ...routeList.map((route) => `    ${route}`),
     `pagoda listening on http://${host}:${port}`,
   ];
   console.log(banner.join("\n"));
 
-  let isShuttingDown = false;
-  const shutdown = async () => {
-    if (isShuttingDown) return;
-    isShuttingDown = true;
-    server.close();
-    server.closeAllConnections();
-    await engine.stop();
-    await runner.close();
-    process.exit(0);
+  const shutdown = new GracefulShutdown(
+    {
+      http,
+      stopEngine: () => engine.stop(),
+      closeRunner: () => runner.close(),
+    },
+    { timeoutMs: config.shutdownTimeoutSeconds * 1000, abortFlushMs, delay: timerDelay, log: (line) => console.log(line) },
+  );
+  const onSignal = (signal: NodeJS.Signals) => {
+    shutdown.request(signal).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error("pagoda: shutdown failed:", error);
+        process.exit(1);
+      },
+    );
   };
-  process.once("SIGINT", () => void shutdown());
-  process.once("SIGTERM", () => void shutdown());
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
 }

@@ -97,6 +97,11 @@ export class Engine {
     this.wake();
   }
 
+  /** Whether a request with this id is queued or running. */
+  hasRequest(requestId: string): boolean {
+    return this.requests.has(requestId);
+  }
+
   stats(): EngineStats {
     return {
       numRunning: new Set(this.running.map((s) => s.requestId)).size,
@@ -158,7 +163,8 @@ export class Engine {
     try {
       sampled = await this.runner.execute(items);
     } catch (error) {
-      console.error("pagoda: forward pass failed:", error);
+      const requestIds = [...new Set(chunks.map(({ sequence }) => sequence.requestId))];
+      console.error(`pagoda: forward pass failed (requests ${requestIds.join(", ")}):`, error);
       for (const { sequence } of chunks) this.failRequest(sequence.requestId, new InternalServerError());
       return;
     }

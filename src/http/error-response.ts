@@ -7,8 +7,9 @@ export interface ErrorResponse {
   body: ErrorBody;
 }
 
-export function toErrorResponse(error: unknown): ErrorResponse {
-  if (!(error instanceof ServerError)) console.error("pagoda: internal error:", error);
+/** `requestId` (the X-Request-Id) goes into the log line of an internal error, so a client's report can be found. */
+export function toErrorResponse(error: unknown, requestId?: string): ErrorResponse {
+  if (!(error instanceof ServerError)) console.error(`pagoda: internal error${requestId === undefined ? "" : ` (request ${requestId})`}:`, error);
   const serverError = asServerError(error);
   return { status: serverError.status, headers: { ...serverError.headers }, body: serverError.toBody() };
 }

@@ -1,15 +1,25 @@
 /**
- * The HTTP front: routes, API key, body limit, JSON or SSE responses, and a
- * client disconnect turned into an abort of the request's generation.
+ * The HTTP front: routes, API key, CORS, body limit, JSON or SSE responses, a
+ * client disconnect turned into an abort of the request's generation, request
+ * ids, an optional path prefix, and refusing new requests while draining.
+ *
+ * Per request, in order: X-Request-Id (the client's, else a new one) is set on
+ * the response; a CORS preflight is answered (before the API key, as browsers
+ * send none); CORS headers are set; while draining, a 503; `--root-path` is
+ * stripped; then routing, the API key, the method, the handler.
  */
+import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { EngineStats } from "../engine/types.js";
-import { MethodNotAllowedError, RouteNotFoundError } from "../errors.js";
+import { MethodNotAllowedError, RouteNotFoundError, ServiceUnavailableError } from "../errors.js";
 import { renderMetrics } from "../metrics/prometheus.js";
-import type { OpenAIServing, ServingResult } from "../protocol/serving.js";
+import type { OpenAIServing, RequestContext, ServingResult } from "../protocol/serving.js";
+import type { TokenizationServing } from "../protocol/tokenization.js";
 import { ApiKeyCheck } from "./auth.js";
 import { readJsonBody } from "./body.js";
+import { CorsPolicy, type CorsConfig } from "./cors.js";
 import { toErrorResponse } from "./error-response.js";
+import { InFlightRequests } from "./in-flight.js";
 import { writeEventStream } from "./sse.js";
 
 export interface HttpConfig {
@@ -19,15 +29,30 @@ export interface HttpConfig {
   stats: () => EngineStats;
   /** The label metrics carry: the first served model name. */
   modelName: string;
+  cors: CorsConfig;
+  /** A path prefix also served (stripped before routing), e.g. "/llm"; "" for none. */
+  rootPath: string;
+}
+
+export interface HttpServer {
+  readonly server: Server;
+  /** Accepted requests whose responses have not finished. */
+  readonly numInFlight: number;
+  /** From now on every new request gets a 503 (with Retry-After and `Connection: close`). */
+  startDraining(): void;
+  /** Resolves when no accepted request is in flight. */
+  whenIdle(): Promise<void>;
+  /** Stops listening and closes every connection. */
+  close(): void;
 }
 
 type RouteResult = ServingResult | { kind: "text"; body: string; contentType: string };
-type Handler = (request: IncomingMessage, signal: AbortSignal) => Promise<RouteResult> | RouteResult;
+type Handler = (request: IncomingMessage, context: RequestContext) => Promise<RouteResult> | RouteResult;
 
 interface Route {
   method: "GET" | "POST";
   handler: Handler;
-  /** Open routes (health, version) skip the API key, as in vLLM. */
+  /** Open routes (health, version, tokenize) skip the API key, as in vLLM. */
   isOpen?: boolean;
 }
 
@@ -35,14 +60,19 @@ export const routeList = [
   "GET  /v1/models",
   "POST /v1/chat/completions",
   "POST /v1/completions",
+  "POST /tokenize",
+  "POST /detokenize",
   "GET  /health",
   "GET  /version",
   "GET  /metrics",
 ];
 
-export function createHttpServer(serving: OpenAIServing, config: HttpConfig): Server {
+export function createHttpServer(serving: OpenAIServing, tokenization: TokenizationServing, config: HttpConfig): HttpServer {
   const apiKeys = new ApiKeyCheck(config.apiKeys);
+  const cors = new CorsPolicy(config.cors);
+  const inFlight = new InFlightRequests();
   const json = (body: unknown): ServingResult => ({ kind: "json", body });
+  const readBody = (request: IncomingMessage) => readJsonBody(request, config.maxBodyBytes);
   const routes: Record<string, Route> = {
     "/health": { method: "GET", isOpen: true, handler: () => json(null) },
     "/version": { method: "GET", isOpen: true, handler: () => json({ version: config.version }) },
@@ -54,25 +84,40 @@ export function createHttpServer(serving: OpenAIServing, config: HttpConfig): Se
     "/v1/models": { method: "GET", handler: () => json(serving.listModels()) },
     "/v1/chat/completions": {
       method: "POST",
-      handler: async (request, signal) => serving.chatCompletions(await readJsonBody(request, config.maxBodyBytes), signal),
+      handler: async (request, context) => serving.chatCompletions(await readBody(request), context),
     },
     "/v1/completions": {
       method: "POST",
-      handler: async (request, signal) => serving.completions(await readJsonBody(request, config.maxBodyBytes), signal),
+      handler: async (request, context) => serving.completions(await readBody(request), context),
     },
+    // Outside /v1 and open, as in vLLM (its API-key middleware guards /v1 only).
+    "/tokenize": { method: "POST", isOpen: true, handler: async (request) => json(tokenization.tokenize(await readBody(request))) },
+    "/detokenize": { method: "POST", isOpen: true, handler: async (request) => json(tokenization.detokenize(await readBody(request))) },
   };
 
-  return createServer((request, response) => {
-    const disconnect = new AbortController();
-    response.on("close", () => {
-      if (!response.writableFinished) disconnect.abort();
-    });
-    void handle(request, response, disconnect.signal);
-  });
+  const server = createServer((request, response) => void handle(request, response));
 
-  async function handle(request: IncomingMessage, response: ServerResponse, signal: AbortSignal): Promise<void> {
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const requestId = requestIdOf(request);
+    response.setHeader("X-Request-Id", requestId);
     try {
-      const path = new URL(request.url ?? "/", "http://localhost").pathname.replace(/\/+$/, "") || "/";
+      if (CorsPolicy.isPreflight(request.method, request.headers)) {
+        response.writeHead(204, cors.preflight(request.headers)).end();
+        return;
+      }
+      for (const [name, value] of Object.entries(cors.responseHeaders(request.headers))) response.setHeader(name, value);
+      if (inFlight.isDraining) {
+        response.setHeader("Connection", "close");
+        throw new ServiceUnavailableError("The server is shutting down; retry on another instance.");
+      }
+      // Counted in before the first await, so a drain that starts now waits for this request.
+      response.on("close", inFlight.begin());
+      const disconnect = new AbortController();
+      response.on("close", () => {
+        if (!response.writableFinished) disconnect.abort();
+      });
+      const context: RequestContext = { signal: disconnect.signal, requestId };
+      const path = routePath(request.url, config.rootPath);
       const route = routes[path];
       if (!route) {
         if (path.startsWith("/v1")) apiKeys.verify(request);
@@ -80,8 +125,8 @@ export function createHttpServer(serving: OpenAIServing, config: HttpConfig): Se
       }
       if (!route.isOpen) apiKeys.verify(request);
       if (request.method !== route.method) throw new MethodNotAllowedError(request.method ?? "", path, route.method);
-      const result = await route.handler(request, signal);
-      if (result.kind === "stream") await writeEventStream(response, result.chunks, signal);
+      const result = await route.handler(request, context);
+      if (result.kind === "stream") await writeEventStream(response, result.chunks, context);
       else if (result.kind === "text") response.writeHead(200, { "Content-Type": result.contentType }).end(result.body);
       else sendJson(response, 200, await result.body);
     } catch (error) {
@@ -89,10 +134,44 @@ export function createHttpServer(serving: OpenAIServing, config: HttpConfig): Se
         response.destroy();
         return;
       }
-      const { status, headers, body } = toErrorResponse(error);
+      const { status, headers, body } = toErrorResponse(error, requestId);
+      // A body the server did not read (too large) is not worth draining: close the connection.
+      if (status === 413) headers.Connection = "close";
       sendJson(response, status, body, headers);
     }
   }
+
+  return {
+    server,
+    get numInFlight() {
+      return inFlight.size;
+    },
+    startDraining() {
+      inFlight.startDraining();
+      server.closeIdleConnections();
+    },
+    whenIdle: () => inFlight.whenIdle(),
+    close() {
+      server.close();
+      server.closeAllConnections();
+    },
+  };
+}
+
+/**
+ * The client's X-Request-Id, else a new UUID. The value is echoed verbatim:
+ * Node's parser only accepts header characters that can be sent back.
+ */
+function requestIdOf(request: IncomingMessage): string {
+  const given = request.headers["x-request-id"];
+  return typeof given === "string" && given !== "" ? given : randomUUID();
+}
+
+/** The route path: query dropped, `rootPath` stripped when the path starts with it, trailing slashes dropped. */
+export function routePath(url: string | undefined, rootPath: string): string {
+  let path = new URL(url ?? "/", "http://localhost").pathname;
+  if (rootPath !== "" && (path === rootPath || path.startsWith(`${rootPath}/`))) path = path.slice(rootPath.length);
+  return path.replace(/\/+$/, "") || "/";
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -5,9 +5,11 @@
  * stream (the engine merges its deltas meanwhile).
  */
 import type { ServerResponse } from "node:http";
+import type { RequestContext } from "../protocol/serving.js";
 import { toErrorResponse } from "./error-response.js";
 
-export async function writeEventStream(response: ServerResponse, chunks: AsyncIterable<unknown>, signal: AbortSignal): Promise<void> {
+export async function writeEventStream(response: ServerResponse, chunks: AsyncIterable<unknown>, context: RequestContext): Promise<void> {
+  const { signal } = context;
   const iterator = chunks[Symbol.asyncIterator]();
   let first: IteratorResult<unknown>;
   // The first chunk is awaited before headers go out: an error there (e.g. the
@@ -25,7 +27,7 @@ export async function writeEventStream(response: ServerResponse, chunks: AsyncIt
       await writeFrame(response, JSON.stringify(result.value));
     }
   } catch (error) {
-    if (!signal.aborted) await writeFrame(response, JSON.stringify(toErrorResponse(error).body));
+    if (!signal.aborted) await writeFrame(response, JSON.stringify(toErrorResponse(error, context.requestId).body));
   } finally {
     void iterator.return?.();
   }

@@ -1,6 +1,6 @@
 /**
  * Wire schemas of /v1/chat/completions and /v1/completions (OpenAI fields plus
- * vLLM's extra_body extensions). Unknown fields are accepted and ignored, as
+ * vLLM's extra_body extensions), and of vLLM's /tokenize and /detokenize. Unknown fields are accepted and ignored, as
  * vLLM does; known fields pagoda cannot honour yet are rejected by
  * `rejectUnsupported` rather than silently ignored.
  */
@@ -57,6 +57,7 @@ export const chatCompletionRequestSchema = z.looseObject({
   max_tokens: nullish(z.number().int().min(1, "must be >= 1")),
   max_completion_tokens: nullish(z.number().int().min(1, "must be >= 1")),
   add_generation_prompt: nullish(z.boolean()),
+  add_special_tokens: nullish(z.boolean()),
   chat_template_kwargs: nullish(z.record(z.string(), z.unknown())),
 });
 
@@ -73,8 +74,36 @@ export const completionRequestSchema = z.looseObject({
   prompt: completionPromptSchema,
   max_tokens: nullish(z.number().int().min(1, "must be >= 1")),
   echo: nullish(z.boolean()),
+  add_special_tokens: nullish(z.boolean()),
+});
+
+/** vLLM's POST /tokenize, text form: `{model?, prompt, add_special_tokens? (default true), return_token_strs?}`. */
+export const tokenizeCompletionRequestSchema = z.looseObject({
+  model: nullish(z.string()),
+  prompt: z.string(),
+  add_special_tokens: nullish(z.boolean()),
+  return_token_strs: nullish(z.boolean()),
+});
+
+/** vLLM's POST /tokenize, chat form: the messages as /v1/chat/completions would render them. */
+export const tokenizeChatRequestSchema = z.looseObject({
+  model: nullish(z.string()),
+  messages: z.array(messageSchema).min(1, "must contain at least one message"),
+  add_generation_prompt: nullish(z.boolean()),
+  add_special_tokens: nullish(z.boolean()),
+  chat_template_kwargs: nullish(z.record(z.string(), z.unknown())),
+  return_token_strs: nullish(z.boolean()),
+});
+
+/** vLLM's POST /detokenize: `{model?, tokens}`. */
+export const detokenizeRequestSchema = z.looseObject({
+  model: nullish(z.string()),
+  tokens: z.array(z.number().int().min(0, "must be >= 0")),
 });
 
 export type ChatCompletionRequest = z.infer<typeof chatCompletionRequestSchema>;
 export type CompletionRequest = z.infer<typeof completionRequestSchema>;
 export type WireMessage = z.infer<typeof messageSchema>;
+export type TokenizeCompletionRequest = z.infer<typeof tokenizeCompletionRequestSchema>;
+export type TokenizeChatRequest = z.infer<typeof tokenizeChatRequestSchema>;
+export type DetokenizeRequest = z.infer<typeof detokenizeRequestSchema>;

@@ -1,18 +1,25 @@
 /**
  * Response and stream-chunk builders, typed with the `openai` package's own
  * types so that a shape drift from what the SDKs parse fails `tsc`.
- * vLLM's `stop_reason` extension rides along on each choice.
+ * vLLM's `stop_reason` extension rides along on each choice, and
+ * `finish_reason` may also be vLLM's `abort` (a request cut off by shutdown),
+ * which the SDK types do not list: the only place the types are widened.
  */
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
 import type { Completion, CompletionUsage } from "openai/resources/completions";
 import type { FinishReason } from "../engine/types.js";
 
-type WireFinishReason = "stop" | "length";
+type WireFinishReason = "stop" | "length" | "abort";
 type StopReason = { stop_reason: string | number | null };
+/** An SDK type whose `finish_reason` may also be `abort`. */
+type Abortable<T extends { finish_reason: unknown }> = Omit<T, "finish_reason"> & { finish_reason: T["finish_reason"] | "abort" };
 
-export type ChatChoice = ChatCompletion.Choice & StopReason;
-export type ChatChunkChoice = ChatCompletionChunk.Choice & Partial<StopReason>;
-export type CompletionChoice = Completion["choices"][number] & StopReason;
+export type ChatChoice = Abortable<ChatCompletion.Choice> & StopReason;
+export type ChatChunkChoice = Abortable<ChatCompletionChunk.Choice> & Partial<StopReason>;
+export type CompletionChoice = Abortable<Completion["choices"][number]> & StopReason;
+export type ChatCompletionBody = Omit<ChatCompletion, "choices"> & { choices: ChatChoice[] };
+export type ChatCompletionChunkBody = Omit<ChatCompletionChunk, "choices"> & { choices: ChatChunkChoice[] };
+export type CompletionBody = Omit<Completion, "choices"> & { choices: CompletionChoice[] };
 
 export interface ResponseMeta {
   id: string;
@@ -26,9 +33,9 @@ export interface UsageCounts {
   numCachedPromptTokens: number;
 }
 
-/** `abort` only reaches a client on shutdown; OpenAI's SDK types know stop/length. */
+/** `abort` reaches a client only when shutdown cuts its request off (a disconnected client reads nothing). */
 export function toWireFinishReason(reason: FinishReason): WireFinishReason {
-  return reason === "length" ? "length" : "stop";
+  return reason;
 }
 
 export function toUsage(counts: UsageCounts): CompletionUsage {
@@ -40,7 +47,7 @@ export function toUsage(counts: UsageCounts): CompletionUsage {
   };
 }
 
-export function chatCompletion(meta: ResponseMeta, choices: ChatChoice[], usage: CompletionUsage): ChatCompletion {
+export function chatCompletion(meta: ResponseMeta, choices: ChatChoice[], usage: CompletionUsage): ChatCompletionBody {
   return { ...meta, object: "chat.completion", choices, usage, system_fingerprint: undefined };
 }
 
@@ -54,7 +61,7 @@ export function chatChoice(index: number, content: string, finishReason: FinishR
   };
 }
 
-export function chatChunk(meta: ResponseMeta, choices: ChatChunkChoice[], usage?: CompletionUsage | null): ChatCompletionChunk {
+export function chatChunk(meta: ResponseMeta, choices: ChatChunkChoice[], usage?: CompletionUsage | null): ChatCompletionChunkBody {
   return { ...meta, object: "chat.completion.chunk", choices, ...(usage !== undefined ? { usage } : {}) };
 }
 
@@ -73,7 +80,7 @@ export function chatDeltaChoice(
   };
 }
 
-export function completion(meta: ResponseMeta, choices: CompletionChoice[], usage?: CompletionUsage): Completion {
+export function completion(meta: ResponseMeta, choices: CompletionChoice[], usage?: CompletionUsage): CompletionBody {
   return { ...meta, object: "text_completion", choices, ...(usage ? { usage } : {}) };
 }
 
@@ -87,6 +94,7 @@ export function completionChoice(
     index,
     text,
     logprobs: null,
+    // The SDK's Completion type says finish_reason is never null; in stream chunks it is, as in OpenAI's wire.
     finish_reason: (finishReason === null ? null : toWireFinishReason(finishReason)) as WireFinishReason,
     stop_reason: stopReason,
   };

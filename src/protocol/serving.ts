@@ -4,10 +4,10 @@
  * chunks. Transport (HTTP, SSE framing, disconnects) is http/'s job.
  */
 import { randomBytes } from "node:crypto";
-import { InvalidRequestError, ModelNotFoundError } from "../errors.js";
+import { InvalidRequestError } from "../errors.js";
 import type { GenerateRequest, RequestOutput } from "../engine/types.js";
-import type { ChatTemplate } from "./chat-template.js";
 import { parseRequest } from "./parse.js";
+import { resolveModelName, type PromptBuilder } from "./prompts.js";
 import { chatCompletionRequestSchema, completionRequestSchema, type ChatCompletionRequest, type CompletionRequest } from "./request-schemas.js";
 import { rejectUnsupported } from "./unsupported.js";
 import { checkStreamOptions, resolveMaxTokens, toSamplingParams } from "./sampling-params.js";
@@ -16,10 +16,19 @@ import { streamChat, collectChat, streamCompletion, collectCompletion } from "./
 export interface GenerationEngine {
   generate(request: GenerateRequest): AsyncIterable<RequestOutput>;
   abort(requestId: string): void;
+  /** Whether a request with this id is still in the engine. */
+  hasRequest(requestId: string): boolean;
 }
 
-export interface Tokenizer {
-  tokenize(text: string, options: { parseSpecialTokens: boolean }): number[];
+/** What the transport knows about a request. */
+export interface RequestContext {
+  /** Aborts the request's generation (the client disconnected). */
+  signal: AbortSignal;
+  /**
+   * The request's id for the engine and the logs: the client's X-Request-Id or
+   * one made up by http/. Response `id` fields stay OpenAI-style and separate.
+   */
+  requestId: string;
 }
 
 export interface ServingConfig {
@@ -27,9 +36,6 @@ export interface ServingConfig {
   isPriorityScheduling: boolean;
   servedModelNames: readonly string[];
   maxModelLen: number;
-  vocabSize: number;
-  bosToken: number | null;
-  addBosToken: boolean;
   createdAt: number;
 }
 
@@ -38,8 +44,7 @@ export type ServingResult = { kind: "json"; body: unknown } | { kind: "stream"; 
 export class OpenAIServing {
   constructor(
     private readonly engine: GenerationEngine,
-    private readonly tokenizer: Tokenizer,
-    private readonly chatTemplate: ChatTemplate | null,
+    private readonly prompts: PromptBuilder,
     private readonly config: ServingConfig,
   ) {}
 
@@ -58,45 +63,37 @@ export class OpenAIServing {
     };
   }
 
-  chatCompletions(body: Record<string, unknown>, signal: AbortSignal): ServingResult {
+  chatCompletions(body: Record<string, unknown>, context: RequestContext): ServingResult {
     const request = parseRequest(chatCompletionRequestSchema, body);
     rejectUnsupported(body, "chat");
     checkStreamOptions(request);
-    const model = this.resolveModel(request.model);
-    if (this.chatTemplate === null) {
-      throw new InvalidRequestError(
-        "This model has no chat template, so /v1/chat/completions cannot format messages. Start pagoda with --chat-template FILE, or use /v1/completions.",
-        { param: "messages" },
-      );
-    }
-    const prompt = this.chatTemplate.render(request.messages, {
-      addGenerationPrompt: request.add_generation_prompt ?? true,
-      extraContext: request.chat_template_kwargs ?? undefined,
-    });
-    const promptTokens = this.withBos(this.tokenizer.tokenize(prompt, { parseSpecialTokens: true }));
+    const model = resolveModelName(request.model, this.config.servedModelNames);
+    const promptTokens = this.prompts.chat(request);
     const maxTokens = resolveMaxTokens(
       request.max_completion_tokens ?? request.max_tokens,
       request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens",
       "chat", promptTokens.length, this.config.maxModelLen);
     const meta = { id: `chatcmpl-${newId()}`, created: nowSeconds(), model };
-    const outputs = this.run(meta.id, promptTokens, toSamplingParams(request, { maxTokens }), this.priorityOf(request), signal);
+    const engineRequestId = this.uniqueRequestId(context.requestId);
+    const outputs = this.run(engineRequestId, promptTokens, toSamplingParams(request, { maxTokens }), this.priorityOf(request), context.signal);
     if (request.stream) return { kind: "stream", chunks: streamChat(meta, outputs, streamUsage(request)) };
     return { kind: "json", body: collectChat(meta, outputs) };
   }
 
-  completions(body: Record<string, unknown>, signal: AbortSignal): ServingResult {
+  completions(body: Record<string, unknown>, context: RequestContext): ServingResult {
     const request = parseRequest(completionRequestSchema, body);
     rejectUnsupported(body, "completion");
     checkStreamOptions(request);
-    const model = this.resolveModel(request.model);
+    const model = resolveModelName(request.model, this.config.servedModelNames);
     const prompts = this.completionPrompts(request);
     const meta = { id: `cmpl-${newId()}`, created: nowSeconds(), model };
     const runs = prompts.map((promptTokens, i) => {
       const maxTokens = resolveMaxTokens(request.max_tokens, "max_tokens", "completion", promptTokens.length, this.config.maxModelLen);
-      return { promptTokens, params: toSamplingParams(request, { maxTokens }), requestId: prompts.length === 1 ? meta.id : `${meta.id}-${i}` };
+      const requestId = this.uniqueRequestId(prompts.length === 1 ? context.requestId : `${context.requestId}-${i}`);
+      return { promptTokens, params: toSamplingParams(request, { maxTokens }), requestId };
     });
     const priority = this.priorityOf(request);
-    const streams = runs.map((run) => this.run(run.requestId, run.promptTokens, run.params, priority, signal));
+    const streams = runs.map((run) => this.run(run.requestId, run.promptTokens, run.params, priority, context.signal));
     const n = request.n ?? 1;
     if (request.stream) return { kind: "stream", chunks: streamCompletion(meta, streams, n, streamUsage(request)) };
     return { kind: "json", body: collectCompletion(meta, streams, n) };
@@ -108,6 +105,15 @@ export class OpenAIServing {
       throw new InvalidRequestError("'priority' needs the server to run with --scheduling-policy priority.", { param: "priority" });
     }
     return priority;
+  }
+
+  /**
+   * The engine id for a request: the given id while no running request has
+   * it, else that id with a random suffix (a client reusing its X-Request-Id,
+   * e.g. a proxy retrying, must not collide with the request it retries).
+   */
+  private uniqueRequestId(requestId: string): string {
+    return this.engine.hasRequest(requestId) ? `${requestId}-${newId().slice(0, 8)}` : requestId;
   }
 
   private run(
@@ -124,35 +130,18 @@ export class OpenAIServing {
     return outputs;
   }
 
-  private resolveModel(requested: string | null | undefined): string {
-    const names = this.config.servedModelNames;
-    if (requested == null || requested === "") return names[0];
-    if (!names.includes(requested)) throw new ModelNotFoundError(requested, names);
-    return requested;
-  }
-
   private completionPrompts(request: CompletionRequest): number[][] {
     const { prompt } = request;
     const list: Array<string | number[]> =
       typeof prompt === "string" ? [prompt] : typeof prompt[0] === "number" ? [prompt as number[]] : (prompt as Array<string | number[]>);
     return list.map((item, i) => {
       if (typeof item !== "string") {
-        const bad = item.find((token) => token >= this.config.vocabSize);
-        if (bad !== undefined) {
-          throw new InvalidRequestError(`Token id ${bad} is out of vocabulary (vocab size ${this.config.vocabSize}).`, { param: "prompt" });
-        }
+        this.prompts.checkTokenIds(item, "prompt");
         return item;
       }
       if (item === "") throw new InvalidRequestError(`Prompt ${i} is empty.`, { param: "prompt" });
-      return this.withBos(this.tokenizer.tokenize(item, { parseSpecialTokens: true }));
+      return this.prompts.text(item, request.add_special_tokens ?? true);
     });
-  }
-
-  /** Prepends BOS when the tokenizer wants it and the text did not already start with it. */
-  private withBos(tokens: number[]): number[] {
-    const { bosToken, addBosToken } = this.config;
-    if (!addBosToken || bosToken === null || tokens[0] === bosToken) return tokens;
-    return [bosToken, ...tokens];
   }
 }
 

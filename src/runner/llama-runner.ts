@@ -82,6 +82,11 @@ export class LlamaRunner implements ModelRunner {
     return this.tokenizer.detokenize(tokens, options);
   }
 
+  /** The vocabulary's strings of tokens, for /tokenize's `token_strs` (not part of ModelRunner: the engine never needs them). */
+  tokenPieces(tokens: readonly number[]): string[] {
+    return this.tokenizer.tokenPieces(tokens);
+  }
+
   createSampler(): SequenceSampler {
     const internals = asInternals(this.llama, this.model);
     return new LlamaSequenceSampler(new internals.bindings.AddonSampler(internals.addonModel));

@@ -15,6 +15,10 @@ export interface TestServer {
   modelPath: string;
   process: ChildProcess;
   output: () => string;
+  /** Resolves with the first match of `pattern` in the server's output, as soon as it is printed. */
+  waitForOutput: (pattern: RegExp) => Promise<RegExpExecArray>;
+  /** The exit code once the process has exited (null when killed by a signal). */
+  exited: Promise<number | null>;
   client: (options?: { apiKey?: string; maxRetries?: number }) => OpenAI;
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
@@ -51,12 +55,41 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   if (health.status !== 200) throw new Error(`/health answered ${health.status}`);
 
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  let isClosed = false;
+  const closed = new Promise<void>((resolve) =>
+    child.once("close", () => {
+      isClosed = true;
+      resolve();
+    }),
+  );
+  const waitForOutput = (pattern: RegExp) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const check = () => {
+        const match = pattern.exec(output);
+        if (!match) return false;
+        child.stdout!.off("data", check);
+        child.stderr!.off("data", check);
+        resolve(match);
+        return true;
+      };
+      if (check()) return;
+      const giveUp = () => {
+        if (!check()) reject(new Error(`pagoda ended without printing ${pattern}:\n${output}`));
+      };
+      if (isClosed) return giveUp();
+      // These listeners run after the harness's own, which append to `output` first.
+      child.stdout!.on("data", check);
+      child.stderr!.on("data", check);
+      void closed.then(giveUp);
+    });
   return {
     url,
     baseURL: `${url}/v1`,
     modelPath,
     process: child,
     output: () => output,
+    waitForOutput,
+    exited,
     client: (clientOptions = {}) =>
       new OpenAI({ baseURL: `${url}/v1`, apiKey: clientOptions.apiKey ?? options.apiKey ?? "EMPTY", maxRetries: clientOptions.maxRetries ?? 0 }),
     stop: async (signal = "SIGTERM") => {

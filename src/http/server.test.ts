@@ -1,0 +1,19 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { routePath } from "./server.js";
+
+test("routePath drops the query and trailing slashes", () => {
+  assert.equal(routePath("/v1/models?x=1", ""), "/v1/models");
+  assert.equal(routePath("/v1/models/", ""), "/v1/models");
+  assert.equal(routePath("/", ""), "/");
+  assert.equal(routePath(undefined, ""), "/");
+});
+
+test("routePath strips --root-path when the path starts with it, and serves the bare routes too", () => {
+  assert.equal(routePath("/llm/v1/models", "/llm"), "/v1/models");
+  assert.equal(routePath("/llm/health?x", "/llm"), "/health");
+  assert.equal(routePath("/llm", "/llm"), "/");
+  assert.equal(routePath("/v1/models", "/llm"), "/v1/models");
+  assert.equal(routePath("/llmx/v1/models", "/llm"), "/llmx/v1/models", "only a whole path segment is a prefix");
+  assert.equal(routePath("/a/b/tokenize", "/a/b"), "/tokenize");
+});

@@ -1,0 +1,95 @@
+/**
+ * Prompt building, shared by the generation routes and /tokenize: chat
+ * messages through the chat template, text, or token ids, each ending as the
+ * token ids the engine runs. Because /tokenize calls the same functions, its
+ * `count` is exactly the `prompt_tokens` the generation routes report.
+ *
+ * Special tokens: text is tokenized with special tokens parsed (a template's
+ * `<|im_start|>` is one token). `addSpecialTokens` means BOS is prepended when
+ * the tokenizer asks for one and the text does not already start with it (never
+ * a doubled BOS). Completions default to true (vLLM's default). For chat,
+ * vLLM defaults to false and relies on the template writing `bos_token`;
+ * pagoda's chat route has always prepended BOS when the tokenizer wants one and
+ * the template did not write it, so pagoda's chat default is true: the same
+ * tokens for every template that writes `bos_token` or model without BOS, and
+ * one BOS more otherwise. `add_special_tokens: false` turns it off.
+ */
+import { InvalidRequestError, ModelNotFoundError } from "../errors.js";
+import type { ChatTemplate } from "./chat-template.js";
+import type { WireMessage } from "./request-schemas.js";
+
+export interface Tokenizer {
+  tokenize(text: string, options: { parseSpecialTokens: boolean }): number[];
+  /** Text of tokens; special tokens rendered only when asked. */
+  detokenize(tokens: readonly number[], options?: { renderSpecialTokens?: boolean }): string;
+  /** The vocabulary's own string of each token (HF `convert_ids_to_tokens`: "Ġhello", "▁the", "<|im_end|>"). */
+  tokenPieces(tokens: readonly number[]): string[];
+}
+
+export interface PromptConfig {
+  vocabSize: number;
+  bosToken: number | null;
+  addBosToken: boolean;
+}
+
+/** The chat fields that shape a prompt, as /v1/chat/completions and /tokenize both carry them. */
+export interface ChatPromptRequest {
+  messages: WireMessage[];
+  add_generation_prompt?: boolean | null;
+  add_special_tokens?: boolean | null;
+  chat_template_kwargs?: Record<string, unknown> | null;
+}
+
+export class PromptBuilder {
+  constructor(
+    readonly tokenizer: Tokenizer,
+    private readonly chatTemplate: ChatTemplate | null,
+    private readonly config: PromptConfig,
+  ) {}
+
+  get vocabSize(): number {
+    return this.config.vocabSize;
+  }
+
+  /** Chat messages rendered by the chat template and tokenized; a 400 when the model has no template. */
+  chat(request: ChatPromptRequest): number[] {
+    if (this.chatTemplate === null) {
+      throw new InvalidRequestError(
+        "This model has no chat template, so chat messages cannot be formatted. Start pagoda with --chat-template FILE, or send a prompt (/v1/completions).",
+        { param: "messages" },
+      );
+    }
+    const prompt = this.chatTemplate.render(request.messages, {
+      addGenerationPrompt: request.add_generation_prompt ?? true,
+      extraContext: request.chat_template_kwargs ?? undefined,
+    });
+    return this.text(prompt, request.add_special_tokens ?? true);
+  }
+
+  /** Text tokenized with special tokens parsed; BOS prepended (not doubled) when `addSpecialTokens` and the tokenizer wants it. */
+  text(text: string, addSpecialTokens: boolean): number[] {
+    const tokens = this.tokenizer.tokenize(text, { parseSpecialTokens: true });
+    return addSpecialTokens ? this.withBos(tokens) : tokens;
+  }
+
+  /** Throws a 400 naming `param` when a token id is outside the vocabulary. */
+  checkTokenIds(tokens: readonly number[], param: string): void {
+    const bad = tokens.find((token) => token >= this.config.vocabSize);
+    if (bad !== undefined) {
+      throw new InvalidRequestError(`Token id ${bad} is out of vocabulary (vocab size ${this.config.vocabSize}).`, { param });
+    }
+  }
+
+  private withBos(tokens: number[]): number[] {
+    const { bosToken, addBosToken } = this.config;
+    if (!addBosToken || bosToken === null || tokens[0] === bosToken) return tokens;
+    return [bosToken, ...tokens];
+  }
+}
+
+/** The served name a request's `model` resolves to: absent means the first; an unknown name is a 404. */
+export function resolveModelName(requested: string | null | undefined, servedModelNames: readonly string[]): string {
+  if (requested == null || requested === "") return servedModelNames[0];
+  if (!servedModelNames.includes(requested)) throw new ModelNotFoundError(requested, servedModelNames);
+  return requested;
+}
