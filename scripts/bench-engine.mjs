@@ -20,7 +20,7 @@ const params = { n: 1, maxTokens: Number(values.output), temperature: 0, topP: 1
 const words = "the quick brown fox jumps over a lazy dog while seven wizards quietly hum".split(" ");
 let id = 0;
 for (const c of levels) {
-  const prompts = Array.from({ length: c }, (_, i) => runner.tokenize(Array.from({ length: 120 }, (_, j) => words[(i * 7 + j * 3) % words.length]).join(" ") + ` #${i}`, { parseSpecialTokens: false }).slice(0, 128));
+  const prompts = Array.from({ length: c }, (_, i) => runner.tokenize(`#${i} ` + Array.from({ length: 120 }, (_, j) => words[(i * 5 + j * 3) % words.length]).join(" "), { parseSpecialTokens: false }).slice(0, 128));
   const start = performance.now();
   let firstTokenAll = 0;
   const ttfts = [];

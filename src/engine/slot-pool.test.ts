@@ -91,10 +91,11 @@ test("released slots remember exactly their computed tokens", () => {
   assert.equal(pool.longestCachedPrefix([1, 2, 3, 4]), 3);
 });
 
-test("with prefix caching off, nothing is reused or parked", () => {
+test("with prefix caching off, nothing is reused or parked, and nothing is worth waiting for", () => {
   const pool = new SlotPool(2, false);
   seed(pool, [range(0, 40)]);
-  assert.deepEqual(pool.acquire(range(0, 41), holder([])), grant(0, 0));
+  assert.deepEqual(pool.acquire(range(0, 41), holder(range(0, 41), 1)), grant(0, 0));
+  assert.equal(pool.longestPendingPrefix(range(0, 41)), 0);
 });
 
 test("no free slot means null", () => {

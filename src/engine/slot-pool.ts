@@ -61,6 +61,7 @@ export class SlotPool {
    * waiting for that prefill than computing the same tokens in parallel.
    */
   longestPendingPrefix(tokens: readonly number[]): number {
+    if (!this.isPrefixCachingEnabled) return 0; // nothing would be reused: waiting gains nothing
     let best = 0;
     for (const slot of this.slots) {
       if (slot.owner) best = Math.max(best, commonPrefixLength(slot.owner.tokens, tokens));
