@@ -295,3 +295,20 @@ test("per-request timings: queue time, TTFT, inter-token latencies, end to end",
   assert.equal(b.numCachedPromptTokens, 2);
   await engine.stop();
 });
+
+test("a failed KV copy fails its request with a 500 and the engine goes on", async () => {
+  const { engine, runner } = setup();
+  const copy = runner.copySlotPrefix.bind(runner);
+  let shouldFail = true;
+  runner.copySlotPrefix = async (...args) => {
+    if (!shouldFail) return copy(...args);
+    shouldFail = false;
+    throw new Error("copy failed");
+  };
+  const prompt = ids("p".repeat(60));
+  await assert.rejects(collect(engine.generate({ requestId: "a", promptTokens: prompt, params: { ...greedy, n: 2 } })), { status: 500 });
+  const result = await collect(engine.generate({ requestId: "b", promptTokens: ids("z"), params: greedy }));
+  assert.deepEqual(result.texts, ["abcde"]);
+  assert.equal(engine.stats().numSlotsInUse, 0);
+  await engine.stop();
+});

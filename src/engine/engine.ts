@@ -144,7 +144,18 @@ export class Engine {
   private async step(): Promise<void> {
     const { chunks, admitted } = this.scheduler.schedule(this.waiting, this.running, this.slots);
     // In admission order: a later grant may take over a slot an earlier one copies from.
-    for (const { sequence, grant } of admitted) await this.onAdmitted(sequence, grant);
+    for (const { sequence, grant } of admitted) {
+      try {
+        await this.onAdmitted(sequence, grant);
+      } catch (error) {
+        console.error(`pagoda: preparing the KV of request ${sequence.requestId} failed:`, error);
+        sequence.numComputed = 0; // the slot holds nothing this sequence can vouch for
+        this.runner.truncateSlot(grant.slotId, 0);
+        this.failRequest(sequence.requestId, new InternalServerError());
+      }
+    }
+    const live = chunks.filter(({ sequence }) => !sequence.isFinished);
+    if (live.length < chunks.length) chunks.splice(0, chunks.length, ...live);
     if (chunks.length === 0) {
       // Everything waiting waits on a prefill that is not running: cannot happen
       // unless all running sequences finished; yield so the loop can retire them.

@@ -9,8 +9,22 @@ import type { SamplingParams } from "./types.js";
 
 type NativeSamplingFields = "temperature" | "topP" | "topK" | "minP" | "presencePenalty" | "frequencyPenalty" | "repetitionPenalty";
 
+/**
+ * Additive logit biases, applied before penalties; -Infinity bans a token.
+ * `tokenIds` ascending and unique. A runner may treat the same object as
+ * unchanged: the engine hands the same instance while the bias set is the same.
+ */
+export interface LogitBias {
+  readonly tokenIds: Uint32Array;
+  readonly biases: Float32Array;
+}
+
 /** Sampler settings a runner applies natively: the request's, with the choice's resolved seed. */
-export type SamplerConfig = Pick<SamplingParams, NativeSamplingFields> & { seed: number };
+export type SamplerConfig = Pick<SamplingParams, NativeSamplingFields> & {
+  seed: number;
+  /** null: no biases. */
+  logitBias: LogitBias | null;
+};
 
 /** A per-sequence sampler with its own random state (same seed, same draws). */
 export interface SequenceSampler {

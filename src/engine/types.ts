@@ -18,6 +18,12 @@ export interface SamplingParams {
   stopTokenIds: readonly number[];
   ignoreEos: boolean;
   includeStopStringInOutput: boolean;
+  /** Added to the logits of these token ids before sampling (OpenAI `logit_bias`, already clamped to [-100, 100]). */
+  logitBias: ReadonlyMap<number, number>;
+  /** Until a choice has this many tokens, EOS/end-of-generation tokens and `stopTokenIds` cannot be sampled (vLLM). */
+  minTokens: number;
+  /** When set, only these token ids can be sampled (vLLM `allowed_token_ids`). */
+  allowedTokenIds: readonly number[] | null;
 }
 
 export interface GenerateRequest {
