@@ -4,6 +4,7 @@ import { basename } from "node:path";
 import type { AddressInfo } from "node:net";
 import { Engine } from "../engine/engine.js";
 import { createHttpServer, routeList } from "../http/server.js";
+import { VllmMetrics } from "../metrics/prometheus.js";
 import { ensureGeneratedModel } from "../models/model-cache.js";
 import { ChatTemplate } from "../protocol/chat-template.js";
 import { PromptBuilder } from "../protocol/prompts.js";
@@ -38,13 +39,15 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     ? new ChatTemplate(templateSource, { bosToken: runner.info.bosText, eosToken: runner.info.eosText })
     : null;
 
+  const servedModelNames = config.servedModelNames.length > 0 ? config.servedModelNames : [isBuiltin ? "pagoda-builtin" : basename(modelPath).replace(/\.gguf$/i, "")];
+  const metrics = new VllmMetrics({ modelName: servedModelNames[0], maxModelLen });
   const engine = new Engine(runner, {
+    onRequestFinished: (timings) => metrics.observeRequest(timings),
     maxNumBatchedTokens: config.maxNumBatchedTokens,
     maxWaitingRequests: config.maxWaitingRequests,
     enablePrefixCaching: config.enablePrefixCaching,
     schedulingPolicy: config.schedulingPolicy === "priority" ? "priority" : "fcfs",
   });
-  const servedModelNames = config.servedModelNames.length > 0 ? config.servedModelNames : [isBuiltin ? "pagoda-builtin" : basename(modelPath).replace(/\.gguf$/i, "")];
   const prompts = new PromptBuilder(runner, chatTemplate, {
     vocabSize: runner.info.vocabSize,
     bosToken: runner.info.bosToken,
@@ -61,8 +64,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     apiKeys: config.apiKeys,
     maxBodyBytes: config.maxBodyBytes,
     version: packageVersion,
-    stats: () => engine.stats(),
-    modelName: servedModelNames[0],
+    renderMetrics: () => metrics.render(engine.stats()),
     cors: {
       allowedOrigins: config.allowedOrigins,
       allowedMethods: config.allowedMethods,

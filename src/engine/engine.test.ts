@@ -19,6 +19,9 @@ const greedy: SamplingParams = {
   stopTokenIds: [],
   ignoreEos: false,
   includeStopStringInOutput: false,
+  logitBias: new Map(),
+  minTokens: 0,
+  allowedTokenIds: null,
 };
 
 function setup(runnerOptions: FakeRunnerOptions = {}, config: Partial<EngineConfig> = {}) {
@@ -310,5 +313,64 @@ test("a failed KV copy fails its request with a 500 and the engine goes on", asy
   const result = await collect(engine.generate({ requestId: "b", promptTokens: ids("z"), params: greedy }));
   assert.deepEqual(result.texts, ["abcde"]);
   assert.equal(engine.stats().numSlotsInUse, 0);
+  await engine.stop();
+});
+
+const biasOf = (runner: FakeRunner) => runner.batches.flat().filter((item) => item.sample).map((item) => item.sample!.config.logitBias);
+
+test("min_tokens bans EOS until the choice has that many tokens, then lifts the ban", async () => {
+  const next = (tokens: readonly number[]) => (tokens.length >= 5 ? fakeEos : 107);
+  const { engine, runner } = setup({ next });
+  const params = { ...greedy, maxTokens: 10, minTokens: 4 };
+  const result = await collect(engine.generate({ requestId: "a", promptTokens: ids("abc"), params }));
+  assert.deepEqual(result.finishReasons, ["stop"]);
+  assert.equal(result.last.numCompletionTokens, 5, "4 tokens, then EOS");
+  const biases = biasOf(runner);
+  assert.equal(biases.length, 5);
+  assert.deepEqual([...biases[0]!.tokenIds], [fakeEos]);
+  assert.deepEqual([...biases[0]!.biases], [-Infinity]);
+  assert.ok(biases.slice(0, 4).every((bias) => bias === biases[0]), "the same bias object while it is unchanged");
+  assert.equal(biases[4], null, "no bias once min_tokens is reached");
+  await engine.stop();
+});
+
+test("min_tokens also bans stop_token_ids; ignore_eos leaves EOS alone", async () => {
+  const { engine, runner } = setup();
+  const params = { ...greedy, minTokens: 3, stopTokenIds: [99] };
+  const result = await collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params }));
+  assert.deepEqual(result.texts, ["abdef"], "'c' (99) is banned for the third token");
+  assert.deepEqual(result.finishReasons, ["length"]);
+  await collect(engine.generate({ requestId: "b", promptTokens: ids("z"), params: { ...params, ignoreEos: true } }));
+  assert.deepEqual([...biasOf(runner).at(-5)!.tokenIds], [99]);
+  await engine.stop();
+});
+
+test("min_tokens without a max_tokens cap still stops at EOS right after", async () => {
+  const next = (tokens: readonly number[]) => (tokens.length >= 2 ? fakeEos : 107);
+  const { engine } = setup({ next });
+  const result = await collect(engine.generate({ requestId: "a", promptTokens: ids("a"), params: { ...greedy, maxTokens: 50, minTokens: 7 } }));
+  assert.equal(result.last.numCompletionTokens, 8);
+  assert.deepEqual(result.finishReasons, ["stop"]);
+  await engine.stop();
+});
+
+test("logit_bias reaches the runner: -100 avoids a token, +100 forces one", async () => {
+  const { engine, runner } = setup();
+  const banned = await collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params: { ...greedy, logitBias: new Map([[98, -100]]) } }));
+  assert.deepEqual(banned.texts, ["acdef"]);
+  assert.deepEqual([...biasOf(runner)[0]!.biases], [-100]);
+  const forced = await collect(engine.generate({ requestId: "b", promptTokens: ids("z"), params: { ...greedy, logitBias: new Map([[120, 100]]) } }));
+  assert.deepEqual(forced.texts, ["xxxxx"]);
+  await engine.stop();
+});
+
+test("allowed_token_ids bans every other token, with one bias object per request", async () => {
+  const { engine, runner } = setup();
+  const params = { ...greedy, n: 2, allowedTokenIds: [97, 98] };
+  const result = await collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params }));
+  assert.deepEqual(result.texts, ["ababa", "ababa"]);
+  const biases = biasOf(runner);
+  assert.equal(biases[0]!.tokenIds.length, runner.info.vocabSize - 2);
+  assert.ok(biases.every((bias) => bias === biases[0]), "built once, shared by the choices");
   await engine.stop();
 });

@@ -10,6 +10,7 @@ import { OutputStream } from "./output-stream.js";
 import { Scheduler } from "./scheduler.js";
 import { Sequence, type SequenceContext } from "./sequence.js";
 import { SlotPool, type SlotGrant } from "./slot-pool.js";
+import { TokenBiasPlan } from "./token-bias.js";
 import type { EngineStats, GenerateRequest, RequestOutput, RequestTimings, SchedulingPolicy } from "./types.js";
 
 export interface EngineConfig {
@@ -67,9 +68,12 @@ export class Engine {
     }
     const { params } = request;
     const baseSeed = params.seed ?? randomInt(0, 2 ** 32);
+    const hasBiases = params.logitBias.size > 0 || params.minTokens > 0 || params.allowedTokenIds !== null;
+    const biasPlan = hasBiases ? new TokenBiasPlan(params, this.runner.info.endOfGenerationTokens, this.runner.info.vocabSize) : null;
     const sequences = Array.from(
       { length: params.n },
-      (_, index) => new Sequence(request.requestId, index, request.promptTokens, params, (baseSeed + index) >>> 0, this.sequenceContext),
+      (_, index) =>
+        new Sequence(request.requestId, index, request.promptTokens, params, (baseSeed + index) >>> 0, this.sequenceContext, biasPlan),
     );
     const state: RequestState = { request, sequences, stream: new OutputStream(), arrivedAt: this.now(), scheduledAt: null, tokenTimes: [] };
     this.requests.set(request.requestId, state);
@@ -167,7 +171,7 @@ export class Engine {
       startPosition: sequence.numComputed,
       tokens: sequence.tokens.slice(sequence.numComputed, sequence.numComputed + numTokens),
       sample: isSampling
-        ? { sampler: sequence.sampler!, config: sequence.samplerConfig, penaltyTokens: sequence.outputTokens }
+        ? { sampler: sequence.sampler!, config: sequence.samplerConfig(), penaltyTokens: sequence.outputTokens }
         : undefined,
     }));
     let sampled: Array<number | undefined>;

@@ -4,7 +4,7 @@
  * every batch is recorded. It also checks that the engine feeds each slot
  * contiguous positions, as the KV cache requires.
  */
-import type { BatchItem, ModelInfo, ModelRunner, SequenceSampler } from "./model-runner.js";
+import type { BatchItem, LogitBias, ModelInfo, ModelRunner, SequenceSampler } from "./model-runner.js";
 
 export const fakeEos = 3;
 
@@ -81,8 +81,25 @@ export class FakeRunner implements ModelRunner {
       }
       contents.push(...item.tokens);
       if (contents.length > this.slotCapacity) throw new Error(`slot ${item.slotId} overflowed`);
-      return item.sample ? this.next(contents) : undefined;
+      return item.sample ? this.sampleWithBias(this.next(contents), item.sample.config.logitBias) : undefined;
     });
+  }
+
+  /**
+   * Honours logit biases minimally: a token biased to the maximum (>= 100)
+   * wins outright; a banned (-Infinity, or the minimum -100) scripted token
+   * gives way to the next id that is not banned.
+   */
+  private sampleWithBias(scripted: number, logitBias: LogitBias | null): number {
+    if (logitBias === null) return scripted;
+    const bias = new Map<number, number>();
+    logitBias.tokenIds.forEach((token, i) => bias.set(token, logitBias.biases[i]));
+    for (const [token, value] of bias) if (value >= 100) return token;
+    for (let i = 0; i < this.info.vocabSize; i++) {
+      const token = (scripted + i) % this.info.vocabSize;
+      if (!((bias.get(token) ?? 0) <= -100)) return token;
+    }
+    throw new Error("every token is banned");
   }
 
   truncateSlot(slotId: number, fromPosition: number): void {

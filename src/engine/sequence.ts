@@ -5,6 +5,7 @@
 import { IncrementalDetokenizer } from "../sampling/incremental-detokenizer.js";
 import { StopChecker } from "../sampling/stop-checker.js";
 import type { SamplerConfig, SequenceSampler } from "./model-runner.js";
+import type { TokenBiasPlan } from "./token-bias.js";
 import type { ChoiceOutput, FinishReason, SamplingParams } from "./types.js";
 
 export type SequenceStatus = "waiting" | "running" | "finished";
@@ -32,7 +33,9 @@ export class Sequence {
   /** Scheduling priority of the request; lower goes first under the priority policy. */
   priority = 0;
   sampler: SequenceSampler | null = null;
-  readonly samplerConfig: SamplerConfig;
+  /** The sampler config without logit biases; `samplerConfig()` adds the current ones. */
+  private readonly baseSamplerConfig: SamplerConfig;
+  private lastSamplerConfig: SamplerConfig;
 
   private readonly detokenizer: IncrementalDetokenizer;
   private readonly stopChecker: StopChecker;
@@ -47,13 +50,26 @@ export class Sequence {
     readonly params: SamplingParams,
     seed: number,
     private readonly context: SequenceContext,
+    private readonly biasPlan: TokenBiasPlan | null = null,
   ) {
     this.tokens = [...promptTokens];
     this.numPromptTokens = promptTokens.length;
     this.detokenizer = new IncrementalDetokenizer(context.decode, { contextTokenIds: promptTokens.slice(-8) });
     this.stopChecker = new StopChecker(params.stop, { includeStopStringInOutput: params.includeStopStringInOutput });
     const { temperature, topP, topK, minP, presencePenalty, frequencyPenalty, repetitionPenalty } = params;
-    this.samplerConfig = { temperature, topP, topK, minP, presencePenalty, frequencyPenalty, repetitionPenalty, seed };
+    this.baseSamplerConfig = { temperature, topP, topK, minP, presencePenalty, frequencyPenalty, repetitionPenalty, seed, logitBias: null };
+    this.lastSamplerConfig = this.baseSamplerConfig;
+  }
+
+  /**
+   * The config to sample this sequence's next token with. The logit biases
+   * depend on how many tokens it has produced (min_tokens); the same config
+   * object is returned until they change, so a runner can cheaply see "unchanged".
+   */
+  samplerConfig(): SamplerConfig {
+    const logitBias = this.biasPlan?.forOutputLength(this.outputTokens.length) ?? null;
+    if (logitBias !== this.lastSamplerConfig.logitBias) this.lastSamplerConfig = { ...this.baseSamplerConfig, logitBias };
+    return this.lastSamplerConfig;
   }
 
   get isPrefilling(): boolean {

@@ -10,9 +10,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { EngineStats } from "../engine/types.js";
 import { MethodNotAllowedError, RouteNotFoundError, ServiceUnavailableError } from "../errors.js";
-import { renderMetrics } from "../metrics/prometheus.js";
 import type { OpenAIServing, RequestContext, ServingResult } from "../protocol/serving.js";
 import type { TokenizationServing } from "../protocol/tokenization.js";
 import { ApiKeyCheck } from "./auth.js";
@@ -26,9 +24,8 @@ export interface HttpConfig {
   apiKeys: readonly string[];
   maxBodyBytes: number;
   version: string;
-  stats: () => EngineStats;
-  /** The label metrics carry: the first served model name. */
-  modelName: string;
+  /** The Prometheus text GET /metrics answers with. */
+  renderMetrics: () => string;
   cors: CorsConfig;
   /** A path prefix also served (stripped before routing), e.g. "/llm"; "" for none. */
   rootPath: string;
@@ -79,7 +76,7 @@ export function createHttpServer(serving: OpenAIServing, tokenization: Tokenizat
     "/metrics": {
       method: "GET",
       isOpen: true,
-      handler: () => ({ kind: "text", body: renderMetrics(config.stats(), config.modelName), contentType: "text/plain; version=0.0.4" }),
+      handler: () => ({ kind: "text", body: config.renderMetrics(), contentType: "text/plain; version=0.0.4" }),
     },
     "/v1/models": { method: "GET", handler: () => json(serving.listModels()) },
     "/v1/chat/completions": {

@@ -37,6 +37,10 @@ const samplingFields = {
   user: nullish(z.string()),
   request_id: nullish(z.string()),
   priority: nullish(z.number().int()),
+  /** Token id (as a string) -> bias; values are clamped to [-100, 100] as vLLM does. Ids are checked against the vocabulary later. */
+  logit_bias: nullish(z.record(z.string(), finiteNumber)),
+  min_tokens: nullish(z.number().int().min(0, "must be >= 0")),
+  allowed_token_ids: nullish(z.array(z.number().int().min(0, "must be >= 0")).min(1, "must not be empty")),
 };
 
 const textPartSchema = z.looseObject({ type: z.literal("text"), text: z.string() });

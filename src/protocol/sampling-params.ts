@@ -8,7 +8,7 @@ const completionDefaultMaxTokens = 16;
 
 export function toSamplingParams(
   request: ChatCompletionRequest | CompletionRequest,
-  options: { maxTokens: number },
+  options: { maxTokens: number; vocabSize: number },
 ): SamplingParams {
   const stop = request.stop == null ? [] : typeof request.stop === "string" ? [request.stop] : request.stop;
   const topK = request.top_k ?? 0;
@@ -27,7 +27,45 @@ export function toSamplingParams(
     stopTokenIds: request.stop_token_ids ?? [],
     ignoreEos: request.ignore_eos ?? false,
     includeStopStringInOutput: request.include_stop_str_in_output ?? false,
+    logitBias: toLogitBias(request.logit_bias, options.vocabSize),
+    minTokens: toMinTokens(request.min_tokens, options.maxTokens),
+    allowedTokenIds: toAllowedTokenIds(request.allowed_token_ids, options.vocabSize),
   };
+}
+
+/** OpenAI's `logit_bias`: keys are in-vocabulary token ids; values clamped to [-100, 100] (vLLM). */
+function toLogitBias(logitBias: Record<string, number> | null | undefined, vocabSize: number): Map<number, number> {
+  const biases = new Map<number, number>();
+  for (const [key, bias] of Object.entries(logitBias ?? {})) {
+    const token = /^\d+$/.test(key) ? Number(key) : NaN;
+    if (!Number.isSafeInteger(token) || token >= vocabSize) {
+      throw new InvalidRequestError(
+        `'logit_bias' keys must be token ids in the vocabulary (0 to ${vocabSize - 1}), got ${JSON.stringify(key)}.`,
+        { param: "logit_bias" },
+      );
+    }
+    biases.set(token, Math.min(100, Math.max(-100, bias)));
+  }
+  return biases;
+}
+
+function toMinTokens(minTokens: number | null | undefined, maxTokens: number): number {
+  const value = minTokens ?? 0;
+  if (value > maxTokens) {
+    throw new InvalidRequestError(`'min_tokens' must be less than or equal to max_tokens=${maxTokens}, got ${value}.`, { param: "min_tokens" });
+  }
+  return value;
+}
+
+function toAllowedTokenIds(allowed: number[] | null | undefined, vocabSize: number): number[] | null {
+  if (allowed == null) return null;
+  const outside = allowed.filter((token) => token >= vocabSize);
+  if (outside.length > 0) {
+    throw new InvalidRequestError(`'allowed_token_ids' has token ids outside the vocabulary (0 to ${vocabSize - 1}): ${outside.slice(0, 5).join(", ")}.`, {
+      param: "allowed_token_ids",
+    });
+  }
+  return [...new Set(allowed)];
 }
 
 /**

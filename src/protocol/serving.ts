@@ -75,7 +75,8 @@ export class OpenAIServing {
       "chat", promptTokens.length, this.config.maxModelLen);
     const meta = { id: `chatcmpl-${newId()}`, created: nowSeconds(), model };
     const engineRequestId = this.uniqueRequestId(context.requestId);
-    const outputs = this.run(engineRequestId, promptTokens, toSamplingParams(request, { maxTokens }), this.priorityOf(request), context.signal);
+    const params = toSamplingParams(request, { maxTokens, vocabSize: this.prompts.vocabSize });
+    const outputs = this.run(engineRequestId, promptTokens, params, this.priorityOf(request), context.signal);
     if (request.stream) return { kind: "stream", chunks: streamChat(meta, outputs, streamUsage(request)) };
     return { kind: "json", body: collectChat(meta, outputs) };
   }
@@ -90,7 +91,7 @@ export class OpenAIServing {
     const runs = prompts.map((promptTokens, i) => {
       const maxTokens = resolveMaxTokens(request.max_tokens, "max_tokens", "completion", promptTokens.length, this.config.maxModelLen);
       const requestId = this.uniqueRequestId(prompts.length === 1 ? context.requestId : `${context.requestId}-${i}`);
-      return { promptTokens, params: toSamplingParams(request, { maxTokens }), requestId };
+      return { promptTokens, params: toSamplingParams(request, { maxTokens, vocabSize: this.prompts.vocabSize }), requestId };
     });
     const priority = this.priorityOf(request);
     const streams = runs.map((run) => this.run(run.requestId, run.promptTokens, run.params, priority, context.signal));

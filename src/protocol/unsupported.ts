@@ -15,11 +15,8 @@ const isNonEmpty: Check = (value) =>
 const isPresent: Check = (value) => value !== null && value !== undefined;
 
 const common: Array<[string, Check]> = [
-  ["logit_bias", isNonEmpty],
   ["best_of", (value) => typeof value === "number" && value > 1],
   ["use_beam_search", isTrue],
-  ["min_tokens", isPositive],
-  ["allowed_token_ids", isPresent],
   ["bad_words", isNonEmpty],
   ["prompt_logprobs", isPresent],
   ["truncate_prompt_tokens", isPresent],

@@ -150,6 +150,9 @@ function toNativeConfig(config: SamplerConfig, penaltyTokens: readonly number[])
     ...(config.topP < 1 ? { topP: config.topP } : {}),
     ...(config.minP > 0 ? { minP: config.minP } : {}),
     seed: config.seed,
+    // The same LogitBias object step after step: AddonSampler compares the
+    // arrays' contents and keeps its chain when they are unchanged.
+    ...(config.logitBias !== null ? { tokenBiasKeys: config.logitBias.tokenIds, tokenBiasValues: config.logitBias.biases } : {}),
     ...(hasPenalties
       ? {
           repeatPenalty: config.repetitionPenalty,

@@ -248,11 +248,11 @@ const unsupported: Array<["chat" | "completion", string, Record<string, unknown>
   ["chat", "logprobs", { logprobs: true }],
   ["chat", "tools", { tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: {} } } }] }],
   ["chat", "response_format", { response_format: { type: "json_object" } }],
-  ["chat", "logit_bias", { logit_bias: { "1": 5 } }],
+  ["chat", "bad_words", { bad_words: ["hello"] }],
   ["chat", "use_beam_search", { use_beam_search: true }],
   ["completion", "best_of", { best_of: 2 }],
   ["completion", "use_beam_search", { use_beam_search: true }],
-  ["completion", "logit_bias", { logit_bias: { "1": 5 } }],
+  ["completion", "prompt_logprobs", { prompt_logprobs: 1 }],
 ];
 
 for (const [route, field, fields] of unsupported) {
