@@ -27,6 +27,7 @@ export interface ServeConfig {
   /** A path prefix also served, normalized: "" or "/x" (leading slash, none trailing). */
   rootPath: string;
   shutdownTimeoutSeconds: number;
+  maxLogprobs: number;
 }
 
 interface FlagSpec {
@@ -58,6 +59,7 @@ export const serveFlags: FlagSpec[] = [
   { name: "allow-credentials", key: "allowCredentials", kind: "bool", help: "CORS: allow credentials (default off)" },
   { name: "root-path", key: "rootPath", kind: "string", placeholder: "PREFIX", help: "also serve every route under PREFIX (for a proxy that does not strip it), e.g. /llm" },
   { name: "shutdown-timeout", key: "shutdownTimeoutSeconds", kind: "int", placeholder: "SECONDS", help: "on SIGTERM/SIGINT, let in-flight requests finish this long, then abort them (default 30; 0 aborts at once)" },
+  { name: "max-logprobs", key: "maxLogprobs", kind: "int", placeholder: "N", help: "most logprob alternatives per token a request may ask for (default 20)" },
   { name: "max-request-body-bytes", key: "maxBodyBytes", kind: "int", placeholder: "N", help: "larger request bodies get 413 (default 33554432, 32 MiB)" },
 ];
 
@@ -73,6 +75,7 @@ export function defaultServeConfig(): ServeConfig {
     maxNumBatchedTokens: 512,
     maxWaitingRequests: 1024,
     enablePrefixCaching: true,
+    maxLogprobs: 20,
     schedulingPolicy: "fcfs",
     threads: availableParallelism(),
     chatTemplate: null,

@@ -57,6 +57,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     isPriorityScheduling: config.schedulingPolicy === "priority",
     servedModelNames,
     maxModelLen,
+    maxLogprobs: config.maxLogprobs,
     createdAt: Math.floor(Date.now() / 1000),
   });
   const tokenization = new TokenizationServing(prompts, { servedModelNames, maxModelLen });

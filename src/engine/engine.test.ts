@@ -22,6 +22,9 @@ const greedy: SamplingParams = {
   logitBias: new Map(),
   minTokens: 0,
   allowedTokenIds: null,
+  logprobs: null,
+  promptLogprobs: null,
+  badWords: [],
 };
 
 function setup(runnerOptions: FakeRunnerOptions = {}, config: Partial<EngineConfig> = {}) {

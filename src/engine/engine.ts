@@ -5,7 +5,7 @@
  */
 import { randomInt } from "node:crypto";
 import { InternalServerError, ServiceUnavailableError } from "../errors.js";
-import type { BatchItem, ModelRunner } from "./model-runner.js";
+import type { BatchItem, ItemResult, ModelRunner } from "./model-runner.js";
 import { OutputStream } from "./output-stream.js";
 import { Scheduler } from "./scheduler.js";
 import { Sequence, type SequenceContext } from "./sequence.js";
@@ -166,17 +166,27 @@ export class Engine {
       await new Promise((resolve) => setImmediate(resolve));
       return;
     }
-    const items: BatchItem[] = chunks.map(({ sequence, numTokens, isSampling }) => ({
-      slotId: sequence.slotId!,
-      startPosition: sequence.numComputed,
-      tokens: sequence.tokens.slice(sequence.numComputed, sequence.numComputed + numTokens),
-      sample: isSampling
-        ? { sampler: sequence.sampler!, config: sequence.samplerConfig(), penaltyTokens: sequence.outputTokens }
-        : undefined,
-    }));
-    let sampled: Array<number | undefined>;
+    const items: BatchItem[] = chunks.map(({ sequence, numTokens, isSampling }) => {
+      const nextTokens = sequence.promptNextTokens(sequence.numComputed, numTokens);
+      return {
+        slotId: sequence.slotId!,
+        startPosition: sequence.numComputed,
+        tokens: sequence.tokens.slice(sequence.numComputed, sequence.numComputed + numTokens),
+        sample: isSampling
+          ? {
+              sampler: sequence.sampler!,
+              config: sequence.samplerConfig(),
+              penaltyTokens: sequence.outputTokens,
+              promptTokens: sequence.promptTokens,
+              numLogprobs: sequence.params.logprobs,
+            }
+          : undefined,
+        ...(nextTokens ? { promptLogprobs: { numTop: sequence.params.promptLogprobs ?? 0, nextTokens } } : {}),
+      };
+    });
+    let results: ItemResult[];
     try {
-      sampled = await this.runner.execute(items);
+      results = await this.runner.execute(items);
     } catch (error) {
       const requestIds = [...new Set(chunks.map(({ sequence }) => sequence.requestId))];
       console.error(`pagoda: forward pass failed (requests ${requestIds.join(", ")}):`, error);
@@ -187,9 +197,10 @@ export class Engine {
     const stepEnd = this.now();
     chunks.forEach(({ sequence, numTokens }, i) => {
       sequence.numComputed += numTokens;
-      const token = sampled[i];
+      const { token, logprob, promptLogprobs } = results[i];
+      if (promptLogprobs) sequence.addPromptLogprobs(promptLogprobs);
       if (token === undefined || sequence.isFinished) return;
-      sequence.appendToken(token);
+      sequence.appendToken(token, logprob);
       this.totals.generationTokens++;
       const state = this.requests.get(sequence.requestId);
       if (!state) return;
@@ -267,6 +278,7 @@ export class Engine {
         numPromptTokens: first.numPromptTokens,
         numCachedPromptTokens: first.numCachedPromptTokens,
         numCompletionTokens: state.sequences.reduce((sum, s) => sum + s.outputTokens.length, 0),
+        promptLogprobs: first.isPrefilling ? null : first.promptLogprobs,
       },
       choices,
     );

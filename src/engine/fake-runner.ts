@@ -4,7 +4,8 @@
  * every batch is recorded. It also checks that the engine feeds each slot
  * contiguous positions, as the KV cache requires.
  */
-import type { BatchItem, LogitBias, ModelInfo, ModelRunner, SequenceSampler } from "./model-runner.js";
+import type { BatchItem, ItemResult, LogitBias, ModelInfo, ModelRunner, SequenceSampler } from "./model-runner.js";
+import type { TokenLogprob } from "./types.js";
 
 export const fakeEos = 3;
 
@@ -20,6 +21,11 @@ export const alphabetNext = (tokens: readonly number[]): number => {
   const last = tokens[tokens.length - 1];
   return last >= 97 && last < 122 ? last + 1 : 97;
 };
+
+/** The fake model is certain of every token: logprob 0, alternatives the following ids at -1, -2, ... */
+function fakeLogprob(token: number, numTop: number): TokenLogprob {
+  return { token, logprob: 0, top: Array.from({ length: numTop }, (_, i) => ({ token: token + i, logprob: -i })) };
+}
 
 export class FakeRunner implements ModelRunner {
   readonly info: ModelInfo;
@@ -71,7 +77,7 @@ export class FakeRunner implements ModelRunner {
     return { dispose: () => void this.numLiveSamplers-- };
   }
 
-  async execute(items: readonly BatchItem[]): Promise<Array<number | undefined>> {
+  async execute(items: readonly BatchItem[]): Promise<ItemResult[]> {
     this.batches.push(items.map((item) => ({ ...item, tokens: [...item.tokens] })));
     this.elapsedMs += this.stepMs;
     return items.map((item) => {
@@ -81,7 +87,15 @@ export class FakeRunner implements ModelRunner {
       }
       contents.push(...item.tokens);
       if (contents.length > this.slotCapacity) throw new Error(`slot ${item.slotId} overflowed`);
-      return item.sample ? this.sampleWithBias(this.next(contents), item.sample.config.logitBias) : undefined;
+      const result: ItemResult = {};
+      if (item.promptLogprobs) {
+        const { nextTokens, numTop } = item.promptLogprobs;
+        result.promptLogprobs = nextTokens.filter((next) => next !== undefined).map((next) => fakeLogprob(next, numTop));
+      }
+      if (!item.sample) return result;
+      result.token = this.sampleWithBias(this.next(contents), item.sample.config.logitBias);
+      if (item.sample.numLogprobs !== null) result.logprob = fakeLogprob(result.token, item.sample.numLogprobs);
+      return result;
     });
   }
 

@@ -5,7 +5,7 @@
  * scripted fake.
  */
 
-import type { SamplingParams } from "./types.js";
+import type { SamplingParams, TokenLogprob } from "./types.js";
 
 type NativeSamplingFields = "temperature" | "topP" | "topK" | "minP" | "presencePenalty" | "frequencyPenalty" | "repetitionPenalty";
 
@@ -43,7 +43,26 @@ export interface BatchItem {
     config: SamplerConfig;
     /** Generated tokens so far: what presence/frequency penalties count. */
     penaltyTokens: readonly number[];
+    /** The prompt: with the generated tokens, what the repetition penalty counts (vLLM). */
+    promptTokens: readonly number[];
+    /** Return the sampled token's logprob and this many top alternatives; null: none. */
+    numLogprobs: number | null;
   };
+  /**
+   * Return, for each position of `tokens`, the logprob of the token that
+   * follows it (`nextTokens[i]`; undefined where nothing follows yet) and
+   * `numTop` top alternatives: prompt logprobs.
+   */
+  promptLogprobs?: { numTop: number; nextTokens: ReadonlyArray<number | undefined> };
+}
+
+/** What a forward pass produced for one batch item. */
+export interface ItemResult {
+  /** The sampled token, when the item asked to sample. */
+  token?: number;
+  logprob?: TokenLogprob;
+  /** One per position of the item's tokens that has a next token, in order. */
+  promptLogprobs?: TokenLogprob[];
 }
 
 export interface ModelInfo {
@@ -74,8 +93,8 @@ export interface ModelRunner {
   detokenize(tokens: readonly number[], options?: { renderSpecialTokens?: boolean }): string;
 
   createSampler(): SequenceSampler;
-  /** One forward pass over the batch; returns the sampled token per item (undefined where not sampled). */
-  execute(items: readonly BatchItem[]): Promise<Array<number | undefined>>;
+  /** One forward pass over the batch; one result per item. */
+  execute(items: readonly BatchItem[]): Promise<ItemResult[]>;
   /** Drops the slot's KV from `fromPosition` onwards. */
   truncateSlot(slotId: number, fromPosition: number): void;
   /** Replaces a slot's KV with the first `numTokens` tokens' KV of another slot. */

@@ -59,6 +59,7 @@ function mergeChoice(earlier: ChoiceOutput, later: ChoiceOutput): ChoiceOutput {
     index: earlier.index,
     text: earlier.text + later.text,
     tokenIds: [...earlier.tokenIds, ...later.tokenIds],
+    logprobs: earlier.logprobs && later.logprobs ? [...earlier.logprobs, ...later.logprobs] : later.logprobs,
     finishReason: later.finishReason,
     stopReason: later.stopReason,
   };

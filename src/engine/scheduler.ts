@@ -55,11 +55,12 @@ export class Scheduler {
     const admitted: SchedulerOutput["admitted"] = [];
     for (let i = 0; i < waiting.length && budget > 0 && slots.numFree > 0; ) {
       const sequence = waiting[i];
-      if (slots.longestPendingPrefix(sequence.tokens) - slots.longestCachedPrefix(sequence.tokens) >= minTokensWorthWaitingFor) {
+      const canReuse = !sequence.needsWholePrompt;
+      if (canReuse && slots.longestPendingPrefix(sequence.tokens) - slots.longestCachedPrefix(sequence.tokens) >= minTokensWorthWaitingFor) {
         i++;
         continue;
       }
-      const grant = slots.acquire(sequence.tokens, sequence)!;
+      const grant = slots.acquire(sequence.tokens, sequence, canReuse)!;
       waiting.splice(i, 1);
       sequence.status = "running";
       sequence.slotId = grant.slotId;

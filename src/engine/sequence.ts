@@ -4,9 +4,10 @@
  */
 import { IncrementalDetokenizer } from "../sampling/incremental-detokenizer.js";
 import { StopChecker } from "../sampling/stop-checker.js";
-import type { SamplerConfig, SequenceSampler } from "./model-runner.js";
+import type { LogitBias, SamplerConfig, SequenceSampler } from "./model-runner.js";
 import type { TokenBiasPlan } from "./token-bias.js";
-import type { ChoiceOutput, FinishReason, SamplingParams } from "./types.js";
+import type { ChoiceOutput, FinishReason, SamplingParams, TokenLogprob } from "./types.js";
+import { withBans } from "./token-bias.js";
 
 export type SequenceStatus = "waiting" | "running" | "finished";
 
@@ -22,6 +23,7 @@ export class Sequence {
   slotId: number | null = null;
   /** Prompt then generated tokens. */
   readonly tokens: number[];
+  readonly promptTokens: readonly number[];
   readonly numPromptTokens: number;
   /** Leading tokens of `tokens` whose KV is in the slot. */
   numComputed = 0;
@@ -41,6 +43,9 @@ export class Sequence {
   private readonly stopChecker: StopChecker;
   private pendingText = "";
   private pendingTokenIds: number[] = [];
+  private pendingLogprobs: TokenLogprob[] = [];
+  /** Prompt logprobs gathered so far (first choice, when asked for); null entry for the first token. */
+  readonly promptLogprobs: Array<TokenLogprob | null> | null;
   private isFinishReported = false;
 
   constructor(
@@ -53,7 +58,9 @@ export class Sequence {
     private readonly biasPlan: TokenBiasPlan | null = null,
   ) {
     this.tokens = [...promptTokens];
+    this.promptTokens = promptTokens;
     this.numPromptTokens = promptTokens.length;
+    this.promptLogprobs = params.promptLogprobs !== null && index === 0 ? [null] : null;
     this.detokenizer = new IncrementalDetokenizer(context.decode, { contextTokenIds: promptTokens.slice(-8) });
     this.stopChecker = new StopChecker(params.stop, { includeStopStringInOutput: params.includeStopStringInOutput });
     const { temperature, topP, topK, minP, presencePenalty, frequencyPenalty, repetitionPenalty } = params;
@@ -67,9 +74,46 @@ export class Sequence {
    * object is returned until they change, so a runner can cheaply see "unchanged".
    */
   samplerConfig(): SamplerConfig {
-    const logitBias = this.biasPlan?.forOutputLength(this.outputTokens.length) ?? null;
+    const planned = this.biasPlan?.forOutputLength(this.outputTokens.length) ?? null;
+    const bans = this.badWordBans();
+    const logitBias: LogitBias | null = bans.length > 0 ? withBans(planned, bans) : planned;
     if (logitBias !== this.lastSamplerConfig.logitBias) this.lastSamplerConfig = { ...this.baseSamplerConfig, logitBias };
     return this.lastSamplerConfig;
+  }
+
+  /**
+   * vLLM's bad words: a word's last token is banned whenever the output ends
+   * with the tokens before it (a one-token word always).
+   */
+  private badWordBans(): number[] {
+    const bans: number[] = [];
+    const output = this.outputTokens;
+    for (const word of this.params.badWords) {
+      const prefixLength = word.length - 1;
+      if (prefixLength > output.length) continue;
+      let matches = true;
+      for (let i = 0; i < prefixLength && matches; i++) matches = output[output.length - prefixLength + i] === word[i];
+      if (matches) bans.push(word[prefixLength]);
+    }
+    return bans;
+  }
+
+  /** Whether this sequence's prompt must be computed here rather than taken from the prefix cache (its logprobs are wanted). */
+  get needsWholePrompt(): boolean {
+    return this.promptLogprobs !== null;
+  }
+
+  /** The token after each of `numTokens` positions from `startPosition`, while inside the prompt: what prompt logprobs score. */
+  promptNextTokens(startPosition: number, numTokens: number): Array<number | undefined> | null {
+    if (this.promptLogprobs === null || startPosition >= this.numPromptTokens - 1) return null;
+    return Array.from({ length: numTokens }, (_, i) => {
+      const next = startPosition + i + 1;
+      return next < this.numPromptTokens ? this.tokens[next] : undefined;
+    });
+  }
+
+  addPromptLogprobs(logprobs: readonly TokenLogprob[]): void {
+    this.promptLogprobs?.push(...logprobs);
   }
 
   get isPrefilling(): boolean {
@@ -86,10 +130,11 @@ export class Sequence {
   }
 
   /** Applies a sampled token: detokenize, check stops and limits. */
-  appendToken(token: number): void {
+  appendToken(token: number, logprob?: TokenLogprob): void {
     this.tokens.push(token);
     this.outputTokens.push(token);
     this.pendingTokenIds.push(token);
+    if (logprob) this.pendingLogprobs.push(logprob);
     const { params } = this;
     if (params.stopTokenIds.includes(token)) {
       this.finishWithFlush("stop", token);
@@ -122,11 +167,13 @@ export class Sequence {
       index: this.index,
       text: this.pendingText,
       tokenIds: this.pendingTokenIds,
+      logprobs: this.params.logprobs === null ? null : this.pendingLogprobs,
       finishReason: this.finishReason,
       stopReason: this.stopReason,
     };
     this.pendingText = "";
     this.pendingTokenIds = [];
+    this.pendingLogprobs = [];
     return output;
   }
 

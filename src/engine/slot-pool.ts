@@ -77,10 +77,11 @@ export class SlotPool {
    * granted slot is first parked in a free slot holding something older, and
    * a prompt's prefix is copied from whichever slot holds it.
    */
-  acquire(promptTokens: readonly number[], owner: KvHolder): SlotGrant | null {
+  acquire(promptTokens: readonly number[], owner: KvHolder, canReusePrefix = true): SlotGrant | null {
     const slot = this.slots.find((s) => s.owner === null);
     if (!slot) return null;
-    const limit = promptTokens.length - 1; // the last prompt token is computed for its logits
+    // The last prompt token is computed for its logits; with prompt logprobs, every one is.
+    const limit = canReusePrefix ? promptTokens.length - 1 : 0;
     const { slot: source, match: fullMatch } = this.findSource(promptTokens);
     const match = Math.min(fullMatch, limit);
     const keepsWholeCache = source === slot && match >= slot.cachedTokens.length - 1;

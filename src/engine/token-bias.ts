@@ -47,7 +47,19 @@ export class TokenBiasPlan {
       if (leavesSomething) for (const token of banned) biases.set(token, -Infinity);
     }
     if (biases.size === 0) return null;
-    const tokenIds = Uint32Array.from([...biases.keys()].sort((a, b) => a - b));
-    return { tokenIds, biases: Float32Array.from(tokenIds, (token) => biases.get(token)!) };
+    return toLogitBias(biases);
   }
+}
+
+/** `bias` with these tokens banned too (-Infinity): a new object, as the set changes from step to step. */
+export function withBans(bias: LogitBias | null, bannedTokens: readonly number[]): LogitBias {
+  const merged = new Map<number, number>();
+  bias?.tokenIds.forEach((token, i) => merged.set(token, bias.biases[i]));
+  for (const token of bannedTokens) merged.set(token, -Infinity);
+  return toLogitBias(merged);
+}
+
+function toLogitBias(biases: ReadonlyMap<number, number>): LogitBias {
+  const tokenIds = Uint32Array.from([...biases.keys()].sort((a, b) => a - b));
+  return { tokenIds, biases: Float32Array.from(tokenIds, (token) => biases.get(token)!) };
 }

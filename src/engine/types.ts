@@ -24,6 +24,20 @@ export interface SamplingParams {
   minTokens: number;
   /** When set, only these token ids can be sampled (vLLM `allowed_token_ids`). */
   allowedTokenIds: readonly number[] | null;
+  /** Log-probabilities of each sampled token plus this many most likely alternatives; null: none. */
+  logprobs: number | null;
+  /** Log-probabilities of each prompt token (after the first) plus this many alternatives; null: none. */
+  promptLogprobs: number | null;
+  /** Token sequences that may never be generated (vLLM `bad_words`, already tokenized). */
+  badWords: ReadonlyArray<readonly number[]>;
+}
+
+/** A token's log-probability under the model's raw distribution (log-softmax of the logits, before any sampling filter). */
+export interface TokenLogprob {
+  token: number;
+  logprob: number;
+  /** The most likely tokens at that position, most likely first. */
+  top: Array<{ token: number; logprob: number }>;
 }
 
 export interface GenerateRequest {
@@ -43,6 +57,8 @@ export interface ChoiceOutput {
   index: number;
   text: string;
   tokenIds: number[];
+  /** One per token of `tokenIds` when the request asked for logprobs, else null. */
+  logprobs: TokenLogprob[] | null;
   finishReason: FinishReason | null;
   /** The stop string or stop token id that ended the choice, when one did. */
   stopReason: string | number | null;
@@ -56,6 +72,8 @@ export interface RequestOutput {
   numCachedPromptTokens: number;
   /** Completion tokens so far, summed over choices. */
   numCompletionTokens: number;
+  /** Prompt logprobs (null for the first token), once the prompt is computed, when asked for. */
+  promptLogprobs: Array<TokenLogprob | null> | null;
 }
 
 export interface EngineStats {

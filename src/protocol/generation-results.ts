@@ -3,7 +3,8 @@
  * chunk sequences for SSE (role-first chunk per choice, one id, finish_reason
  * on the last chunk, optional usage chunk with `choices: []`).
  */
-import type { FinishReason, RequestOutput } from "../engine/types.js";
+import type { FinishReason, RequestOutput, TokenLogprob } from "../engine/types.js";
+import type { LogprobFormatter, PromptLogprobEntry } from "./logprobs.js";
 import {
   chatChoice,
   chatChunk,
@@ -21,8 +22,22 @@ export interface StreamUsageOptions {
   continuous: boolean;
 }
 
+/** What a response carries beyond text: logprobs, echoed prompts, prompt logprobs. */
+export interface ResultOptions {
+  /** Set when the request asked for logprobs of sampled tokens. */
+  logprobs: LogprobFormatter | null;
+  /** Set when the request asked for vLLM's `prompt_logprobs`. */
+  promptLogprobs: LogprobFormatter | null;
+  /** Completions' `echo` (one per prompt) or chat's `echo` (one): text put before the output, with its tokens. */
+  echo: Array<{ text: string; tokens: readonly number[] }> | null;
+}
+
+export const plainResults: ResultOptions = { logprobs: null, promptLogprobs: null, echo: null };
+
 interface ChoiceAccumulator {
   text: string;
+  tokenIds: number[];
+  logprobs: TokenLogprob[];
   finishReason: FinishReason;
   stopReason: string | number | null;
 }
@@ -51,12 +66,16 @@ class UsageTracker {
 async function collect(streams: AsyncIterable<RequestOutput>[], n: number) {
   const choices = new Map<number, ChoiceAccumulator>();
   const usage = new UsageTracker(streams.length);
+  const promptLogprobs: Array<Array<TokenLogprob | null> | null> = streams.map(() => null);
   for await (const { source, value } of mergeStreams(streams)) {
     usage.update(source, value);
+    promptLogprobs[source] ??= value.promptLogprobs;
     for (const choice of value.choices) {
       const index = source * n + choice.index;
-      const accumulator = choices.get(index) ?? { text: "", finishReason: "stop", stopReason: null };
+      const accumulator = choices.get(index) ?? { text: "", tokenIds: [], logprobs: [], finishReason: "stop", stopReason: null };
       accumulator.text += choice.text;
+      accumulator.tokenIds.push(...choice.tokenIds);
+      if (choice.logprobs) accumulator.logprobs.push(...choice.logprobs);
       if (choice.finishReason) {
         accumulator.finishReason = choice.finishReason;
         accumulator.stopReason = choice.stopReason;
@@ -64,41 +83,62 @@ async function collect(streams: AsyncIterable<RequestOutput>[], n: number) {
       choices.set(index, accumulator);
     }
   }
-  return { choices: [...choices.entries()].sort(([a], [b]) => a - b), usage: toUsage(usage.total) };
+  return { choices: [...choices.entries()].sort(([a], [b]) => a - b), usage: toUsage(usage.total), promptLogprobs };
 }
 
-export async function collectChat(meta: ResponseMeta, outputs: AsyncIterable<RequestOutput>) {
-  const { choices, usage } = await collect([outputs], 0);
-  return chatCompletion(
+export async function collectChat(meta: ResponseMeta, outputs: AsyncIterable<RequestOutput>, options: ResultOptions = plainResults) {
+  const { choices, usage, promptLogprobs } = await collect([outputs], 0);
+  const echo = options.echo?.[0]?.text ?? "";
+  const body = chatCompletion(
     meta,
-    choices.map(([index, c]) => chatChoice(index, c.text, c.finishReason, c.stopReason)),
+    choices.map(([index, c]) => chatChoice(index, echo + c.text, c.finishReason, c.stopReason, options.logprobs?.chat(c.logprobs) ?? null)),
     usage,
   );
+  return options.promptLogprobs ? { ...body, prompt_logprobs: options.promptLogprobs.prompt(promptLogprobs[0] ?? []) } : body;
 }
 
-export async function collectCompletion(meta: ResponseMeta, streams: AsyncIterable<RequestOutput>[], n: number) {
-  const { choices, usage } = await collect(streams, n);
+export async function collectCompletion(meta: ResponseMeta, streams: AsyncIterable<RequestOutput>[], n: number, options: ResultOptions = plainResults) {
+  const { choices, usage, promptLogprobs } = await collect(streams, n);
   return completion(
     meta,
-    choices.map(([index, c]) => completionChoice(index, c.text, c.finishReason, c.stopReason)),
+    choices.map(([index, c]) => {
+      const source = Math.floor(index / n);
+      const echo = options.echo?.[source];
+      const logprobs = options.logprobs
+        ? options.logprobs.completion(
+            [...(echo ? echoedPromptLogprobs(echo.tokens, promptLogprobs[source]) : []), ...c.logprobs],
+            [...(echo?.tokens ?? []), ...c.tokenIds],
+            0,
+          )
+        : null;
+      const choice = completionChoice(index, (echo?.text ?? "") + c.text, c.finishReason, c.stopReason, logprobs);
+      return withPromptLogprobs(choice, options, promptLogprobs[source]);
+    }),
     usage,
   );
 }
 
-export async function* streamChat(meta: ResponseMeta, outputs: AsyncIterable<RequestOutput>, usageOptions: StreamUsageOptions) {
+export async function* streamChat(
+  meta: ResponseMeta,
+  outputs: AsyncIterable<RequestOutput>,
+  usageOptions: StreamUsageOptions,
+  options: ResultOptions = plainResults,
+) {
   const started = new Set<number>();
   let last: RequestOutput | undefined;
+  const echo = options.echo?.[0]?.text ?? "";
   for await (const output of outputs) {
     last = output;
     const usage = usageOptions.continuous ? toUsage(output) : undefined;
     for (const choice of output.choices) {
       if (!started.has(choice.index)) {
         started.add(choice.index);
-        yield chatChunk(meta, [chatDeltaChoice(choice.index, { role: "assistant", content: "" })], usage);
+        yield chatChunk(meta, [chatDeltaChoice(choice.index, { role: "assistant", content: echo })], usage);
       }
-      if (choice.text === "" && choice.finishReason === null) continue;
+      if (choice.text === "" && choice.finishReason === null && !choice.logprobs?.length) continue;
       const delta = choice.text === "" ? {} : { content: choice.text };
-      yield chatChunk(meta, [chatDeltaChoice(choice.index, delta, choice.finishReason, choice.stopReason)], usage);
+      const logprobs = options.logprobs && choice.logprobs ? options.logprobs.chat(choice.logprobs) : null;
+      yield chatChunk(meta, [chatDeltaChoice(choice.index, delta, choice.finishReason, choice.stopReason, logprobs)], usage);
     }
   }
   if (usageOptions.include && last) yield chatChunk(meta, [], toUsage(last));
@@ -109,18 +149,43 @@ export async function* streamCompletion(
   streams: AsyncIterable<RequestOutput>[],
   n: number,
   usageOptions: StreamUsageOptions,
+  options: ResultOptions = plainResults,
 ) {
   const usage = new UsageTracker(streams.length);
+  /** Per choice: characters sent so far (text_offset), and whether its echo went out. */
+  const sent = new Map<number, number>();
   for await (const { source, value } of mergeStreams(streams)) {
     usage.update(source, value);
     const chunkUsage = usageOptions.continuous ? toUsage(usage.total) : undefined;
     for (const choice of value.choices) {
-      if (choice.text === "" && choice.finishReason === null) continue;
-      const body = completion(meta, [completionChoice(source * n + choice.index, choice.text, choice.finishReason, choice.stopReason)]);
+      const index = source * n + choice.index;
+      const echo = !sent.has(index) ? options.echo?.[source] : undefined;
+      const text = (echo?.text ?? "") + choice.text;
+      if (text === "" && choice.finishReason === null && !choice.logprobs?.length) continue;
+      const offset = sent.get(index) ?? 0;
+      sent.set(index, offset + text.length);
+      const logprobs = options.logprobs
+        ? options.logprobs.completion(
+            [...(echo ? echoedPromptLogprobs(echo.tokens, value.promptLogprobs) : []), ...(choice.logprobs ?? [])],
+            [...(echo?.tokens ?? []), ...choice.tokenIds],
+            offset,
+          )
+        : null;
+      let body = completion(meta, [completionChoice(index, text, choice.finishReason, choice.stopReason, logprobs)]);
+      if (echo && options.promptLogprobs) body = { ...body, choices: [withPromptLogprobs(body.choices[0], options, value.promptLogprobs)] };
       yield chunkUsage ? { ...body, usage: chunkUsage } : body;
     }
   }
   if (usageOptions.include) yield { ...completion(meta, []), usage: toUsage(usage.total) };
+}
+
+/** An echoed prompt's logprobs: the engine's when it computed them, else nulls (no logprob asked for the prompt). */
+function echoedPromptLogprobs(tokens: readonly number[], computed: ReadonlyArray<TokenLogprob | null> | null): Array<TokenLogprob | null> {
+  return tokens.map((_, i) => computed?.[i] ?? null);
+}
+
+function withPromptLogprobs<T extends object>(choice: T, options: ResultOptions, logprobs: ReadonlyArray<TokenLogprob | null> | null): T & { prompt_logprobs?: PromptLogprobEntry[] } {
+  return options.promptLogprobs ? { ...choice, prompt_logprobs: options.promptLogprobs.prompt(logprobs ?? []) } : choice;
 }
 
 /** Interleaves several async streams, tagging each value with its stream's index. */

@@ -38,6 +38,7 @@ export interface ChatPromptRequest {
   add_generation_prompt?: boolean | null;
   add_special_tokens?: boolean | null;
   chat_template_kwargs?: Record<string, unknown> | null;
+  continue_final_message?: boolean | null;
 }
 
 export class PromptBuilder {
@@ -59,10 +60,15 @@ export class PromptBuilder {
         { param: "messages" },
       );
     }
-    const prompt = this.chatTemplate.render(request.messages, {
-      addGenerationPrompt: request.add_generation_prompt ?? true,
+    const continueFinal = request.continue_final_message ?? false;
+    if (continueFinal && (request.add_generation_prompt ?? true)) {
+      throw new InvalidRequestError("'continue_final_message' needs 'add_generation_prompt' set to false.", { param: "continue_final_message" });
+    }
+    const rendered = this.chatTemplate.render(request.messages, {
+      addGenerationPrompt: continueFinal ? false : (request.add_generation_prompt ?? true),
       extraContext: request.chat_template_kwargs ?? undefined,
     });
+    const prompt = continueFinal ? cutAfterFinalMessage(rendered, request.messages) : rendered;
     return this.text(prompt, request.add_special_tokens ?? true);
   }
 
@@ -92,4 +98,25 @@ export function resolveModelName(requested: string | null | undefined, servedMod
   if (requested == null || requested === "") return servedModelNames[0];
   if (!servedModelNames.includes(requested)) throw new ModelNotFoundError(requested, servedModelNames);
   return requested;
+}
+
+/** vLLM's continue_final_message: the prompt ends right after the final message's text, leaving it open for the model to continue. */
+function cutAfterFinalMessage(rendered: string, messages: readonly WireMessage[]): string {
+  const final = finalMessageText(messages);
+  const at = final === "" ? -1 : rendered.lastIndexOf(final);
+  if (at < 0) {
+    throw new InvalidRequestError("'continue_final_message' needs a final message with text the chat template writes out.", { param: "continue_final_message" });
+  }
+  return rendered.slice(0, at + final.length);
+}
+
+/** The text of the last message (text parts joined with newlines, as vLLM does). */
+export function finalMessageText(messages: readonly WireMessage[]): string {
+  const content = messages[messages.length - 1]?.content;
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  return content
+    .filter((part): part is { type: "text"; text: string } => part.type === "text" && typeof (part as { text?: unknown }).text === "string")
+    .map((part) => part.text)
+    .join("\n");
 }

@@ -41,6 +41,15 @@ const samplingFields = {
   logit_bias: nullish(z.record(z.string(), finiteNumber)),
   min_tokens: nullish(z.number().int().min(0, "must be >= 0")),
   allowed_token_ids: nullish(z.array(z.number().int().min(0, "must be >= 0")).min(1, "must not be empty")),
+  prompt_logprobs: nullish(z.number().int().min(0, "must be >= 0")),
+  bad_words: nullish(z.array(z.string())),
+  /** Keep only the last N prompt tokens (vLLM); -1: as many as the context allows. */
+  truncate_prompt_tokens: nullish(z.number().int().min(-1, "must be -1 or >= 1").refine((value) => value !== 0, "must be -1 or >= 1")),
+  return_tokens_as_token_ids: nullish(z.boolean()),
+  skip_special_tokens: nullish(z.boolean()),
+  spaces_between_special_tokens: nullish(z.boolean()),
+  best_of: nullish(z.number().int().min(1, "must be >= 1")),
+  use_beam_search: nullish(z.boolean()),
 };
 
 const textPartSchema = z.looseObject({ type: z.literal("text"), text: z.string() });
@@ -63,6 +72,10 @@ export const chatCompletionRequestSchema = z.looseObject({
   add_generation_prompt: nullish(z.boolean()),
   add_special_tokens: nullish(z.boolean()),
   chat_template_kwargs: nullish(z.record(z.string(), z.unknown())),
+  logprobs: nullish(z.boolean()),
+  top_logprobs: nullish(z.number().int().min(0, "must be >= 0")),
+  echo: nullish(z.boolean()),
+  continue_final_message: nullish(z.boolean()),
 });
 
 const tokenIds = z.array(z.number().int().min(0)).min(1, "must not be empty");
@@ -78,6 +91,7 @@ export const completionRequestSchema = z.looseObject({
   prompt: completionPromptSchema,
   max_tokens: nullish(z.number().int().min(1, "must be >= 1")),
   echo: nullish(z.boolean()),
+  logprobs: nullish(z.number().int().min(0, "must be >= 0")),
   add_special_tokens: nullish(z.boolean()),
 });
 

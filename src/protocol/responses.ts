@@ -5,8 +5,10 @@
  * `finish_reason` may also be vLLM's `abort` (a request cut off by shutdown),
  * which the SDK types do not list: the only place the types are widened.
  */
-import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
-import type { Completion, CompletionUsage } from "openai/resources/completions";
+import type { ChatCompletion, ChatCompletionChunk, ChatCompletionTokenLogprob } from "openai/resources/chat/completions";
+import type { Completion, CompletionChoice as SdkCompletionChoice, CompletionUsage } from "openai/resources/completions";
+
+type CompletionChoiceLogprobs = SdkCompletionChoice.Logprobs;
 import type { FinishReason } from "../engine/types.js";
 
 type WireFinishReason = "stop" | "length" | "abort";
@@ -51,11 +53,17 @@ export function chatCompletion(meta: ResponseMeta, choices: ChatChoice[], usage:
   return { ...meta, object: "chat.completion", choices, usage, system_fingerprint: undefined };
 }
 
-export function chatChoice(index: number, content: string, finishReason: FinishReason, stopReason: string | number | null): ChatChoice {
+export function chatChoice(
+  index: number,
+  content: string,
+  finishReason: FinishReason,
+  stopReason: string | number | null,
+  logprobs: ChatCompletionTokenLogprob[] | null = null,
+): ChatChoice {
   return {
     index,
     message: { role: "assistant", content, refusal: null },
-    logprobs: null,
+    logprobs: logprobs === null ? null : { content: logprobs, refusal: null },
     finish_reason: toWireFinishReason(finishReason),
     stop_reason: stopReason,
   };
@@ -70,11 +78,12 @@ export function chatDeltaChoice(
   delta: ChatCompletionChunk.Choice.Delta,
   finishReason: FinishReason | null = null,
   stopReason: string | number | null = null,
+  logprobs: ChatCompletionTokenLogprob[] | null = null,
 ): ChatChunkChoice {
   return {
     index,
     delta,
-    logprobs: null,
+    logprobs: logprobs === null ? null : { content: logprobs, refusal: null },
     finish_reason: finishReason === null ? null : toWireFinishReason(finishReason),
     ...(finishReason === null ? {} : { stop_reason: stopReason }),
   };
@@ -89,11 +98,12 @@ export function completionChoice(
   text: string,
   finishReason: FinishReason | null,
   stopReason: string | number | null,
+  logprobs: CompletionChoiceLogprobs | null = null,
 ): CompletionChoice {
   return {
     index,
     text,
-    logprobs: null,
+    logprobs,
     // The SDK's Completion type says finish_reason is never null; in stream chunks it is, as in OpenAI's wire.
     finish_reason: (finishReason === null ? null : toWireFinishReason(finishReason)) as WireFinishReason,
     stop_reason: stopReason,

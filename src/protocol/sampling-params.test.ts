@@ -5,16 +5,18 @@ import { chatCompletionRequestSchema, completionRequestSchema } from "./request-
 import { checkStreamOptions, resolveMaxTokens, toSamplingParams } from "./sampling-params.js";
 import { rejectUnsupported } from "./unsupported.js";
 
+/** Token ids of a word: one per character, for bad_words. */
+const logprobOptions = { maxLogprobs: 5, tokenize: (text: string) => [...text].map((c) => c.charCodeAt(0)) };
 const chat = (extra: Record<string, unknown>) => parseRequest(chatCompletionRequestSchema, { messages: [{ role: "user", content: "hi" }], ...extra });
 
 test("defaults are vLLM's: temperature 1, top_p 1, top_k off, no penalties", () => {
-  const params = toSamplingParams(chat({}), { maxTokens: 10, vocabSize: 100 });
+  const params = toSamplingParams(chat({}), { maxTokens: 10, vocabSize: 100, ...logprobOptions });
   assert.deepEqual(
     { ...params },
     {
       n: 1, maxTokens: 10, temperature: 1, topP: 1, topK: 0, minP: 0, presencePenalty: 0, frequencyPenalty: 0,
       repetitionPenalty: 1, seed: undefined, stop: [], stopTokenIds: [], ignoreEos: false, includeStopStringInOutput: false,
-      logitBias: new Map(), minTokens: 0, allowedTokenIds: null,
+      logitBias: new Map(), minTokens: 0, allowedTokenIds: null, logprobs: null, promptLogprobs: null, badWords: [],
     },
   );
 });
@@ -22,7 +24,7 @@ test("defaults are vLLM's: temperature 1, top_p 1, top_k off, no penalties", () 
 test("wire fields map to engine params", () => {
   const params = toSamplingParams(
     chat({ temperature: 0.5, top_p: 0.9, top_k: -1, min_p: 0.1, stop: "END", seed: -1, ignore_eos: true, n: 2, stop_token_ids: [7] }),
-    { maxTokens: 5, vocabSize: 100 },
+    { maxTokens: 5, vocabSize: 100, ...logprobOptions },
   );
   assert.equal(params.temperature, 0.5);
   assert.equal(params.topK, 0, "-1 means off");
@@ -34,7 +36,7 @@ test("wire fields map to engine params", () => {
 });
 
 test("empty stop strings are dropped", () => {
-  assert.deepEqual(toSamplingParams(chat({ stop: ["", "x"] }), { maxTokens: 1, vocabSize: 100 }).stop, ["x"]);
+  assert.deepEqual(toSamplingParams(chat({ stop: ["", "x"] }), { maxTokens: 1, vocabSize: 100, ...logprobOptions }).stop, ["x"]);
 });
 
 test("max_tokens: chat defaults to the rest of the context, completions to 16", () => {
@@ -70,12 +72,12 @@ test("stream_options needs stream", () => {
 });
 
 const completion = (extra: Record<string, unknown>) => parseRequest(completionRequestSchema, { prompt: "hi", ...extra });
-const params = (request: ReturnType<typeof chat>, maxTokens = 10) => toSamplingParams(request, { maxTokens, vocabSize: 100 });
+const params = (request: ReturnType<typeof chat>, maxTokens = 10) => toSamplingParams(request, { maxTokens, vocabSize: 100, ...logprobOptions });
 
 test("logit_bias: token-id keys, values clamped to [-100, 100] as vLLM does", () => {
   const { logitBias } = params(chat({ logit_bias: { "5": 2.5, "7": -1000, "99": 300 } }));
   assert.deepEqual([...logitBias], [[5, 2.5], [7, -100], [99, 100]]);
-  assert.deepEqual([...toSamplingParams(completion({ logit_bias: { "0": -1 } }), { maxTokens: 1, vocabSize: 100 }).logitBias], [[0, -1]]);
+  assert.deepEqual([...toSamplingParams(completion({ logit_bias: { "0": -1 } }), { maxTokens: 1, vocabSize: 100, ...logprobOptions }).logitBias], [[0, -1]]);
 });
 
 test("logit_bias: a key that is not an in-vocabulary token id is a 400 naming logit_bias", () => {
@@ -109,4 +111,22 @@ test("the implemented fields are no longer rejected as unsupported", () => {
   const body = { messages: [{ role: "user", content: "hi" }], logit_bias: { "1": 1 }, min_tokens: 1, allowed_token_ids: [1] };
   rejectUnsupported(body, "chat");
   rejectUnsupported({ prompt: "x", logit_bias: { "1": 1 }, min_tokens: 1, allowed_token_ids: [1] }, "completion");
+});
+
+test("logprobs: chat's bool + top_logprobs, completions' int, echo asks for prompt logprobs, limits are 400s", () => {
+  assert.equal(toSamplingParams(chat({}), { maxTokens: 1, vocabSize: 100, ...logprobOptions }).logprobs, null);
+  assert.equal(toSamplingParams(chat({ logprobs: true }), { maxTokens: 1, vocabSize: 100, ...logprobOptions }).logprobs, 0);
+  assert.equal(toSamplingParams(chat({ logprobs: true, top_logprobs: 3 }), { maxTokens: 1, vocabSize: 100, ...logprobOptions }).logprobs, 3);
+  assert.throws(() => toSamplingParams(chat({ top_logprobs: 3 }), { maxTokens: 1, vocabSize: 100, ...logprobOptions }), { param: "top_logprobs" });
+  assert.throws(() => toSamplingParams(chat({ logprobs: true, top_logprobs: 6 }), { maxTokens: 1, vocabSize: 100, ...logprobOptions }), { param: "top_logprobs" });
+  const echoed = toSamplingParams(completion({ logprobs: 2, echo: true }), { maxTokens: 1, vocabSize: 100, ...logprobOptions });
+  assert.deepEqual([echoed.logprobs, echoed.promptLogprobs], [2, 2]);
+  assert.equal(toSamplingParams(completion({ logprobs: 2 }), { maxTokens: 1, vocabSize: 100, ...logprobOptions }).promptLogprobs, null);
+  assert.equal(toSamplingParams(chat({ prompt_logprobs: 1 }), { maxTokens: 1, vocabSize: 100, ...logprobOptions }).promptLogprobs, 1);
+  assert.throws(() => toSamplingParams(completion({ prompt_logprobs: 9 }), { maxTokens: 1, vocabSize: 100, ...logprobOptions }), { param: "prompt_logprobs" });
+});
+
+test("bad_words are tokenized bare and with a leading space, deduplicated", () => {
+  const { badWords } = toSamplingParams(chat({ bad_words: ["ab", " ab", "c"] }), { maxTokens: 1, vocabSize: 100, ...logprobOptions });
+  assert.deepEqual(badWords, [[97, 98], [32, 97, 98], [99], [32, 99]]);
 });

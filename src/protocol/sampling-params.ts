@@ -6,10 +6,16 @@ import type { ChatCompletionRequest, CompletionRequest } from "./request-schemas
 /** Completions default to OpenAI's 16 tokens; chat to the rest of the context (vLLM). */
 const completionDefaultMaxTokens = 16;
 
-export function toSamplingParams(
-  request: ChatCompletionRequest | CompletionRequest,
-  options: { maxTokens: number; vocabSize: number },
-): SamplingParams {
+export interface SamplingOptions {
+  maxTokens: number;
+  vocabSize: number;
+  /** --max-logprobs: the most alternatives a request may ask for. */
+  maxLogprobs: number;
+  /** Text to token ids, no special tokens: for `bad_words`. */
+  tokenize: (text: string) => number[];
+}
+
+export function toSamplingParams(request: ChatCompletionRequest | CompletionRequest, options: SamplingOptions): SamplingParams {
   const stop = request.stop == null ? [] : typeof request.stop === "string" ? [request.stop] : request.stop;
   const topK = request.top_k ?? 0;
   return {
@@ -30,7 +36,48 @@ export function toSamplingParams(
     logitBias: toLogitBias(request.logit_bias, options.vocabSize),
     minTokens: toMinTokens(request.min_tokens, options.maxTokens),
     allowedTokenIds: toAllowedTokenIds(request.allowed_token_ids, options.vocabSize),
+    ...toLogprobRequests(request, options.maxLogprobs),
+    badWords: toBadWords(request.bad_words, options.tokenize),
   };
+}
+
+/**
+ * Chat: `logprobs` (bool) with `top_logprobs`; completions: `logprobs` (int),
+ * and with `echo` the prompt's logprobs too; both: vLLM's `prompt_logprobs`.
+ */
+function toLogprobRequests(request: ChatCompletionRequest | CompletionRequest, maxLogprobs: number): Pick<SamplingParams, "logprobs" | "promptLogprobs"> {
+  const limit = (value: number, param: string) => {
+    if (value > maxLogprobs || value < 0) {
+      throw new InvalidRequestError(`'${param}' must be between 0 and ${maxLogprobs} (--max-logprobs), got ${value}.`, { param });
+    }
+    return value;
+  };
+  let logprobs: number | null = null;
+  let echoLogprobs: number | null = null;
+  if (isChatRequest(request)) {
+    if (request.top_logprobs != null && request.top_logprobs > 0 && request.logprobs !== true) {
+      throw new InvalidRequestError("'top_logprobs' needs 'logprobs' set to true.", { param: "top_logprobs" });
+    }
+    if (request.logprobs === true) logprobs = limit(request.top_logprobs ?? 0, "top_logprobs");
+  } else if (request.logprobs != null) {
+    logprobs = limit(request.logprobs, "logprobs");
+    if (request.echo === true) echoLogprobs = logprobs;
+  }
+  const promptLogprobs = request.prompt_logprobs == null ? echoLogprobs : limit(request.prompt_logprobs, "prompt_logprobs");
+  return { logprobs, promptLogprobs: promptLogprobs === null ? null : Math.max(promptLogprobs, echoLogprobs ?? 0) };
+}
+
+/** vLLM tokenizes each bad word as is and with a leading space, and bans both token sequences. */
+function toBadWords(badWords: string[] | null | undefined, tokenize: (text: string) => number[]): number[][] {
+  const sequences = new Map<string, number[]>();
+  for (const word of badWords ?? []) {
+    const bare = word.trimStart();
+    for (const text of [bare, ` ${bare}`]) {
+      const tokens = tokenize(text);
+      if (tokens.length > 0) sequences.set(tokens.join(","), tokens);
+    }
+  }
+  return [...sequences.values()];
 }
 
 /** OpenAI's `logit_bias`: keys are in-vocabulary token ids; values clamped to [-100, 100] (vLLM). */
@@ -105,4 +152,18 @@ export function checkStreamOptions(request: { stream?: boolean | null; stream_op
 /** Any int64 seed maps onto llama.cpp's 32-bit seed space, deterministically. */
 function toUint32Seed(seed: number): number {
   return Number(BigInt.asUintN(32, BigInt(seed)));
+}
+
+function isChatRequest(request: ChatCompletionRequest | CompletionRequest): request is ChatCompletionRequest {
+  return "messages" in request;
+}
+
+/** vLLM's `truncate_prompt_tokens`: keep the last N prompt tokens (-1: as many as the context holds). */
+export function truncatePrompt(tokens: number[], truncate: number | null | undefined, maxModelLen: number): number[] {
+  if (truncate == null) return tokens;
+  const keep = truncate === -1 ? maxModelLen : truncate;
+  if (keep > maxModelLen) {
+    throw new InvalidRequestError(`'truncate_prompt_tokens' (${keep}) must not exceed the context length (${maxModelLen}).`, { param: "truncate_prompt_tokens" });
+  }
+  return tokens.length > keep ? tokens.slice(tokens.length - keep) : tokens;
 }

@@ -7,11 +7,12 @@ import { randomBytes } from "node:crypto";
 import { InvalidRequestError } from "../errors.js";
 import type { GenerateRequest, RequestOutput } from "../engine/types.js";
 import { parseRequest } from "./parse.js";
-import { resolveModelName, type PromptBuilder } from "./prompts.js";
+import { finalMessageText, resolveModelName, type PromptBuilder } from "./prompts.js";
+import { LogprobFormatter } from "./logprobs.js";
 import { chatCompletionRequestSchema, completionRequestSchema, type ChatCompletionRequest, type CompletionRequest } from "./request-schemas.js";
 import { rejectUnsupported } from "./unsupported.js";
-import { checkStreamOptions, resolveMaxTokens, toSamplingParams } from "./sampling-params.js";
-import { streamChat, collectChat, streamCompletion, collectCompletion } from "./generation-results.js";
+import { checkStreamOptions, resolveMaxTokens, toSamplingParams, truncatePrompt, type SamplingOptions } from "./sampling-params.js";
+import { streamChat, collectChat, streamCompletion, collectCompletion, type ResultOptions } from "./generation-results.js";
 
 export interface GenerationEngine {
   generate(request: GenerateRequest): AsyncIterable<RequestOutput>;
@@ -36,6 +37,8 @@ export interface ServingConfig {
   isPriorityScheduling: boolean;
   servedModelNames: readonly string[];
   maxModelLen: number;
+  /** --max-logprobs: most alternatives per token a request may ask for. */
+  maxLogprobs: number;
   createdAt: number;
 }
 
@@ -68,17 +71,20 @@ export class OpenAIServing {
     rejectUnsupported(body, "chat");
     checkStreamOptions(request);
     const model = resolveModelName(request.model, this.config.servedModelNames);
-    const promptTokens = this.prompts.chat(request);
+    const promptTokens = truncatePrompt(this.prompts.chat(request), request.truncate_prompt_tokens, this.config.maxModelLen);
     const maxTokens = resolveMaxTokens(
       request.max_completion_tokens ?? request.max_tokens,
       request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens",
       "chat", promptTokens.length, this.config.maxModelLen);
     const meta = { id: `chatcmpl-${newId()}`, created: nowSeconds(), model };
     const engineRequestId = this.uniqueRequestId(context.requestId);
-    const params = toSamplingParams(request, { maxTokens, vocabSize: this.prompts.vocabSize });
+    const params = toSamplingParams(request, this.samplingOptions(maxTokens));
     const outputs = this.run(engineRequestId, promptTokens, params, this.priorityOf(request), context.signal);
-    if (request.stream) return { kind: "stream", chunks: streamChat(meta, outputs, streamUsage(request)) };
-    return { kind: "json", body: collectChat(meta, outputs) };
+    // vLLM's chat echo: the final message is repeated when it is the assistant's own (continued) turn.
+    const isEchoed = request.echo === true && request.messages[request.messages.length - 1].role === "assistant";
+    const results = this.resultOptions(request, params, isEchoed ? [{ text: finalMessageText(request.messages), tokens: [] }] : null);
+    if (request.stream) return { kind: "stream", chunks: streamChat(meta, outputs, streamUsage(request), results) };
+    return { kind: "json", body: collectChat(meta, outputs, results) };
   }
 
   completions(body: Record<string, unknown>, context: RequestContext): ServingResult {
@@ -86,18 +92,41 @@ export class OpenAIServing {
     rejectUnsupported(body, "completion");
     checkStreamOptions(request);
     const model = resolveModelName(request.model, this.config.servedModelNames);
-    const prompts = this.completionPrompts(request);
+    const prompts = this.completionPrompts(request).map((tokens) => truncatePrompt(tokens, request.truncate_prompt_tokens, this.config.maxModelLen));
     const meta = { id: `cmpl-${newId()}`, created: nowSeconds(), model };
     const runs = prompts.map((promptTokens, i) => {
       const maxTokens = resolveMaxTokens(request.max_tokens, "max_tokens", "completion", promptTokens.length, this.config.maxModelLen);
       const requestId = this.uniqueRequestId(prompts.length === 1 ? context.requestId : `${context.requestId}-${i}`);
-      return { promptTokens, params: toSamplingParams(request, { maxTokens, vocabSize: this.prompts.vocabSize }), requestId };
+      return { promptTokens, params: toSamplingParams(request, this.samplingOptions(maxTokens)), requestId };
     });
     const priority = this.priorityOf(request);
     const streams = runs.map((run) => this.run(run.requestId, run.promptTokens, run.params, priority, context.signal));
     const n = request.n ?? 1;
-    if (request.stream) return { kind: "stream", chunks: streamCompletion(meta, streams, n, streamUsage(request)) };
-    return { kind: "json", body: collectCompletion(meta, streams, n) };
+    const echo = request.echo ? prompts.map((tokens) => ({ text: this.prompts.tokenizer.detokenize(tokens, { renderSpecialTokens: true }), tokens })) : null;
+    const results = this.resultOptions(request, runs[0].params, echo);
+    if (request.stream) return { kind: "stream", chunks: streamCompletion(meta, streams, n, streamUsage(request), results) };
+    return { kind: "json", body: collectCompletion(meta, streams, n, results) };
+  }
+
+  private samplingOptions(maxTokens: number): SamplingOptions {
+    return {
+      maxTokens,
+      vocabSize: this.prompts.vocabSize,
+      maxLogprobs: this.config.maxLogprobs,
+      tokenize: (text) => this.prompts.tokenizer.tokenize(text, { parseSpecialTokens: false }),
+    };
+  }
+
+  private resultOptions(request: ChatCompletionRequest | CompletionRequest, params: GenerateRequest["params"], echo: ResultOptions["echo"]): ResultOptions {
+    const formatter = new LogprobFormatter(
+      (token) => this.prompts.tokenizer.detokenize([token], { renderSpecialTokens: true }),
+      request.return_tokens_as_token_ids ?? false,
+    );
+    return {
+      logprobs: params.logprobs !== null ? formatter : null,
+      promptLogprobs: request.prompt_logprobs != null ? formatter : null,
+      echo,
+    };
   }
 
   private priorityOf(request: ChatCompletionRequest | CompletionRequest): number {

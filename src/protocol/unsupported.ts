@@ -17,33 +17,23 @@ const isPresent: Check = (value) => value !== null && value !== undefined;
 const common: Array<[string, Check]> = [
   ["best_of", (value) => typeof value === "number" && value > 1],
   ["use_beam_search", isTrue],
-  ["bad_words", isNonEmpty],
-  ["prompt_logprobs", isPresent],
-  ["truncate_prompt_tokens", isPresent],
   ["structured_outputs", isPresent],
   ["guided_json", isPresent],
   ["guided_regex", isPresent],
   ["guided_choice", isPresent],
   ["guided_grammar", isPresent],
   ["logits_processors", isNonEmpty],
-  ["return_tokens_as_token_ids", isTrue],
   ["response_format", (value) => isPresent(value) && (value as { type?: unknown }).type !== "text"],
 ];
 
 const chatOnly: Array<[string, Check]> = [
-  ["logprobs", isTrue],
-  ["top_logprobs", isPositive],
   ["tools", isNonEmpty],
   ["tool_choice", (value) => isPresent(value) && value !== "none" && value !== "auto"],
   ["functions", isNonEmpty],
-  ["continue_final_message", isTrue],
-  ["echo", isTrue],
   ["chat_template", isPresent],
 ];
 
 const completionOnly: Array<[string, Check]> = [
-  ["logprobs", isSetNumber],
-  ["echo", isTrue],
   ["suffix", isNonEmpty],
 ];
 

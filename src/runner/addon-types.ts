@@ -41,6 +41,21 @@ export interface AddonContext {
   addToBatch(sequenceId: number, firstTokenSequenceIndex: number, tokens: Uint32Array, logitIndexes: Uint32Array): Uint32Array;
   decodeBatch(): Promise<void>;
   sampleToken(batchLogitIndex: number, sampler: AddonSampler): Promise<number>;
+  /**
+   * With results: `logits` true returns every candidate's [token, logit, ...]
+   * after the sampler's chain; an array [tokens, includeMax, includeMin,
+   * includeSelected, includeTop] returns those tokens' logits (includeMax is
+   * broken in 3.22.1: it only adds a token already listed). `totalLogitWeight`
+   * returns sum(exp(logit - max)) over the candidates after the chain.
+   */
+  sampleToken(
+    batchLogitIndex: number,
+    sampler: AddonSampler,
+    probabilities: boolean,
+    confidence: boolean,
+    logits: boolean | [tokens: readonly number[], includeMax: boolean, includeMin: boolean, includeSelected: boolean, includeTop: number],
+    totalLogitWeight: boolean,
+  ): Promise<[token: number, probabilities: number[] | undefined, confidence: number | undefined, logits: number[] | undefined, totalLogitWeight: number | undefined]>;
   removeTokenCellsFromSequence(sequenceId: number, startPos: number, endPos: number): boolean;
   /** Copies the source sequence's whole KV stream over the target's. */
   copySequenceStateFromOtherSequence(targetSequenceId: number, sourceSequenceId: number): Promise<number>;

@@ -9,9 +9,11 @@
  * everything touching it lives in this folder.
  */
 import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
-import type { BatchItem, ModelInfo, ModelRunner, SamplerConfig, SequenceSampler } from "../engine/model-runner.js";
+import type { BatchItem, ItemResult, ModelInfo, ModelRunner, SequenceSampler } from "../engine/model-runner.js";
+import type { TokenLogprob } from "../engine/types.js";
+import { LlamaSampling, type LlamaSequenceSampler } from "./llama-sampling.js";
 import { LlamaTokenizer } from "./llama-tokenizer.js";
-import type { AddonContext, AddonSampler, AddonSamplerConfig, BindingModule, Internals } from "./addon-types.js";
+import type { AddonContext, BindingModule, Internals } from "./addon-types.js";
 
 export interface LlamaRunnerOptions {
   modelPath: string;
@@ -26,15 +28,9 @@ export interface LlamaRunnerOptions {
 
 const logLevels: Record<string, LlamaLogLevel> = { error: LlamaLogLevel.error, warn: LlamaLogLevel.warn, info: LlamaLogLevel.info };
 
-class LlamaSequenceSampler implements SequenceSampler {
-  constructor(readonly native: AddonSampler) {}
-  dispose(): void {
-    this.native.dispose();
-  }
-}
-
 export class LlamaRunner implements ModelRunner {
   private readonly tokenizer: LlamaTokenizer;
+  private readonly sampling: LlamaSampling;
 
   private constructor(
     private readonly llama: Llama,
@@ -45,6 +41,8 @@ export class LlamaRunner implements ModelRunner {
     readonly slotCapacity: number,
   ) {
     this.tokenizer = new LlamaTokenizer(model);
+    const internals = asInternals(llama, model);
+    this.sampling = new LlamaSampling(context, () => new internals.bindings.AddonSampler(internals.addonModel), info.vocabSize);
   }
 
   static async load(options: LlamaRunnerOptions): Promise<LlamaRunner> {
@@ -88,31 +86,51 @@ export class LlamaRunner implements ModelRunner {
   }
 
   createSampler(): SequenceSampler {
-    const internals = asInternals(this.llama, this.model);
-    return new LlamaSequenceSampler(new internals.bindings.AddonSampler(internals.addonModel));
+    return this.sampling.createSequenceSampler();
   }
 
-  async execute(items: readonly BatchItem[]): Promise<Array<number | undefined>> {
+  async execute(items: readonly BatchItem[]): Promise<ItemResult[]> {
     const ordered = items.map((item, index) => ({ item, index })).sort((a, b) => a.item.slotId - b.item.slotId);
     const numTokens = items.reduce((sum, item) => sum + item.tokens.length, 0);
     this.context.initBatch(numTokens);
-    const logitIndexes = new Map<number, number>();
+    const logitIndexes: Array<Map<number, number>> = items.map(() => new Map());
     for (const { item, index } of ordered) {
-      const wanted = item.sample ? Uint32Array.of(item.tokens.length - 1) : new Uint32Array(0);
-      const batchIndexes = this.context.addToBatch(item.slotId, item.startPosition, Uint32Array.from(item.tokens), wanted);
-      if (item.sample) logitIndexes.set(index, batchIndexes[0]);
+      const positions = logitPositions(item);
+      const batchIndexes = this.context.addToBatch(item.slotId, item.startPosition, Uint32Array.from(item.tokens), Uint32Array.from(positions));
+      positions.forEach((position, i) => logitIndexes[index].set(position, batchIndexes[i]));
     }
     await this.context.decodeBatch();
-    return Promise.all(
-      items.map(async (item, index) => {
+    // Each sequence's own samplers can run at once; logprobs queue on shared ones.
+    const tokens = await Promise.all(
+      items.map((item, index) => {
         if (!item.sample) return undefined;
-        const sampler = (item.sample.sampler as LlamaSequenceSampler).native;
-        sampler.applyConfig(toNativeConfig(item.sample.config, item.sample.penaltyTokens));
-        const token = await this.context.sampleToken(logitIndexes.get(index)!, sampler);
-        if (token === -1) throw new Error("llama.cpp sampled no token");
-        return token;
+        return this.sampling.sample({
+          batchLogitIndex: logitIndexes[index].get(item.tokens.length - 1)!,
+          sampler: item.sample.sampler as LlamaSequenceSampler,
+          config: item.sample.config,
+          promptTokens: item.sample.promptTokens,
+          outputTokens: item.sample.penaltyTokens,
+        });
       }),
     );
+    return Promise.all(items.map((item, index) => this.resultOf(item, logitIndexes[index], tokens[index])));
+  }
+
+  private async resultOf(item: BatchItem, logitIndexes: Map<number, number>, token: number | undefined): Promise<ItemResult> {
+    const result: ItemResult = {};
+    if (item.promptLogprobs) {
+      const { numTop, nextTokens } = item.promptLogprobs;
+      const promptLogprobs: Array<Promise<TokenLogprob>> = [];
+      nextTokens.forEach((next, position) => {
+        if (next !== undefined) promptLogprobs.push(this.sampling.logprob(logitIndexes.get(position)!, next, numTop));
+      });
+      result.promptLogprobs = await Promise.all(promptLogprobs);
+    }
+    if (token === undefined) return result;
+    result.token = token;
+    const numLogprobs = item.sample?.numLogprobs ?? null;
+    if (numLogprobs !== null) result.logprob = await this.sampling.logprob(logitIndexes.get(item.tokens.length - 1)!, token, numLogprobs);
+    return result;
   }
 
   truncateSlot(slotId: number, fromPosition: number): void {
@@ -125,6 +143,7 @@ export class LlamaRunner implements ModelRunner {
   }
 
   async close(): Promise<void> {
+    this.sampling.dispose();
     await this.context.dispose();
     await this.model.dispose();
     await this.llama.dispose();
@@ -140,29 +159,15 @@ function asInternals(llama: Llama, model: LlamaModel): Internals {
   return { bindings, addonModel };
 }
 
-function toNativeConfig(config: SamplerConfig, penaltyTokens: readonly number[]): AddonSamplerConfig {
-  const hasPenalties = config.presencePenalty !== 0 || config.frequencyPenalty !== 0 || config.repetitionPenalty !== 1;
-  // Filters that are off are left out entirely: llama.cpp turns top_k 0 into a
-  // sort of the whole vocabulary on every token.
-  return {
-    temperature: config.temperature,
-    ...(config.topK > 0 ? { topK: config.topK } : {}),
-    ...(config.topP < 1 ? { topP: config.topP } : {}),
-    ...(config.minP > 0 ? { minP: config.minP } : {}),
-    seed: config.seed,
-    // The same LogitBias object step after step: AddonSampler compares the
-    // arrays' contents and keeps its chain when they are unchanged.
-    ...(config.logitBias !== null ? { tokenBiasKeys: config.logitBias.tokenIds, tokenBiasValues: config.logitBias.biases } : {}),
-    ...(hasPenalties
-      ? {
-          repeatPenalty: config.repetitionPenalty,
-          repeatPenaltyPresencePenalty: config.presencePenalty,
-          repeatPenaltyFrequencyPenalty: config.frequencyPenalty,
-          repeatPenaltyTokens: Uint32Array.from(penaltyTokens),
-          repeatPenaltyMaxTokens: Math.max(1, penaltyTokens.length),
-        }
-      : {}),
-  };
+/** Positions of an item whose logits are needed: those with a next token to score, and the last when sampling. */
+function logitPositions(item: BatchItem): number[] {
+  const positions: number[] = [];
+  const nextTokens = item.promptLogprobs?.nextTokens ?? [];
+  const last = item.tokens.length - 1;
+  for (let position = 0; position <= last; position++) {
+    if (nextTokens[position] !== undefined || (position === last && item.sample)) positions.push(position);
+  }
+  return positions;
 }
 
 function readModelInfo(model: LlamaModel): ModelInfo {

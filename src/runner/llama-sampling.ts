@@ -1,0 +1,171 @@
+/**
+ * Drawing tokens and reading logprobs from a decoded batch, with vLLM's
+ * semantics (see sampling-plan.ts for which path a request takes).
+ *
+ * Logprobs are of the raw distribution (log-softmax of the logits before any
+ * bias, penalty or filter: vLLM's default). llama.cpp hands them over through
+ * two cheap calls on samplers that only read: the sampled token's and the top
+ * logit with the whole vocabulary's normalizer, and the top K logits.
+ */
+import type { SamplerConfig, SequenceSampler } from "../engine/model-runner.js";
+import type { TokenLogprob } from "../engine/types.js";
+import { SeededRandom } from "../sampling/seeded-random.js";
+import { applyBiasesAndPenalties, argmax, candidatesFromLogits, draw, filteredDistribution } from "../sampling/vllm-sampler.js";
+import type { AddonContext, AddonSampler } from "./addon-types.js";
+import { isGreedy, nativeProcessing, nativeSamplerConfig, samplingPathOf } from "./sampling-plan.js";
+
+/** How many top tokens the "candidates" path asks for first; it asks for 8x more while they do not suffice. */
+const initialCandidates = 256;
+
+export class LlamaSequenceSampler implements SequenceSampler {
+  private normalizerSampler: AddonSampler | null = null;
+  private random: SeededRandom | null = null;
+
+  constructor(
+    readonly main: AddonSampler,
+    private readonly createNative: () => AddonSampler,
+  ) {}
+
+  /** A second native sampler with the same biases and penalties, for the vocabulary's normalizer. */
+  get normalizer(): AddonSampler {
+    return (this.normalizerSampler ??= this.createNative());
+  }
+
+  /** The TypeScript-side generator, seeded on first use. */
+  randomFor(seed: number): SeededRandom {
+    return (this.random ??= new SeededRandom(seed));
+  }
+
+  dispose(): void {
+    this.main.dispose();
+    this.normalizerSampler?.dispose();
+  }
+}
+
+export interface SampleRequest {
+  batchLogitIndex: number;
+  sampler: LlamaSequenceSampler;
+  config: SamplerConfig;
+  promptTokens: readonly number[];
+  outputTokens: readonly number[];
+}
+
+export class LlamaSampling {
+  /** Read-only samplers shared by all sequences; used one call at a time. */
+  private readonly rawGreedy: AddonSampler;
+  private readonly rawTopK = new Map<number, AddonSampler>();
+  private sharedQueue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly context: AddonContext,
+    private readonly createNative: () => AddonSampler,
+    private readonly vocabSize: number,
+  ) {
+    this.rawGreedy = createNative();
+    this.rawGreedy.applyConfig({ temperature: 0 });
+  }
+
+  createSequenceSampler(): LlamaSequenceSampler {
+    return new LlamaSequenceSampler(this.createNative(), this.createNative);
+  }
+
+  async sample(request: SampleRequest): Promise<number> {
+    const path = samplingPathOf(request.config);
+    if (path === "full") return this.withShared(() => this.sampleFromAllLogits(request));
+    const processing = nativeProcessing(request.config, request.promptTokens, request.outputTokens);
+    if (path === "candidates") {
+      const token = await this.sampleFromCandidates(request, processing);
+      if (token !== null) return token;
+      return this.withShared(() => this.sampleFromAllLogits(request));
+    }
+    request.sampler.main.applyConfig(nativeSamplerConfig(request.config, processing));
+    return checked(await this.context.sampleToken(request.batchLogitIndex, request.sampler.main));
+  }
+
+  /** The token's raw logprob and `numTop` alternatives at a batch logit index. */
+  logprob(batchLogitIndex: number, token: number, numTop: number): Promise<TokenLogprob> {
+    return this.withShared(async () => {
+      const [, , , pairs, weight] = await this.context.sampleToken(batchLogitIndex, this.rawGreedy, false, false, [[token], false, false, true, 0], true);
+      // The greedy pick is the top logit: includeSelected adds it next to the asked token.
+      const values = toPairs(pairs);
+      const maxLogit = Math.max(...values.map(([, logit]) => logit));
+      const logNormalizer = maxLogit + Math.log(weight ?? 1);
+      const own = values.find(([id]) => id === token);
+      const top = numTop > 0 ? await this.topLogits(batchLogitIndex, numTop) : [];
+      return {
+        token,
+        logprob: own ? own[1] - logNormalizer : -Infinity,
+        top: top.map(([id, logit]) => ({ token: id, logprob: logit - logNormalizer })),
+      };
+    });
+  }
+
+  private async topLogits(batchLogitIndex: number, k: number): Promise<Array<[number, number]>> {
+    let sampler = this.rawTopK.get(k);
+    if (!sampler) {
+      sampler = this.createNative();
+      sampler.applyConfig({ temperature: 1, topK: k, seed: 0 });
+      this.rawTopK.set(k, sampler);
+    }
+    const [, , , pairs] = await this.context.sampleToken(batchLogitIndex, sampler, false, false, [[], false, false, false, k], false);
+    return toPairs(pairs).slice(0, k);
+  }
+
+  /** null: even the whole vocabulary's top tokens did not settle it (cannot happen once they are all there). */
+  private async sampleFromCandidates(request: SampleRequest, processing: ReturnType<typeof nativeProcessing>): Promise<number | null> {
+    const { config, sampler, batchLogitIndex } = request;
+    const temperature = config.temperature;
+    sampler.normalizer.applyConfig({ ...processing, temperature: temperature === 1 ? 0 : temperature, seed: config.seed });
+    const [, , , , weight] = await this.context.sampleToken(batchLogitIndex, sampler.normalizer, false, false, false, true);
+    for (let numCandidates = config.topK > 0 ? config.topK : initialCandidates; ; numCandidates *= 8) {
+      const size = Math.min(numCandidates, this.vocabSize);
+      sampler.main.applyConfig({ ...processing, temperature: 1, topK: size, seed: config.seed });
+      const [, , , pairs] = await this.context.sampleToken(batchLogitIndex, sampler.main, false, false, [[], false, false, false, size], false);
+      const top = toPairs(pairs).slice(0, size);
+      const distribution = filteredDistribution(
+        { tokens: top.map(([id]) => id), logits: top.map(([, logit]) => logit), isComplete: size >= this.vocabSize, logNormalizer: Math.log(weight ?? 1) },
+        config,
+      );
+      if (distribution !== null) return draw(distribution, sampler.randomFor(config.seed));
+      if (size >= this.vocabSize) return null;
+    }
+  }
+
+  /** Every logit to TypeScript: exact for any combination, slow on big vocabularies. */
+  private async sampleFromAllLogits(request: SampleRequest): Promise<number> {
+    const { config } = request;
+    const [, , , pairs] = await this.context.sampleToken(request.batchLogitIndex, this.rawGreedy, false, false, true, false);
+    const logits = new Float32Array(this.vocabSize).fill(-Infinity);
+    for (const [token, logit] of toPairs(pairs)) logits[token] = logit;
+    const biases = new Map<number, number>();
+    config.logitBias?.tokenIds.forEach((token, i) => biases.set(token, config.logitBias!.biases[i]));
+    applyBiasesAndPenalties(logits, biases, config, request.promptTokens, request.outputTokens);
+    if (isGreedy(config)) return argmax(logits);
+    const distribution = filteredDistribution(candidatesFromLogits(logits, config.temperature), config)!;
+    return draw(distribution, request.sampler.randomFor(config.seed));
+  }
+
+  /** Runs work on the shared samplers one call at a time (their candidate buffers are per sampler). */
+  private withShared<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.sharedQueue.then(work);
+    this.sharedQueue = result.catch(() => undefined);
+    return result;
+  }
+
+  dispose(): void {
+    this.rawGreedy.dispose();
+    for (const sampler of this.rawTopK.values()) sampler.dispose();
+  }
+}
+
+function toPairs(flat: ReadonlyArray<number> | undefined): Array<[number, number]> {
+  const pairs: Array<[number, number]> = [];
+  if (!flat) return pairs;
+  for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([flat[i], flat[i + 1]]);
+  return pairs;
+}
+
+function checked(token: number): number {
+  if (token === -1) throw new Error("llama.cpp sampled no token");
+  return token;
+}
