@@ -24,7 +24,7 @@ const greedy: SamplingParams = {
   allowedTokenIds: null,
   logprobs: null,
   promptLogprobs: null,
-  badWords: [],
+  badWords: [], skipSpecialTokens: true,
 };
 
 function setup(runnerOptions: FakeRunnerOptions = {}, config: Partial<EngineConfig> = {}) {
@@ -375,5 +375,56 @@ test("allowed_token_ids bans every other token, with one bias object per request
   const biases = biasOf(runner);
   assert.equal(biases[0]!.tokenIds.length, runner.info.vocabSize - 2);
   assert.ok(biases.every((bias) => bias === biases[0]), "built once, shared by the choices");
+  await engine.stop();
+});
+
+test("logprobs ride along with each choice's tokens, one per token, in order", async () => {
+  const { engine } = setup();
+  const logprobs: number[] = [];
+  const tokens: number[] = [];
+  for await (const output of engine.generate({ requestId: "a", promptTokens: ids("xyz"), params: { ...greedy, logprobs: 2 } })) {
+    for (const choice of output.choices) {
+      tokens.push(...choice.tokenIds);
+      for (const entry of choice.logprobs ?? []) {
+        logprobs.push(entry.token);
+        assert.equal(entry.top.length, 2);
+      }
+    }
+  }
+  assert.deepEqual(logprobs, tokens);
+  assert.deepEqual(tokens, ids("abcde"));
+  await engine.stop();
+});
+
+test("prompt logprobs: the whole prompt is computed even when its prefix is cached, one entry per token", async () => {
+  const { runner, engine } = setup();
+  await collect(engine.generate({ requestId: "warm", promptTokens: ids("hello world"), params: greedy }));
+  const result = await collect(engine.generate({ requestId: "a", promptTokens: ids("hello world"), params: { ...greedy, promptLogprobs: 1 } }));
+  assert.equal(result.last.numCachedPromptTokens, 0);
+  const entries = result.last.promptLogprobs;
+  assert.ok(entries);
+  assert.equal(entries.length, "hello world".length);
+  assert.equal(entries[0], null);
+  assert.deepEqual(entries.slice(1).map((entry) => entry?.token), ids("ello world"));
+  const lastBatch = runner.batches.at(-1)!;
+  assert.ok(lastBatch.every((item) => item.promptLogprobs === undefined), "decode steps ask for no prompt logprobs");
+  await engine.stop();
+});
+
+test("prompt logprobs across prefill chunks: the token after each chunk's last position is scored", async () => {
+  const { engine } = setup({}, { maxNumBatchedTokens: 4 });
+  const prompt = ids("abcdefghij");
+  const result = await collect(engine.generate({ requestId: "a", promptTokens: prompt, params: { ...greedy, maxTokens: 1, promptLogprobs: 0 } }));
+  assert.deepEqual(result.last.promptLogprobs?.map((entry) => entry?.token ?? null), [null, ...prompt.slice(1)]);
+  await engine.stop();
+});
+
+test("bad words: a one-token word is never sampled; a longer word's last token is banned after its prefix", async () => {
+  const { runner, engine } = setup();
+  // The fake continues the alphabet: "b" banned outright, and "d" after "c".
+  const result = await collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params: { ...greedy, maxTokens: 4, badWords: [ids("b"), ids("cd")] } }));
+  assert.equal(result.texts[0].includes("b"), false);
+  assert.equal(result.texts[0].includes("cd"), false);
+  assert.ok(runner.batches.length > 0);
   await engine.stop();
 });

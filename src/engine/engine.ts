@@ -53,6 +53,7 @@ export class Engine {
     this.scheduler = new Scheduler({ maxNumBatchedTokens: config.maxNumBatchedTokens });
     this.sequenceContext = {
       decode: (tokens) => runner.detokenize(tokens),
+      decodeWithSpecialTokens: (tokens) => runner.detokenize(tokens, { renderSpecialTokens: true }),
       endOfGenerationTokens: runner.info.endOfGenerationTokens,
       slotCapacity: runner.slotCapacity,
     };

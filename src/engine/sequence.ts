@@ -13,6 +13,8 @@ export type SequenceStatus = "waiting" | "running" | "finished";
 
 export interface SequenceContext {
   decode: (tokens: readonly number[]) => string;
+  /** The same with special tokens written out (vLLM's `skip_special_tokens: false`). */
+  decodeWithSpecialTokens: (tokens: readonly number[]) => string;
   endOfGenerationTokens: ReadonlySet<number>;
   /** Tokens a slot can hold; a sequence that fills it stops with "length". */
   slotCapacity: number;
@@ -61,7 +63,7 @@ export class Sequence {
     this.promptTokens = promptTokens;
     this.numPromptTokens = promptTokens.length;
     this.promptLogprobs = params.promptLogprobs !== null && index === 0 ? [null] : null;
-    this.detokenizer = new IncrementalDetokenizer(context.decode, { contextTokenIds: promptTokens.slice(-8) });
+    this.detokenizer = new IncrementalDetokenizer(params.skipSpecialTokens ? context.decode : context.decodeWithSpecialTokens, { contextTokenIds: promptTokens.slice(-8) });
     this.stopChecker = new StopChecker(params.stop, { includeStopStringInOutput: params.includeStopStringInOutput });
     const { temperature, topP, topK, minP, presencePenalty, frequencyPenalty, repetitionPenalty } = params;
     this.baseSamplerConfig = { temperature, topP, topK, minP, presencePenalty, frequencyPenalty, repetitionPenalty, seed, logitBias: null };

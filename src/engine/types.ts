@@ -30,6 +30,8 @@ export interface SamplingParams {
   promptLogprobs: number | null;
   /** Token sequences that may never be generated (vLLM `bad_words`, already tokenized). */
   badWords: ReadonlyArray<readonly number[]>;
+  /** false: special tokens (e.g. `<|im_end|>`) are written into the output text (vLLM's `skip_special_tokens`). */
+  skipSpecialTokens: boolean;
 }
 
 /** A token's log-probability under the model's raw distribution (log-softmax of the logits, before any sampling filter). */

@@ -38,6 +38,7 @@ export function toSamplingParams(request: ChatCompletionRequest | CompletionRequ
     allowedTokenIds: toAllowedTokenIds(request.allowed_token_ids, options.vocabSize),
     ...toLogprobRequests(request, options.maxLogprobs),
     badWords: toBadWords(request.bad_words, options.tokenize),
+    skipSpecialTokens: request.skip_special_tokens ?? true,
   };
 }
 

@@ -245,14 +245,11 @@ test("with stream: true a context length error is a plain 400 JSON response, not
 
 /** [route, field, body fields] */
 const unsupported: Array<["chat" | "completion", string, Record<string, unknown>]> = [
-  ["chat", "logprobs", { logprobs: true }],
   ["chat", "tools", { tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: {} } } }] }],
   ["chat", "response_format", { response_format: { type: "json_object" } }],
-  ["chat", "bad_words", { bad_words: ["hello"] }],
   ["chat", "use_beam_search", { use_beam_search: true }],
   ["completion", "best_of", { best_of: 2 }],
   ["completion", "use_beam_search", { use_beam_search: true }],
-  ["completion", "prompt_logprobs", { prompt_logprobs: 1 }],
 ];
 
 for (const [route, field, fields] of unsupported) {
@@ -331,7 +328,7 @@ test("the openai client does not retry any of these 4xx errors (default maxRetri
     () => counting.chat.completions.create({ model: "x", messages: [{ role: "user", content: "hi" }] }),
     () => counting.chat.completions.create({ model, messages: [] }),
     () => counting.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }], max_tokens: maxModelLen }),
-    () => counting.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }], logprobs: true }),
+    () => counting.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }], top_logprobs: 2 }),
     () => counting.completions.create({ model, prompt: "hi", best_of: 2 }),
     () => counting.get("/nope"),
     () => counting.get("/chat/completions"),
