@@ -428,3 +428,12 @@ test("bad words: a one-token word is never sampled; a longer word's last token i
   assert.ok(runner.batches.length > 0);
   await engine.stop();
 });
+
+test("stop strings are not looked for in the text of the first min_tokens tokens (vLLM)", async () => {
+  const { engine } = setup();
+  const early = await collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params: { ...greedy, maxTokens: 8, stop: ["b"], minTokens: 3 } }));
+  assert.deepEqual(early.texts, ["abcdefgh"]);
+  const later = await collect(engine.generate({ requestId: "b", promptTokens: ids("z"), params: { ...greedy, maxTokens: 8, stop: ["e"], minTokens: 3 } }));
+  assert.deepEqual(later.texts, ["abcd"]);
+  await engine.stop();
+});

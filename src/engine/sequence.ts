@@ -182,6 +182,11 @@ export class Sequence {
   /** Returns true when a stop string ended the sequence. */
   private emitText(delta: string): boolean {
     if (delta === "") return false;
+    // vLLM does not look for stop strings in the text of the first min_tokens tokens.
+    if (this.outputTokens.length <= this.params.minTokens) {
+      this.pendingText += delta;
+      return false;
+    }
     const result = this.stopChecker.push(delta);
     this.pendingText += result.text;
     if (result.stopped) {
