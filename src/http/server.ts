@@ -113,7 +113,7 @@ export function createHttpServer(serving: OpenAIServing, tokenization: Tokenizat
       response.on("close", () => {
         if (!response.writableFinished) disconnect.abort();
       });
-      const context: RequestContext = { signal: disconnect.signal, requestId };
+      const context: RequestContext = { signal: disconnect.signal, requestId, hasClientRequestId: request.headers["x-request-id"] === requestId };
       const path = routePath(request.url, config.rootPath);
       const route = routes[path];
       if (!route) {
@@ -123,6 +123,7 @@ export function createHttpServer(serving: OpenAIServing, tokenization: Tokenizat
       if (!route.isOpen) apiKeys.verify(request);
       if (request.method !== route.method) throw new MethodNotAllowedError(request.method ?? "", path, route.method);
       const result = await route.handler(request, context);
+      if ("requestId" in result && result.requestId !== undefined) response.setHeader("X-Request-Id", result.requestId);
       if (result.kind === "stream") await writeEventStream(response, result.chunks, context);
       else if (result.kind === "text") response.writeHead(200, { "Content-Type": result.contentType }).end(result.body);
       else sendJson(response, 200, await result.body);

@@ -30,6 +30,8 @@ export interface RequestContext {
    * one made up by http/. Response `id` fields stay OpenAI-style and separate.
    */
   requestId: string;
+  /** Whether `requestId` came from the client's X-Request-Id header (which wins over a body `request_id`, as in vLLM). */
+  hasClientRequestId?: boolean;
 }
 
 export interface ServingConfig {
@@ -42,7 +44,8 @@ export interface ServingConfig {
   createdAt: number;
 }
 
-export type ServingResult = { kind: "json"; body: unknown } | { kind: "stream"; chunks: AsyncIterable<unknown> };
+/** `requestId`: the id the request ran under, when the body chose it (vLLM's `request_id`); http echoes it in X-Request-Id. */
+export type ServingResult = ({ kind: "json"; body: unknown } | { kind: "stream"; chunks: AsyncIterable<unknown> }) & { requestId?: string };
 
 export class OpenAIServing {
   constructor(
@@ -77,14 +80,15 @@ export class OpenAIServing {
       request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens",
       "chat", promptTokens.length, this.config.maxModelLen);
     const meta = { id: `chatcmpl-${newId()}`, created: nowSeconds(), model };
-    const engineRequestId = this.uniqueRequestId(context.requestId);
+    const baseRequestId = requestIdOf(request, context);
+    const engineRequestId = this.uniqueRequestId(baseRequestId);
     const params = toSamplingParams(request, this.samplingOptions(maxTokens));
     const outputs = this.run(engineRequestId, promptTokens, params, this.priorityOf(request), context.signal);
     // vLLM's chat echo: the final message is repeated when it is the assistant's own (continued) turn.
     const isEchoed = request.echo === true && request.messages[request.messages.length - 1].role === "assistant";
     const results = this.resultOptions(request, params, isEchoed ? [{ text: finalMessageText(request.messages), tokens: [] }] : null);
-    if (request.stream) return { kind: "stream", chunks: streamChat(meta, outputs, streamUsage(request), results) };
-    return { kind: "json", body: collectChat(meta, outputs, results) };
+    if (request.stream) return { kind: "stream", chunks: streamChat(meta, outputs, streamUsage(request), results), requestId: baseRequestId };
+    return { kind: "json", body: collectChat(meta, outputs, results), requestId: baseRequestId };
   }
 
   completions(body: Record<string, unknown>, context: RequestContext): ServingResult {
@@ -92,11 +96,12 @@ export class OpenAIServing {
     rejectUnsupported(body, "completion");
     checkStreamOptions(request);
     const model = resolveModelName(request.model, this.config.servedModelNames);
+    const baseRequestId = requestIdOf(request, context);
     const prompts = this.completionPrompts(request).map((tokens) => truncatePrompt(tokens, request.truncate_prompt_tokens, this.config.maxModelLen));
     const meta = { id: `cmpl-${newId()}`, created: nowSeconds(), model };
     const runs = prompts.map((promptTokens, i) => {
       const maxTokens = resolveMaxTokens(request.max_tokens, "max_tokens", "completion", promptTokens.length, this.config.maxModelLen);
-      const requestId = this.uniqueRequestId(prompts.length === 1 ? context.requestId : `${context.requestId}-${i}`);
+      const requestId = this.uniqueRequestId(prompts.length === 1 ? baseRequestId : `${baseRequestId}-${i}`);
       return { promptTokens, params: toSamplingParams(request, this.samplingOptions(maxTokens)), requestId };
     });
     const priority = this.priorityOf(request);
@@ -104,8 +109,8 @@ export class OpenAIServing {
     const n = request.n ?? 1;
     const echo = request.echo ? prompts.map((tokens) => ({ text: this.prompts.tokenizer.detokenize(tokens, { renderSpecialTokens: true }), tokens })) : null;
     const results = this.resultOptions(request, runs[0].params, echo);
-    if (request.stream) return { kind: "stream", chunks: streamCompletion(meta, streams, n, streamUsage(request), results) };
-    return { kind: "json", body: collectCompletion(meta, streams, n, results) };
+    if (request.stream) return { kind: "stream", chunks: streamCompletion(meta, streams, n, streamUsage(request), results), requestId: baseRequestId };
+    return { kind: "json", body: collectCompletion(meta, streams, n, results), requestId: baseRequestId };
   }
 
   private samplingOptions(maxTokens: number): SamplingOptions {
@@ -173,6 +178,12 @@ export class OpenAIServing {
       return this.prompts.text(item, request.add_special_tokens ?? true);
     });
   }
+}
+
+/** The client's X-Request-Id, else the body's `request_id` (vLLM), else the id http made up. */
+function requestIdOf(request: ChatCompletionRequest | CompletionRequest, context: RequestContext): string {
+  if (context.hasClientRequestId || request.request_id == null || request.request_id === "") return context.requestId;
+  return request.request_id;
 }
 
 function streamUsage(request: ChatCompletionRequest | CompletionRequest): { include: boolean; continuous: boolean } {

@@ -277,6 +277,16 @@ test("without X-Request-Id a fresh one is generated per request; response ids st
   await third.body?.cancel();
 });
 
+test("vLLM's body request_id names the request when no X-Request-Id header is sent; the header wins", async () => {
+  const body = { model, messages: [{ role: "user", content: "Hi" }], max_tokens: 1, request_id: "body-id-7" };
+  const fromBody = await post("/v1/chat/completions", body, auth);
+  assert.equal(fromBody.headers.get("x-request-id"), "body-id-7");
+  await fromBody.text();
+  const fromHeader = await post("/v1/completions", { model, prompt: "Hi", max_tokens: 1, request_id: "body-id-8" }, { ...auth, "X-Request-Id": "header-id" });
+  assert.equal(fromHeader.headers.get("x-request-id"), "header-id");
+  await fromHeader.text();
+});
+
 test("two requests in flight with the same X-Request-Id both succeed", async () => {
   const headers = { ...auth, "X-Request-Id": "shared-id" };
   const controller = new AbortController();
