@@ -20,7 +20,7 @@ import { PromptBuilder } from "../protocol/prompts.js";
 import { OpenAIServing } from "../protocol/serving.js";
 import { TokenizationServing } from "../protocol/tokenization.js";
 import { LlamaRunner } from "../runner/llama-runner.js";
-import type { ServeConfig } from "./serve-config.js";
+import { UsageError, type ServeConfig } from "./serve-config.js";
 import type { ServedModelSpec } from "./served-models.js";
 
 /** Without --max-model-len, a long-context model still gets a modest KV cache per slot. */
@@ -105,7 +105,12 @@ export class ModelGroup {
 
   /** Reads what /v1/models and the budget need (context length, file sizes) without loading the weights. */
   static async create(spec: ServedModelSpec, path: string, engineConfig: EngineConfig, log: (line: string) => void): Promise<ModelGroup> {
-    const sizes = await Promise.all([path, ...spec.loraModules.map((lora) => lora.path)].map(async (file) => (await stat(file)).size));
+    const sizeOf = async (file: string) => {
+      const info = await stat(file).catch(() => null);
+      if (!info?.isFile()) throw new UsageError(`no model file at ${file}`);
+      return info.size;
+    };
+    const sizes = await Promise.all([path, ...spec.loraModules.map((lora) => lora.path)].map(sizeOf));
     const maxModelLen = spec.maxModelLen ?? Math.min(trainContextLengthOf(path), defaultMaxModelLen);
     return new ModelGroup(spec, path, maxModelLen, sizes.reduce((a, b) => a + b, 0), engineConfig, log);
   }
