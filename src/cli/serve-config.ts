@@ -6,7 +6,16 @@
 import { availableParallelism } from "node:os";
 
 export interface ServeConfig {
+  /** The first --model (null: the built-in model); all of them are in `models`. */
   model: string | null;
+  /** Every --model value: `PATH` or `NAME=PATH` (see served-models.ts). */
+  models: string[];
+  /** --config: a JSON file listing models (see served-models.ts). */
+  configFile: string | null;
+  /** --lora-modules `NAME=PATH` values, adapters on the first model. */
+  loraModules: string[];
+  maxLoadedModels: number | null;
+  maxLoadedBytes: number | null;
   host: string;
   port: number;
   apiKeys: string[];
@@ -34,13 +43,18 @@ interface FlagSpec {
   name: string;
   key: keyof ServeConfig;
   /** `strings`: a JSON list (`["a","b"]`, vLLM's form) or a comma list (`a,b`). */
-  kind: "string" | "int" | "list" | "strings" | "bool";
+  /** `repeat`: one value per occurrence, collected (an environment variable gives one). */
+  kind: "string" | "int" | "list" | "strings" | "bool" | "repeat";
   help: string;
   placeholder?: string;
 }
 
 export const serveFlags: FlagSpec[] = [
-  { name: "model", key: "model", kind: "string", placeholder: "PATH", help: "GGUF model file to serve (default: pagoda's built-in tiny model, whose output is meaningless)" },
+  { name: "model", key: "models", kind: "repeat", placeholder: "PATH", help: "GGUF model file to serve (default: pagoda's built-in tiny model, whose output is meaningless); repeat for several models, each as PATH or NAME=PATH" },
+  { name: "config", key: "configFile", kind: "string", placeholder: "FILE", help: "JSON file listing models to serve, with names, aliases, context length, threads, LoRA adapters (see README)" },
+  { name: "lora-modules", key: "loraModules", kind: "list", placeholder: "NAME=PATH...", help: "GGUF LoRA adapters on the first model, each served as model NAME" },
+  { name: "max-loaded-models", key: "maxLoadedModels", kind: "int", placeholder: "N", help: "models kept in memory at once; others load on their first request, the least recently used idle one is unloaded (default: all)" },
+  { name: "max-loaded-bytes", key: "maxLoadedBytes", kind: "int", placeholder: "N", help: "as --max-loaded-models, a budget in bytes of model files (default: none)" },
   { name: "host", key: "host", kind: "string", placeholder: "HOST", help: "address to listen on (default 127.0.0.1; 0.0.0.0 serves other machines)" },
   { name: "port", key: "port", kind: "int", placeholder: "PORT", help: "port to listen on (default 8000; 0 picks a free one)" },
   { name: "api-key", key: "apiKeys", kind: "list", placeholder: "KEY", help: "require 'Authorization: Bearer KEY' on /v1/* (repeatable)" },
@@ -66,6 +80,11 @@ export const serveFlags: FlagSpec[] = [
 export function defaultServeConfig(): ServeConfig {
   return {
     model: null,
+    models: [],
+    configFile: null,
+    loraModules: [],
+    maxLoadedModels: null,
+    maxLoadedBytes: null,
     host: "127.0.0.1",
     port: 8000,
     apiKeys: [],
@@ -114,9 +133,10 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv):
     if (inlineValue !== undefined) values.push(inlineValue);
     // Lists take every value up to the next flag, as `vllm serve --served-model-name a b`.
     const isList = flag.kind === "list" || flag.kind === "strings";
+    const isCollected = isList || flag.kind === "repeat";
     while (i + 1 < args.length && !args[i + 1].startsWith("--") && (values.length === 0 || isList)) values.push(args[++i]);
     if (values.length === 0) throw new UsageError(`--${flag.name} needs a value`);
-    const list = fromArgs.has(flag.key) && isList ? (record[flag.key] as string[]) : [];
+    const list = fromArgs.has(flag.key) && isCollected ? (record[flag.key] as string[]) : [];
     record[flag.key] = convert(flag, values, list);
     fromArgs.add(flag.key);
   }
@@ -127,11 +147,12 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv):
     record[flag.key] = flag.kind === "bool" ? !/^(0|false|no|off)$/i.test(value) : convert(flag, flag.kind === "list" ? value.split(/[\s,]+/).filter(Boolean) : [value], []);
   }
   config.rootPath = normalizeRootPath(config.rootPath);
+  config.model = config.models[0] ?? null;
   return Object.freeze(config);
 }
 
 function convert(flag: FlagSpec, values: string[], existing: string[]): unknown {
-  if (flag.kind === "list") return [...existing, ...values];
+  if (flag.kind === "list" || flag.kind === "repeat") return [...existing, ...values];
   if (flag.kind === "strings") return [...existing, ...values.flatMap((value) => parseStringList(flag, value))];
   const value = values[0];
   if (flag.kind === "string") return value;

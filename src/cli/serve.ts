@@ -1,22 +1,16 @@
 /** `pagoda serve`: the composition root that wires runner, engine, protocol and HTTP. */
 import { readFile } from "node:fs/promises";
-import { basename } from "node:path";
 import type { AddressInfo } from "node:net";
-import { Engine } from "../engine/engine.js";
+import { ModelRegistry } from "../engine/model-registry.js";
 import { createHttpServer, routeList } from "../http/server.js";
-import { VllmMetrics } from "../metrics/prometheus.js";
-import { ensureGeneratedModel } from "../models/model-cache.js";
-import { ChatTemplate } from "../protocol/chat-template.js";
-import { PromptBuilder } from "../protocol/prompts.js";
-import { OpenAIServing } from "../protocol/serving.js";
-import { TokenizationServing } from "../protocol/tokenization.js";
-import { LlamaRunner } from "../runner/llama-runner.js";
+import { mergeExpositions } from "../metrics/merge-exposition.js";
+import { ModelRouter } from "../protocol/model-router.js";
+import { ModelGroup } from "./model-group.js";
+import { resolveModelPath, servedModelSpecs } from "./served-models.js";
 import { GracefulShutdown, timerDelay } from "./graceful-shutdown.js";
 import { UsageError, type ServeConfig } from "./serve-config.js";
 import { packageVersion } from "./version.js";
 
-/** Without --max-model-len, a long-context model still gets a modest KV cache per slot. */
-const defaultMaxModelLen = 4096;
 /** On shutdown, how long aborted requests' last chunks may take to reach their clients. */
 const abortFlushMs = 5000;
 
@@ -24,48 +18,30 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
   if (config.schedulingPolicy !== "fcfs" && config.schedulingPolicy !== "priority") {
     throw new UsageError(`--scheduling-policy must be fcfs or priority, not '${config.schedulingPolicy}'`);
   }
-  const isBuiltin = config.model === null;
-  const modelPath = config.model ?? (await ensureGeneratedModel("builtin"));
-  const runner = await LlamaRunner.load({
-    modelPath,
-    numSlots: config.maxNumSeqs,
-    resolveSlotCapacity: (trainContextLength) => config.maxModelLen ?? Math.min(trainContextLength, defaultMaxModelLen),
-    maxBatchTokens: config.maxNumBatchedTokens,
-    threads: config.threads,
-  });
-  const maxModelLen = runner.slotCapacity;
-  const templateSource = config.chatTemplate ? await readFile(config.chatTemplate, "utf8") : runner.info.chatTemplate;
-  const chatTemplate = templateSource
-    ? new ChatTemplate(templateSource, { bosToken: runner.info.bosText, eosToken: runner.info.eosText })
-    : null;
-
-  const servedModelNames = config.servedModelNames.length > 0 ? config.servedModelNames : [isBuiltin ? "pagoda-builtin" : basename(modelPath).replace(/\.gguf$/i, "")];
-  const metrics = new VllmMetrics({ modelName: servedModelNames[0], maxModelLen });
-  const engine = new Engine(runner, {
-    onRequestFinished: (timings) => metrics.observeRequest(timings),
-    maxNumBatchedTokens: config.maxNumBatchedTokens,
-    maxWaitingRequests: config.maxWaitingRequests,
-    enablePrefixCaching: config.enablePrefixCaching,
-    schedulingPolicy: config.schedulingPolicy === "priority" ? "priority" : "fcfs",
-  });
-  const prompts = new PromptBuilder(runner, chatTemplate, {
-    vocabSize: runner.info.vocabSize,
-    bosToken: runner.info.bosToken,
-    addBosToken: runner.info.addBosToken,
-  });
-  const serving = new OpenAIServing(engine, prompts, {
-    isPriorityScheduling: config.schedulingPolicy === "priority",
-    servedModelNames,
-    maxModelLen,
-    maxLogprobs: config.maxLogprobs,
-    createdAt: Math.floor(Date.now() / 1000),
-  });
-  const tokenization = new TokenizationServing(prompts, { servedModelNames, maxModelLen });
-  const http = createHttpServer(serving, tokenization, {
+  const log = (line: string) => console.log(line);
+  const specs = servedModelSpecs(config, config.configFile ? await readFile(config.configFile, "utf8") : null);
+  const groups = await Promise.all(
+    specs.map(async (spec) => ModelGroup.create(spec, await resolveModelPath(spec.source), config, log)),
+  );
+  const registry = new ModelRegistry(
+    groups.map((group) => group.registryEntry()),
+    { maxLoadedModels: config.maxLoadedModels, maxLoadedBytes: config.maxLoadedBytes, log },
+  );
+  // Without a budget every model loads now (a bad file fails at start, as with one model); with one, the first does.
+  const eager = config.maxLoadedModels === null && config.maxLoadedBytes === null ? groups : groups.slice(0, 1);
+  for (const group of eager) (await registry.acquire(group.spec.names[0])).release();
+  const [first] = groups;
+  const firstLoaded = registry.peek(first.spec.names[0])!;
+  const isBuiltin = first.spec.source === null;
+  const modelPath = first.path;
+  const maxModelLen = first.maxModelLen;
+  const servedModelNames = first.spec.names;
+  const router = new ModelRouter(registry, groups.flatMap((group) => group.cards()), Math.floor(Date.now() / 1000));
+  const http = createHttpServer(router, router, {
     apiKeys: config.apiKeys,
     maxBodyBytes: config.maxBodyBytes,
     version: packageVersion,
-    renderMetrics: () => metrics.render(engine.stats()),
+    renderMetrics: () => mergeExpositions(groups.flatMap((group) => group.renderMetrics())),
     cors: {
       allowedOrigins: config.allowedOrigins,
       allowedMethods: config.allowedMethods,
@@ -84,10 +60,15 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
 
   const banner = [
     `pagoda ${packageVersion}`,
-    `  model:          ${modelPath}${runner.info.description ? ` (${runner.info.description})` : ""}`,
+    `  model:          ${modelPath}${firstLoaded.description ? ` (${firstLoaded.description})` : ""}`,
     `  served as:      ${servedModelNames.join(", ")}`,
-    `  context:        ${maxModelLen} tokens per sequence, ${config.maxNumSeqs} sequences, ${config.threads} threads`,
-    `  chat template:  ${chatTemplate ? (config.chatTemplate ?? "from the model") : "none (chat requests get a 400; use --chat-template FILE)"}`,
+    `  context:        ${maxModelLen} tokens per sequence, ${first.spec.maxNumSeqs} sequences, ${first.spec.threads} threads`,
+    `  chat template:  ${firstLoaded.hasChatTemplate ? (first.spec.chatTemplate ?? "from the model") : "none (chat requests get a 400; use --chat-template FILE)"}`,
+    ...first.spec.loraModules.map((lora) => `  LoRA adapter:   ${lora.name} (${lora.path})`),
+    ...groups.slice(1).map((group) => `  also serving:   ${[...group.names].join(", ")} (${group.path}${registry.isLoaded(group.spec.names[0]) ? "" : ", loaded on first request"})`),
+    ...(config.maxLoadedModels !== null || config.maxLoadedBytes !== null
+      ? [`  memory budget:  ${[config.maxLoadedModels !== null ? `${config.maxLoadedModels} models` : "", config.maxLoadedBytes !== null ? `${config.maxLoadedBytes} bytes` : ""].filter(Boolean).join(", ")} loaded at once, least recently used idle model unloaded`]
+      : []),
     `  API key:        ${config.apiKeys.length > 0 ? "required on /v1/*" : "none"}`,
     `  shutdown:       in-flight requests get ${config.shutdownTimeoutSeconds} s to finish on SIGTERM/SIGINT`,
     ...(isBuiltin
@@ -107,8 +88,10 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
   const shutdown = new GracefulShutdown(
     {
       http,
-      stopEngine: () => engine.stop(),
-      closeRunner: () => runner.close(),
+      stopEngine: async () => {
+        await Promise.all(registry.loadedValues().map((loaded) => loaded.stopEngines()));
+      },
+      closeRunner: () => registry.closeAll(),
     },
     { timeoutMs: config.shutdownTimeoutSeconds * 1000, abortFlushMs, delay: timerDelay, log: (line) => console.log(line) },
   );

@@ -11,8 +11,8 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { MethodNotAllowedError, RouteNotFoundError, ServiceUnavailableError } from "../errors.js";
-import type { OpenAIServing, RequestContext, ServingResult } from "../protocol/serving.js";
-import type { TokenizationServing } from "../protocol/tokenization.js";
+import type { ModelRouter } from "../protocol/model-router.js";
+import type { RequestContext, ServingResult } from "../protocol/serving.js";
 import { ApiKeyCheck } from "./auth.js";
 import { readJsonBody } from "./body.js";
 import { CorsPolicy, type CorsConfig } from "./cors.js";
@@ -64,7 +64,8 @@ export const routeList = [
   "GET  /metrics",
 ];
 
-export function createHttpServer(serving: OpenAIServing, tokenization: TokenizationServing, config: HttpConfig): HttpServer {
+/** `serving` routes each request to the model it names (protocol/model-router.ts). */
+export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelRouter, "tokenize" | "detokenize">, config: HttpConfig): HttpServer {
   const apiKeys = new ApiKeyCheck(config.apiKeys);
   const cors = new CorsPolicy(config.cors);
   const inFlight = new InFlightRequests();

@@ -59,14 +59,27 @@ export interface AddonContext {
   removeTokenCellsFromSequence(sequenceId: number, startPos: number, endPos: number): boolean;
   /** Copies the source sequence's whole KV stream over the target's. */
   copySequenceStateFromOtherSequence(targetSequenceId: number, sourceSequenceId: number): Promise<number>;
+  /** Applies these LoRA adapters (with their scales) to every decode of this context. */
+  setLoras(loras: AddonModelLora[], scales: number[]): void;
+}
+
+/** A GGUF LoRA adapter; created on an AddonModel, loaded by `AddonModel.loadLora`. */
+export interface AddonModelLora {
+  readonly filePath: string;
+  dispose(): Promise<void>;
+}
+
+export interface AddonModel {
+  loadLora(lora: AddonModelLora): Promise<void>;
 }
 
 export interface BindingModule {
   AddonContext: new (model: unknown, params: AddonContextParams) => AddonContext;
   AddonSampler: new (model: unknown) => AddonSampler;
+  AddonModelLora: new (model: AddonModel, filePath: string) => AddonModelLora;
 }
 
 export interface Internals {
   bindings: BindingModule;
-  addonModel: unknown;
+  addonModel: AddonModel;
 }

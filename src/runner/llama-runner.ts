@@ -13,7 +13,7 @@ import type { BatchItem, ItemResult, ModelInfo, ModelRunner, SequenceSampler } f
 import type { TokenLogprob } from "../engine/types.js";
 import { LlamaSampling, type LlamaSequenceSampler } from "./llama-sampling.js";
 import { LlamaTokenizer } from "./llama-tokenizer.js";
-import type { AddonContext, BindingModule, Internals } from "./addon-types.js";
+import type { AddonContext, AddonModel, AddonModelLora, BindingModule, Internals } from "./addon-types.js";
 
 export interface LlamaRunnerOptions {
   modelPath: string;
@@ -24,9 +24,49 @@ export interface LlamaRunnerOptions {
   /** Largest number of tokens one forward pass takes. */
   maxBatchTokens: number;
   threads: number;
+  /** Called with 0..1 while the weights load. */
+  onLoadProgress?: (fraction: number) => void;
 }
 
 const logLevels: Record<string, LlamaLogLevel> = { error: LlamaLogLevel.error, warn: LlamaLogLevel.warn, info: LlamaLogLevel.info };
+
+/**
+ * One llama.cpp backend per process, shared by every loaded model: disposing a
+ * Llama tears down the backend under any other model still using it.
+ */
+let sharedLlama: { llama: Promise<Llama>; numUsers: number } | null = null;
+
+async function acquireLlama(threads: number): Promise<Llama> {
+  if (!sharedLlama) {
+    // Explicit threads: node-llama-cpp's default (max(4, cores)) makes ggml's
+    // spin barriers collapse on small machines.
+    const llama = getLlama({
+      gpu: false,
+      build: "never",
+      maxThreads: threads,
+      logLevel: logLevels[process.env.PAGODA_LLAMA_LOG ?? "error"] ?? LlamaLogLevel.error,
+    });
+    sharedLlama = { llama, numUsers: 0 };
+  }
+  sharedLlama.numUsers++;
+  const llama = await sharedLlama.llama;
+  if (llama.maxThreads < threads) llama.maxThreads = threads;
+  return llama;
+}
+
+async function releaseLlama(): Promise<void> {
+  if (!sharedLlama || --sharedLlama.numUsers > 0) return;
+  const { llama } = sharedLlama;
+  sharedLlama = null;
+  await (await llama).dispose();
+}
+
+interface ContextShape {
+  numSlots: number;
+  slotCapacity: number;
+  maxBatchTokens: number;
+  threads: number;
+}
 
 export class LlamaRunner implements ModelRunner {
   private readonly tokenizer: LlamaTokenizer;
@@ -37,39 +77,63 @@ export class LlamaRunner implements ModelRunner {
     private readonly model: LlamaModel,
     private readonly context: AddonContext,
     readonly info: ModelInfo,
-    readonly numSlots: number,
-    readonly slotCapacity: number,
+    private readonly shape: ContextShape,
+    /** Set on a runner made by `withLoraAdapter`: it shares its base's weights and owns only its context and adapter. */
+    private readonly lora: AddonModelLora | null,
   ) {
     this.tokenizer = new LlamaTokenizer(model);
     const internals = asInternals(llama, model);
     this.sampling = new LlamaSampling(context, () => new internals.bindings.AddonSampler(internals.addonModel), info.vocabSize);
   }
 
+  get numSlots(): number {
+    return this.shape.numSlots;
+  }
+
+  get slotCapacity(): number {
+    return this.shape.slotCapacity;
+  }
+
   static async load(options: LlamaRunnerOptions): Promise<LlamaRunner> {
     if (process.env.UV_THREADPOOL_SIZE !== "1") {
       console.warn("pagoda: UV_THREADPOOL_SIZE is not 1, so llama.cpp's OpenMP teams compete for cores; start pagoda through bin/pagoda.cjs");
     }
-    // Explicit threads: node-llama-cpp's default (max(4, cores)) makes ggml's
-    // spin barriers collapse on small machines.
-    const llama = await getLlama({
-      gpu: false,
-      build: "never",
-      maxThreads: options.threads,
-      logLevel: logLevels[process.env.PAGODA_LLAMA_LOG ?? "error"] ?? LlamaLogLevel.error,
+    const llama = await acquireLlama(options.threads);
+    try {
+      const model = await llama.loadModel({ modelPath: options.modelPath, onLoadProgress: options.onLoadProgress });
+      const shape = {
+        numSlots: options.numSlots,
+        slotCapacity: options.resolveSlotCapacity(model.trainContextSize),
+        maxBatchTokens: options.maxBatchTokens,
+        threads: options.threads,
+      };
+      const context = await createContext(asInternals(llama, model), shape, options.modelPath).catch(async (error: unknown) => {
+        await model.dispose();
+        throw error;
+      });
+      return new LlamaRunner(llama, model, context, readModelInfo(model), shape, null);
+    } catch (error) {
+      await releaseLlama();
+      throw error;
+    }
+  }
+
+  /**
+   * A runner for a GGUF LoRA adapter on this runner's loaded weights: its own
+   * context (KV cache, slots) with the adapter applied to every decode. llama.cpp
+   * applies adapters per context, so base and adapter requests cannot share a batch.
+   * Close it before its base.
+   */
+  async withLoraAdapter(loraPath: string): Promise<LlamaRunner> {
+    const internals = asInternals(this.llama, this.model);
+    const lora = new internals.bindings.AddonModelLora(internals.addonModel, loraPath);
+    await internals.addonModel.loadLora(lora);
+    const context = await createContext(internals, this.shape, loraPath).catch(async (error: unknown) => {
+      await lora.dispose();
+      throw error;
     });
-    const model = await llama.loadModel({ modelPath: options.modelPath });
-    const internals = asInternals(llama, model);
-    const slotCapacity = options.resolveSlotCapacity(model.trainContextSize);
-    const context = new internals.bindings.AddonContext(internals.addonModel, {
-      contextSize: options.numSlots * slotCapacity,
-      batchSize: options.maxBatchTokens,
-      sequences: options.numSlots,
-      threads: options.threads,
-      // As llama-server: llama.cpp enables flash attention where the backend supports it.
-      flashAttention: "auto",
-    });
-    if (!(await context.init())) throw new Error(`llama.cpp could not create a context for ${options.modelPath}`);
-    return new LlamaRunner(llama, model, context, readModelInfo(model), options.numSlots, slotCapacity);
+    context.setLoras([lora], [1]);
+    return new LlamaRunner(this.llama, this.model, context, this.info, this.shape, lora);
   }
 
   tokenize(text: string, options: { parseSpecialTokens: boolean }): number[] {
@@ -145,15 +209,32 @@ export class LlamaRunner implements ModelRunner {
   async close(): Promise<void> {
     this.sampling.dispose();
     await this.context.dispose();
+    if (this.lora) {
+      await this.lora.dispose();
+      return;
+    }
     await this.model.dispose();
-    await this.llama.dispose();
+    await releaseLlama();
   }
+}
+
+async function createContext(internals: Internals, shape: ContextShape, path: string): Promise<AddonContext> {
+  const context = new internals.bindings.AddonContext(internals.addonModel, {
+    contextSize: shape.numSlots * shape.slotCapacity,
+    batchSize: shape.maxBatchTokens,
+    sequences: shape.numSlots,
+    threads: shape.threads,
+    // As llama-server: llama.cpp enables flash attention where the backend supports it.
+    flashAttention: "auto",
+  });
+  if (!(await context.init())) throw new Error(`llama.cpp could not create a context for ${path}`);
+  return context;
 }
 
 function asInternals(llama: Llama, model: LlamaModel): Internals {
   const bindings = (llama as unknown as { _bindings?: BindingModule })._bindings;
-  const addonModel = (model as unknown as { _model?: unknown })._model;
-  if (!bindings?.AddonContext || !bindings.AddonSampler || !addonModel) {
+  const addonModel = (model as unknown as { _model?: AddonModel })._model;
+  if (!bindings?.AddonContext || !bindings.AddonSampler || !bindings.AddonModelLora || !addonModel) {
     throw new Error("node-llama-cpp's internals changed: pagoda needs the exact version pinned in package.json");
   }
   return { bindings, addonModel };
