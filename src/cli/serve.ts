@@ -12,6 +12,8 @@ import { OpenAIServing } from "../protocol/serving.js";
 import { TokenizationServing } from "../protocol/tokenization.js";
 import { LlamaRunner } from "../runner/llama-runner.js";
 import { GracefulShutdown, timerDelay } from "./graceful-shutdown.js";
+import { createRequestLog } from "./request-logger.js";
+import { readTlsFiles } from "./tls-files.js";
 import { UsageError, type ServeConfig } from "./serve-config.js";
 import { packageVersion } from "./version.js";
 
@@ -24,6 +26,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
   if (config.schedulingPolicy !== "fcfs" && config.schedulingPolicy !== "priority") {
     throw new UsageError(`--scheduling-policy must be fcfs or priority, not '${config.schedulingPolicy}'`);
   }
+  const tls = config.sslKeyfile && config.sslCertfile ? await readTlsFiles(config.sslKeyfile, config.sslCertfile) : undefined;
   const isBuiltin = config.model === null;
   const modelPath = config.model ?? (await ensureGeneratedModel("builtin"));
   const runner = await LlamaRunner.load({
@@ -41,8 +44,18 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
 
   const servedModelNames = config.servedModelNames.length > 0 ? config.servedModelNames : [isBuiltin ? "pagoda-builtin" : basename(modelPath).replace(/\.gguf$/i, "")];
   const metrics = new VllmMetrics({ modelName: servedModelNames[0], maxModelLen });
+  const requestLog = config.enableLogRequests
+    ? createRequestLog({
+        maxLogLen: config.maxLogLen ?? 0,
+        renderPrompt: (tokens) => prompts.tokenizer.detokenize(tokens, { renderSpecialTokens: true }),
+        defaultModel: servedModelNames[0],
+      })
+    : undefined;
   const engine = new Engine(runner, {
-    onRequestFinished: (timings) => metrics.observeRequest(timings),
+    onRequestFinished: (timings) => {
+      metrics.observeRequest(timings);
+      requestLog?.observeEngineRequest(timings);
+    },
     maxNumBatchedTokens: config.maxNumBatchedTokens,
     maxWaitingRequests: config.maxWaitingRequests,
     enablePrefixCaching: config.enablePrefixCaching,
@@ -53,7 +66,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     bosToken: runner.info.bosToken,
     addBosToken: runner.info.addBosToken,
   });
-  const serving = new OpenAIServing(engine, prompts, {
+  const serving = new OpenAIServing(requestLog ? requestLog.track(engine) : engine, prompts, {
     isPriorityScheduling: config.schedulingPolicy === "priority",
     servedModelNames,
     maxModelLen,
@@ -72,6 +85,8 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
       allowCredentials: config.allowCredentials,
     },
     rootPath: config.rootPath,
+    tls,
+    requestLog,
   });
   const { server } = http;
   await new Promise<void>((resolve, reject) => {
@@ -80,6 +95,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
   });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const scheme = tls ? "https" : "http";
 
   const banner = [
     `pagoda ${packageVersion}`,
@@ -88,6 +104,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     `  context:        ${maxModelLen} tokens per sequence, ${config.maxNumSeqs} sequences, ${config.threads} threads`,
     `  chat template:  ${chatTemplate ? (config.chatTemplate ?? "from the model") : "none (chat requests get a 400; use --chat-template FILE)"}`,
     `  API key:        ${config.apiKeys.length > 0 ? "required on /v1/*" : "none"}`,
+    `  request logs:   ${config.enableLogRequests ? `JSON lines on stdout${config.maxLogLen ? `, prompts cut to ${config.maxLogLen} characters` : ", no prompts"}` : "off (--enable-log-requests)"}`,
     `  shutdown:       in-flight requests get ${config.shutdownTimeoutSeconds} s to finish on SIGTERM/SIGINT`,
     ...(isBuiltin
       ? [
@@ -97,9 +114,10 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
         ]
       : []),
     "",
-    `  OpenAI base URL: http://${host}:${port}/v1${config.rootPath ? ` (also under ${config.rootPath}: http://${host}:${port}${config.rootPath}/v1)` : ""}`,
+    `  OpenAI base URL: ${scheme}://${host}:${port}/v1${config.rootPath ? ` (also under ${config.rootPath}: ${scheme}://${host}:${port}${config.rootPath}/v1)` : ""}`,
     ...routeList.map((route) => `    ${route}`),
-    `pagoda listening on http://${host}:${port}`,
+    `  API docs:        ${scheme}://${host}:${port}${config.rootPath}/docs`,
+    `pagoda listening on ${scheme}://${host}:${port}`,
   ];
   console.log(banner.join("\n"));
 
