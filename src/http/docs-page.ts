@@ -17,6 +17,9 @@ export interface DocsPageOptions {
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (char) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[char]!);
 
+/** Escaped text with `code spans` (the document's descriptions use Markdown's) as <code>. */
+const prose = (text: unknown) => escapeHtml(String(text ?? "")).replace(/`([^`]+)`/g, "<code>$1</code>");
+
 /** Bounds zod puts on every integer (JavaScript's safe range) say nothing to a reader. */
 const isSafeIntegerBound = (value: unknown) => value === Number.MAX_SAFE_INTEGER || value === Number.MIN_SAFE_INTEGER;
 
@@ -36,7 +39,7 @@ export function renderDocsPage(document: Json, options: DocsPageOptions): string
       index.push(`<li><a href="#${anchor}"><code>${method.toUpperCase()} ${escapeHtml(path)}</code></a> ${escapeHtml(String(operation.summary ?? ""))}</li>`);
       const parts = [
         `<section id="${anchor}"><h2><span class="method ${method}">${method.toUpperCase()}</span> <code>${escapeHtml(path)}</code></h2>`,
-        `<p>${escapeHtml(String(operation.summary ?? ""))}. <em>${isOpen ? "Open: no API key." : "Needs the API key (Authorization: Bearer) when the server has one."}</em></p>`,
+        `<p>${prose(operation.summary)}. <em>${isOpen ? "Open: no API key." : "Needs the API key (Authorization: Bearer) when the server has one."}</em></p>`,
       ];
       const body = (operation.requestBody as Json | undefined)?.content as Record<string, Json> | undefined;
       const json = body?.["application/json"];
@@ -55,7 +58,7 @@ export function renderDocsPage(document: Json, options: DocsPageOptions): string
       const ok = (operation.responses as Record<string, Json>)["200"];
       if (ok) {
         const types = Object.keys((ok.content as Json | undefined) ?? {});
-        parts.push(`<h3>Response</h3><p>${escapeHtml(String(ok.description))}${types.length > 0 ? ` <code>${escapeHtml(types.join(", "))}</code>` : ""}</p>`);
+        parts.push(`<h3>Response</h3><p>${prose(ok.description)}${types.length > 0 ? ` <code>${escapeHtml(types.join(", "))}</code>` : ""}</p>`);
       }
       parts.push("</section>");
       sections.push(parts.join("\n"));
@@ -70,7 +73,7 @@ export function renderDocsPage(document: Json, options: DocsPageOptions): string
 <style>${css}</style></head>
 <body><main>
 <h1>${escapeHtml(title)}</h1>
-<p>${escapeHtml(String(info.description ?? ""))}</p>
+<p>${prose(info.description)}</p>
 <p>Base URL: <code>${escapeHtml(options.baseUrl)}</code>. The machine-readable document: <a href="${escapeHtml(options.documentPath)}"><code>${escapeHtml(options.documentPath)}</code></a> (OpenAPI 3.1).
 With the official clients: <code>new OpenAI({ baseURL: "${escapeHtml(options.baseUrl)}/v1", apiKey })</code>.</p>
 <h2>Routes</h2><ul>${index.join("\n")}</ul>
@@ -93,7 +96,7 @@ ${sections.join("\n")}
         rows.push(
           `<tr><td><code>${escapeHtml(field)}</code>${required.has(name) ? ' <span class="required">required</span>' : ""}</td>` +
             `<td>${escapeHtml(typeOf(property))}</td><td>${escapeHtml(constraintsOf(property).join(", "))}</td>` +
-            `<td>${escapeHtml(String(property.description ?? ""))}</td></tr>`,
+            `<td>${prose(property.description)}</td></tr>`,
         );
         const nested = nestedObject(property);
         if (nested && depth < 2) addRows(nested.schema, `${field}${nested.isArray ? "[]" : ""}.`, depth + 1);

@@ -41,7 +41,7 @@ export const apiRoutes: ApiRoute[] = [
     isOpen: false,
     request: {
       schemas: { ChatCompletionRequest: chatCompletionRequestSchema },
-      example: { model: "MODEL", messages: [{ role: "user", content: "Say hello." }], max_tokens: 32, temperature: 0.7 },
+      example: { messages: [{ role: "user", content: "Say hello." }], max_tokens: 32, temperature: 0.7 },
     },
     response: { description: `A ChatCompletion object. ${sseNote}`, contentTypes: { "application/json": null, "text/event-stream": null } },
   },
@@ -52,7 +52,7 @@ export const apiRoutes: ApiRoute[] = [
     isOpen: false,
     request: {
       schemas: { CompletionRequest: completionRequestSchema },
-      example: { model: "MODEL", prompt: "Once upon a time", max_tokens: 32 },
+      example: { prompt: "Once upon a time", max_tokens: 32 },
     },
     response: { description: `A Completion object. ${sseNote}`, contentTypes: { "application/json": null, "text/event-stream": null } },
   },
