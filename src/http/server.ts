@@ -200,9 +200,18 @@ function requestIdOf(request: IncomingMessage): string {
 
 /** The route path: query dropped, `rootPath` stripped when the path starts with it, trailing slashes dropped. */
 export function routePath(url: string | undefined, rootPath: string): string {
-  let path = new URL(url ?? "/", "http://localhost").pathname;
+  let path = pathnameOf(url ?? "/");
   if (rootPath !== "" && (path === rootPath || path.startsWith(`${rootPath}/`))) path = path.slice(rootPath.length);
   return path.replace(/\/+$/, "") || "/";
+}
+
+/** The URL's path; a target such as "//" that URL parsing refuses is read as a path rather than throwing. */
+function pathnameOf(url: string): string {
+  try {
+    return new URL(url, "http://localhost").pathname;
+  } catch {
+    return new URL(`http://localhost/${url.replace(/^\/+/, "")}`).pathname;
+  }
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
