@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import OpenAI from "openai";
+import type { RequestLogLine } from "../../src/http/request-log.js";
 import { startServer, type TestServer } from "./server-harness.js";
 
 const maxLogLen = 5;
@@ -22,24 +23,11 @@ after(async () => {
   assert.equal(await server.stop(), 0);
 });
 
-interface LogLine {
+/** The line as written: pino's fields around pagoda's. */
+interface LogLine extends RequestLogLine {
   level: number;
   time: string;
   msg: string;
-  requestId: string;
-  method: string;
-  route: string;
-  status: number | null;
-  model: string | null;
-  promptTokens: number | null;
-  completionTokens: number | null;
-  cachedTokens: number | null;
-  ttftMs: number | null;
-  durationMs: number;
-  finishReason: string | null;
-  errorType?: string;
-  errorCode?: string | null;
-  prompt?: string | string[];
 }
 
 const escapeRegExp = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
