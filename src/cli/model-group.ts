@@ -20,13 +20,17 @@ import { PromptBuilder } from "../protocol/prompts.js";
 import { OpenAIServing } from "../protocol/serving.js";
 import { TokenizationServing } from "../protocol/tokenization.js";
 import { LlamaRunner } from "../runner/llama-runner.js";
+import type { RequestLog } from "../http/request-log.js";
 import { UsageError, type ServeConfig } from "./serve-config.js";
 import type { ServedModelSpec } from "./served-models.js";
 
 /** Without --max-model-len, a long-context model still gets a modest KV cache per slot. */
 export const defaultMaxModelLen = 4096;
 
-type EngineConfig = Pick<ServeConfig, "maxWaitingRequests" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs">;
+type EngineConfig = Pick<ServeConfig, "maxWaitingRequests" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs"> & {
+  /** --enable-log-requests: told which request each generation belongs to, and when it finishes. */
+  requestLog?: RequestLog;
+};
 
 /** The base model or one adapter: its names and metrics, and its engine while loaded. */
 class ServedUnit {
@@ -184,7 +188,10 @@ export class ModelGroup {
   private serveUnit(unit: ServedUnit, runner: LlamaRunner, chatTemplate: ChatTemplate | null): { engine: Engine; served: ServedModel } {
     const config = this.engineConfig;
     const engine = new Engine(runner, {
-      onRequestFinished: (timings) => unit.metrics.observeRequest(timings),
+      onRequestFinished: (timings) => {
+        unit.metrics.observeRequest(timings);
+        config.requestLog?.observeEngineRequest(timings);
+      },
       maxNumBatchedTokens: this.spec.maxNumBatchedTokens,
       maxWaitingRequests: config.maxWaitingRequests,
       enablePrefixCaching: config.enablePrefixCaching,
@@ -196,7 +203,8 @@ export class ModelGroup {
       bosToken: runner.info.bosToken,
       addBosToken: runner.info.addBosToken,
     });
-    const serving = new OpenAIServing(engine, prompts, {
+    const renderPrompt = (tokens: readonly number[]) => prompts.tokenizer.detokenize(tokens, { renderSpecialTokens: true });
+    const serving = new OpenAIServing(config.requestLog ? config.requestLog.track(engine, renderPrompt) : engine, prompts, {
       isPriorityScheduling: config.schedulingPolicy === "priority",
       servedModelNames: unit.names,
       maxModelLen: this.maxModelLen,

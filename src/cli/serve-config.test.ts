@@ -51,3 +51,25 @@ test("the help lists the new flags with their environment variables", () => {
     assert.match(help, new RegExp(`\\[env PAGODA_${name}\\]`));
   }
 });
+
+test("HTTPS needs both --ssl-keyfile and --ssl-certfile, from flags or the environment", () => {
+  const plain = parseServeArgs([], {});
+  assert.equal(plain.sslKeyfile, null);
+  assert.equal(plain.sslCertfile, null);
+  const both = parseServeArgs(["--ssl-keyfile", "key.pem"], { PAGODA_SSL_CERTFILE: "cert.pem" });
+  assert.equal(both.sslKeyfile, "key.pem");
+  assert.equal(both.sslCertfile, "cert.pem");
+  assert.throws(() => parseServeArgs(["--ssl-keyfile", "key.pem"], {}), /both --ssl-keyfile and --ssl-certfile/);
+  assert.throws(() => parseServeArgs([], { PAGODA_SSL_CERTFILE: "cert.pem" }), UsageError);
+});
+
+test("request logs: off by default, prompts only with --max-log-len, which needs --enable-log-requests", () => {
+  assert.equal(parseServeArgs([], {}).enableLogRequests, false);
+  assert.equal(parseServeArgs([], {}).maxLogLen, null);
+  const config = parseServeArgs(["--enable-log-requests", "--max-log-len", "5"], {});
+  assert.equal(config.enableLogRequests, true);
+  assert.equal(config.maxLogLen, 5);
+  assert.equal(parseServeArgs([], { PAGODA_ENABLE_LOG_REQUESTS: "1" }).enableLogRequests, true);
+  assert.throws(() => parseServeArgs(["--max-log-len", "5"], {}), /--enable-log-requests/);
+  for (const name of ["SSL_KEYFILE", "SSL_CERTFILE", "ENABLE_LOG_REQUESTS", "MAX_LOG_LEN"]) assert.match(serveHelp(), new RegExp(`\\[env PAGODA_${name}\\]`));
+});

@@ -37,6 +37,12 @@ export interface ServeConfig {
   rootPath: string;
   shutdownTimeoutSeconds: number;
   maxLogprobs: number;
+  /** PEM files: both set serves HTTPS. */
+  sslKeyfile: string | null;
+  sslCertfile: string | null;
+  enableLogRequests: boolean;
+  /** Prompt characters in request logs; null (default) or 0: none. */
+  maxLogLen: number | null;
 }
 
 interface FlagSpec {
@@ -74,6 +80,10 @@ export const serveFlags: FlagSpec[] = [
   { name: "root-path", key: "rootPath", kind: "string", placeholder: "PREFIX", help: "also serve every route under PREFIX (for a proxy that does not strip it), e.g. /llm" },
   { name: "shutdown-timeout", key: "shutdownTimeoutSeconds", kind: "int", placeholder: "SECONDS", help: "on SIGTERM/SIGINT, let in-flight requests finish this long, then abort them (default 30; 0 aborts at once)" },
   { name: "max-logprobs", key: "maxLogprobs", kind: "int", placeholder: "N", help: "most logprob alternatives per token a request may ask for (default 20)" },
+  { name: "ssl-keyfile", key: "sslKeyfile", kind: "string", placeholder: "FILE", help: "PEM private key: serve HTTPS (with --ssl-certfile)" },
+  { name: "ssl-certfile", key: "sslCertfile", kind: "string", placeholder: "FILE", help: "PEM certificate (chain) for --ssl-keyfile" },
+  { name: "enable-log-requests", key: "enableLogRequests", kind: "bool", help: "log one JSON line per request to stdout: id, route, status, model, tokens, TTFT, duration, finish reason" },
+  { name: "max-log-len", key: "maxLogLen", kind: "int", placeholder: "N", help: "with --enable-log-requests, also log the first N characters of each prompt (default: no prompts; 0: none)" },
   { name: "max-request-body-bytes", key: "maxBodyBytes", kind: "int", placeholder: "N", help: "larger request bodies get 413 (default 33554432, 32 MiB)" },
 ];
 
@@ -107,6 +117,10 @@ export function defaultServeConfig(): ServeConfig {
     // vLLM's default is 0 (abort at once); 30 s lets a rolling restart finish
     // ordinary requests, and a second signal still aborts at once.
     shutdownTimeoutSeconds: 30,
+    sslKeyfile: null,
+    sslCertfile: null,
+    enableLogRequests: false,
+    maxLogLen: null,
   };
 }
 
@@ -148,6 +162,10 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv):
   }
   config.rootPath = normalizeRootPath(config.rootPath);
   config.model = config.models[0] ?? null;
+  if ((config.sslKeyfile === null) !== (config.sslCertfile === null)) {
+    throw new UsageError("HTTPS needs both --ssl-keyfile and --ssl-certfile (or neither, for HTTP)");
+  }
+  if (config.maxLogLen !== null && !config.enableLogRequests) throw new UsageError("--max-log-len only applies with --enable-log-requests");
   return Object.freeze(config);
 }
 

@@ -8,6 +8,8 @@ import { ModelRouter } from "../protocol/model-router.js";
 import { ModelGroup } from "./model-group.js";
 import { resolveModelPath, servedModelSpecs } from "./served-models.js";
 import { GracefulShutdown, timerDelay } from "./graceful-shutdown.js";
+import { createRequestLog } from "./request-logger.js";
+import { readTlsFiles } from "./tls-files.js";
 import { UsageError, type ServeConfig } from "./serve-config.js";
 import { packageVersion } from "./version.js";
 
@@ -18,10 +20,12 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
   if (config.schedulingPolicy !== "fcfs" && config.schedulingPolicy !== "priority") {
     throw new UsageError(`--scheduling-policy must be fcfs or priority, not '${config.schedulingPolicy}'`);
   }
+  const tls = config.sslKeyfile && config.sslCertfile ? await readTlsFiles(config.sslKeyfile, config.sslCertfile) : undefined;
   const log = (line: string) => console.log(line);
   const specs = servedModelSpecs(config, config.configFile ? await readFile(config.configFile, "utf8") : null);
+  const requestLog = config.enableLogRequests ? createRequestLog({ maxLogLen: config.maxLogLen ?? 0, defaultModel: specs[0].names[0] }) : undefined;
   const groups = await Promise.all(
-    specs.map(async (spec) => ModelGroup.create(spec, await resolveModelPath(spec.source), config, log)),
+    specs.map(async (spec) => ModelGroup.create(spec, await resolveModelPath(spec.source), { ...config, requestLog }, log)),
   );
   const registry = new ModelRegistry(
     groups.map((group) => group.registryEntry()),
@@ -49,6 +53,8 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
       allowCredentials: config.allowCredentials,
     },
     rootPath: config.rootPath,
+    tls,
+    requestLog,
   });
   const { server } = http;
   await new Promise<void>((resolve, reject) => {
@@ -57,6 +63,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
   });
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  const scheme = tls ? "https" : "http";
 
   const banner = [
     `pagoda ${packageVersion}`,
@@ -70,6 +77,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
       ? [`  memory budget:  ${[config.maxLoadedModels !== null ? `${config.maxLoadedModels} models` : "", config.maxLoadedBytes !== null ? `${config.maxLoadedBytes} bytes` : ""].filter(Boolean).join(", ")} loaded at once, least recently used idle model unloaded`]
       : []),
     `  API key:        ${config.apiKeys.length > 0 ? "required on /v1/*" : "none"}`,
+    `  request logs:   ${config.enableLogRequests ? `JSON lines on stdout${config.maxLogLen ? `, prompts cut to ${config.maxLogLen} characters` : ", no prompts"}` : "off (--enable-log-requests)"}`,
     `  shutdown:       in-flight requests get ${config.shutdownTimeoutSeconds} s to finish on SIGTERM/SIGINT`,
     ...(isBuiltin
       ? [
@@ -79,9 +87,10 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
         ]
       : []),
     "",
-    `  OpenAI base URL: http://${host}:${port}/v1${config.rootPath ? ` (also under ${config.rootPath}: http://${host}:${port}${config.rootPath}/v1)` : ""}`,
+    `  OpenAI base URL: ${scheme}://${host}:${port}/v1${config.rootPath ? ` (also under ${config.rootPath}: ${scheme}://${host}:${port}${config.rootPath}/v1)` : ""}`,
     ...routeList.map((route) => `    ${route}`),
-    `pagoda listening on http://${host}:${port}`,
+    `  API docs:        ${scheme}://${host}:${port}${config.rootPath}/docs`,
+    `pagoda listening on ${scheme}://${host}:${port}`,
   ];
   console.log(banner.join("\n"));
 

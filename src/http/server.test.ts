@@ -17,3 +17,9 @@ test("routePath strips --root-path when the path starts with it, and serves the 
   assert.equal(routePath("/llmx/v1/models", "/llm"), "/llmx/v1/models", "only a whole path segment is a prefix");
   assert.equal(routePath("/a/b/tokenize", "/a/b"), "/tokenize");
 });
+
+test("routePath never throws: a target URL parsing refuses is read as a path", () => {
+  assert.equal(routePath("//", ""), "/");
+  assert.equal(routePath("//[::", ""), "/[::");
+  assert.equal(routePath("/llm//", "/llm"), "/");
+});

@@ -10,14 +10,18 @@
  */
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { MethodNotAllowedError, RouteNotFoundError, ServiceUnavailableError } from "../errors.js";
 import type { ModelRouter } from "../protocol/model-router.js";
+import { openApiDocument } from "../protocol/openapi.js";
 import type { RequestContext, ServingResult } from "../protocol/serving.js";
 import { ApiKeyCheck } from "./auth.js";
 import { readJsonBody } from "./body.js";
 import { CorsPolicy, type CorsConfig } from "./cors.js";
+import { renderDocsPage } from "./docs-page.js";
 import { toErrorResponse } from "./error-response.js";
 import { InFlightRequests } from "./in-flight.js";
+import type { RequestLog } from "./request-log.js";
 import { writeEventStream } from "./sse.js";
 
 export interface HttpConfig {
@@ -29,10 +33,14 @@ export interface HttpConfig {
   cors: CorsConfig;
   /** A path prefix also served (stripped before routing), e.g. "/llm"; "" for none. */
   rootPath: string;
+  /** PEM key and certificate: serve HTTPS. */
+  tls?: { key: Buffer; cert: Buffer };
+  /** --enable-log-requests. */
+  requestLog?: RequestLog;
 }
 
 export interface HttpServer {
-  readonly server: Server;
+  readonly server: Server | HttpsServer;
   /** Accepted requests whose responses have not finished. */
   readonly numInFlight: number;
   /** From now on every new request gets a 503 (with Retry-After and `Connection: close`). */
@@ -62,6 +70,8 @@ export const routeList = [
   "GET  /health",
   "GET  /version",
   "GET  /metrics",
+  "GET  /openapi.json",
+  "GET  /docs",
 ];
 
 /** `serving` routes each request to the model it names (protocol/model-router.ts). */
@@ -70,7 +80,12 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
   const cors = new CorsPolicy(config.cors);
   const inFlight = new InFlightRequests();
   const json = (body: unknown): ServingResult => ({ kind: "json", body });
-  const readBody = (request: IncomingMessage) => readJsonBody(request, config.maxBodyBytes);
+  const readBody = async (request: IncomingMessage) => {
+    const body = await readJsonBody(request, config.maxBodyBytes);
+    config.requestLog?.noteBody(body);
+    return body;
+  };
+  const apiDocument = openApiDocument({ version: config.version, rootPath: config.rootPath });
   const routes: Record<string, Route> = {
     "/health": { method: "GET", isOpen: true, handler: () => json(null) },
     "/version": { method: "GET", isOpen: true, handler: () => json({ version: config.version }) },
@@ -91,13 +106,30 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
     // Outside /v1 and open, as in vLLM (its API-key middleware guards /v1 only).
     "/tokenize": { method: "POST", isOpen: true, handler: async (request) => json(tokenization.tokenize(await readBody(request))) },
     "/detokenize": { method: "POST", isOpen: true, handler: async (request) => json(tokenization.detokenize(await readBody(request))) },
+    // Open, as in vLLM: the API description is no secret, and browsers send no key.
+    "/openapi.json": { method: "GET", isOpen: true, handler: () => json(apiDocument) },
+    "/docs": {
+      method: "GET",
+      isOpen: true,
+      handler: (request) => ({
+        kind: "text",
+        contentType: "text/html; charset=utf-8",
+        body: renderDocsPage(apiDocument, {
+          baseUrl: `${config.tls ? "https" : "http"}://${request.headers.host ?? "localhost"}${config.rootPath}`,
+          documentPath: `${config.rootPath}/openapi.json`,
+        }),
+      }),
+    },
   };
 
-  const server = createServer((request, response) => void handle(request, response));
+  const listener = (request: IncomingMessage, response: ServerResponse) => void handle(request, response);
+  const server = config.tls ? createHttpsServer({ key: config.tls.key, cert: config.tls.cert }, listener) : createServer(listener);
 
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = requestIdOf(request);
     response.setHeader("X-Request-Id", requestId);
+    const logged = config.requestLog?.begin(requestId, request.method ?? "", routePath(request.url, config.rootPath));
+    if (logged) response.on("close", () => config.requestLog!.finish(logged, response.headersSent ? response.statusCode : null));
     try {
       if (CorsPolicy.isPreflight(request.method, request.headers)) {
         response.writeHead(204, cors.preflight(request.headers)).end();
@@ -123,7 +155,8 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
       }
       if (!route.isOpen) apiKeys.verify(request);
       if (request.method !== route.method) throw new MethodNotAllowedError(request.method ?? "", path, route.method);
-      const result = await route.handler(request, context);
+      const runHandler = () => route.handler(request, context);
+      const result = await (logged ? config.requestLog!.run(logged, runHandler) : runHandler());
       if ("requestId" in result && result.requestId !== undefined) response.setHeader("X-Request-Id", result.requestId);
       if (result.kind === "stream") await writeEventStream(response, result.chunks, context);
       else if (result.kind === "text") response.writeHead(200, { "Content-Type": result.contentType }).end(result.body);
@@ -134,6 +167,7 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
         return;
       }
       const { status, headers, body } = toErrorResponse(error, requestId);
+      if (logged) config.requestLog!.noteError(logged, body.error.type, body.error.code);
       // A body the server did not read (too large) is not worth draining: close the connection.
       if (status === 413) headers.Connection = "close";
       sendJson(response, status, body, headers);
@@ -168,9 +202,18 @@ function requestIdOf(request: IncomingMessage): string {
 
 /** The route path: query dropped, `rootPath` stripped when the path starts with it, trailing slashes dropped. */
 export function routePath(url: string | undefined, rootPath: string): string {
-  let path = new URL(url ?? "/", "http://localhost").pathname;
+  let path = pathnameOf(url ?? "/");
   if (rootPath !== "" && (path === rootPath || path.startsWith(`${rootPath}/`))) path = path.slice(rootPath.length);
   return path.replace(/\/+$/, "") || "/";
+}
+
+/** The URL's path; a target such as "//" that URL parsing refuses is read as a path rather than throwing. */
+function pathnameOf(url: string): string {
+  try {
+    return new URL(url, "http://localhost").pathname;
+  } catch {
+    return new URL(`http://localhost/${url.replace(/^\/+/, "")}`).pathname;
+  }
 }
 
 function sendJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import OpenAI from "openai";
 import { ensureGeneratedModel } from "../../src/models/model-cache.js";
 import { repoRoot, testCacheDir } from "../../src/testing/paths.js";
+import { fetchTrusting } from "./https-fetch.js";
 
 export interface TestServer {
   url: string;
@@ -20,6 +21,8 @@ export interface TestServer {
   /** The exit code once the process has exited (null when killed by a signal). */
   exited: Promise<number | null>;
   client: (options?: { apiKey?: string; maxRetries?: number }) => OpenAI;
+  /** fetch for this server: the global one, or for HTTPS one trusting the server's certificate. */
+  fetch: typeof fetch;
   stop: (signal?: NodeJS.Signals) => Promise<number | null>;
 }
 
@@ -28,6 +31,8 @@ export interface StartOptions {
   args?: string[];
   env?: NodeJS.ProcessEnv;
   apiKey?: string;
+  /** PEM certificate to trust, for a server started with --ssl-certfile. */
+  ca?: string;
 }
 
 export const cliPath = join(repoRoot, "bin", "pagoda.cjs");
@@ -45,13 +50,14 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
 
   const url = await new Promise<string>((resolve, reject) => {
     const onData = () => {
-      const match = /pagoda listening on (http:\/\/\S+)/.exec(output);
+      const match = /pagoda listening on (https?:\/\/\S+)/.exec(output);
       if (match) resolve(match[1]);
     };
     child.stdout!.on("data", onData);
     child.once("exit", (code) => reject(new Error(`pagoda exited with ${code} before listening:\n${output}`)));
   });
-  const health = await fetch(`${url}/health`);
+  const serverFetch = options.ca ? fetchTrusting(options.ca) : fetch;
+  const health = await serverFetch(`${url}/health`);
   if (health.status !== 200) throw new Error(`/health answered ${health.status}`);
 
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
@@ -90,8 +96,14 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
     output: () => output,
     waitForOutput,
     exited,
+    fetch: serverFetch,
     client: (clientOptions = {}) =>
-      new OpenAI({ baseURL: `${url}/v1`, apiKey: clientOptions.apiKey ?? options.apiKey ?? "EMPTY", maxRetries: clientOptions.maxRetries ?? 0 }),
+      new OpenAI({
+        baseURL: `${url}/v1`,
+        apiKey: clientOptions.apiKey ?? options.apiKey ?? "EMPTY",
+        maxRetries: clientOptions.maxRetries ?? 0,
+        ...(options.ca ? { fetch: serverFetch } : {}),
+      }),
     stop: async (signal = "SIGTERM") => {
       if (child.exitCode === null) child.kill(signal);
       return exited;
