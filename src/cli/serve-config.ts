@@ -27,6 +27,8 @@ export interface ServeConfig {
   /** A path prefix also served, normalized: "" or "/x" (leading slash, none trailing). */
   rootPath: string;
   shutdownTimeoutSeconds: number;
+  /** Embedding pooling (mean, cls, last): serves /v1/embeddings from a generation model, or overrides an embedding model's. */
+  pooling: string | null;
 }
 
 interface FlagSpec {
@@ -58,6 +60,7 @@ export const serveFlags: FlagSpec[] = [
   { name: "allow-credentials", key: "allowCredentials", kind: "bool", help: "CORS: allow credentials (default off)" },
   { name: "root-path", key: "rootPath", kind: "string", placeholder: "PREFIX", help: "also serve every route under PREFIX (for a proxy that does not strip it), e.g. /llm" },
   { name: "shutdown-timeout", key: "shutdownTimeoutSeconds", kind: "int", placeholder: "SECONDS", help: "on SIGTERM/SIGINT, let in-flight requests finish this long, then abort them (default 30; 0 aborts at once)" },
+  { name: "pooling", key: "pooling", kind: "string", placeholder: "TYPE", help: "mean, cls or last: serve /v1/embeddings from a generation model with this pooling, or override an embedding model's" },
   { name: "max-request-body-bytes", key: "maxBodyBytes", kind: "int", placeholder: "N", help: "larger request bodies get 413 (default 33554432, 32 MiB)" },
 ];
 
@@ -85,6 +88,7 @@ export function defaultServeConfig(): ServeConfig {
     // vLLM's default is 0 (abort at once); 30 s lets a rolling restart finish
     // ordinary requests, and a second signal still aborts at once.
     shutdownTimeoutSeconds: 30,
+    pooling: null,
   };
 }
 

@@ -10,6 +10,8 @@ import { ChatTemplate } from "../protocol/chat-template.js";
 import { PromptBuilder } from "../protocol/prompts.js";
 import { OpenAIServing } from "../protocol/serving.js";
 import { TokenizationServing } from "../protocol/tokenization.js";
+import { EmbeddingsServing } from "../protocol/embeddings.js";
+import { poolingOverrides, setUpEmbeddings } from "./embedding-setup.js";
 import { LlamaRunner } from "../runner/llama-runner.js";
 import { GracefulShutdown, timerDelay } from "./graceful-shutdown.js";
 import { UsageError, type ServeConfig } from "./serve-config.js";
@@ -32,8 +34,15 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     resolveSlotCapacity: (trainContextLength) => config.maxModelLen ?? Math.min(trainContextLength, defaultMaxModelLen),
     maxBatchTokens: config.maxNumBatchedTokens,
     threads: config.threads,
+    metadataOverrides: poolingOverrides(modelPath, config.pooling),
   });
   const maxModelLen = runner.slotCapacity;
+  const embeddings = await setUpEmbeddings(runner, {
+    pooling: config.pooling,
+    maxInputTokens: maxModelLen,
+    maxBatchTokens: config.maxNumBatchedTokens,
+    threads: config.threads,
+  });
   const templateSource = config.chatTemplate ? await readFile(config.chatTemplate, "utf8") : runner.info.chatTemplate;
   const chatTemplate = templateSource
     ? new ChatTemplate(templateSource, { bosToken: runner.info.bosText, eosToken: runner.info.eosText })
@@ -52,14 +61,22 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     vocabSize: runner.info.vocabSize,
     bosToken: runner.info.bosToken,
     addBosToken: runner.info.addBosToken,
+    endToken: embeddings.endToken,
   });
   const serving = new OpenAIServing(engine, prompts, {
     isPriorityScheduling: config.schedulingPolicy === "priority",
     servedModelNames,
     maxModelLen,
     createdAt: Math.floor(Date.now() / 1000),
+    isEmbeddingModel: embeddings.isEmbeddingOnly,
   });
   const tokenization = new TokenizationServing(prompts, { servedModelNames, maxModelLen });
+  const embeddingsServing = new EmbeddingsServing(embeddings.batcher, prompts, {
+    servedModelNames,
+    dimensions: embeddings.dimensions,
+    maxInputTokens: embeddings.maxInputTokens,
+    endToken: embeddings.endToken,
+  });
   const http = createHttpServer(serving, tokenization, {
     apiKeys: config.apiKeys,
     maxBodyBytes: config.maxBodyBytes,
@@ -72,7 +89,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
       allowCredentials: config.allowCredentials,
     },
     rootPath: config.rootPath,
-  });
+  }, embeddingsServing);
   const { server } = http;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
@@ -87,6 +104,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     `  served as:      ${servedModelNames.join(", ")}`,
     `  context:        ${maxModelLen} tokens per sequence, ${config.maxNumSeqs} sequences, ${config.threads} threads`,
     `  chat template:  ${chatTemplate ? (config.chatTemplate ?? "from the model") : "none (chat requests get a 400; use --chat-template FILE)"}`,
+    `  embeddings:     ${embeddings.summary}`,
     `  API key:        ${config.apiKeys.length > 0 ? "required on /v1/*" : "none"}`,
     `  shutdown:       in-flight requests get ${config.shutdownTimeoutSeconds} s to finish on SIGTERM/SIGINT`,
     ...(isBuiltin
@@ -107,7 +125,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     {
       http,
       stopEngine: () => engine.stop(),
-      closeRunner: () => runner.close(),
+      closeRunner: () => embeddings.close().then(() => runner.close()),
     },
     { timeoutMs: config.shutdownTimeoutSeconds * 1000, abortFlushMs, delay: timerDelay, log: (line) => console.log(line) },
   );

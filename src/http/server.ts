@@ -13,6 +13,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { MethodNotAllowedError, RouteNotFoundError, ServiceUnavailableError } from "../errors.js";
 import type { OpenAIServing, RequestContext, ServingResult } from "../protocol/serving.js";
 import type { TokenizationServing } from "../protocol/tokenization.js";
+import type { EmbeddingsServing } from "../protocol/embeddings.js";
 import { ApiKeyCheck } from "./auth.js";
 import { readJsonBody } from "./body.js";
 import { CorsPolicy, type CorsConfig } from "./cors.js";
@@ -57,6 +58,7 @@ export const routeList = [
   "GET  /v1/models",
   "POST /v1/chat/completions",
   "POST /v1/completions",
+  "POST /v1/embeddings",
   "POST /tokenize",
   "POST /detokenize",
   "GET  /health",
@@ -64,7 +66,12 @@ export const routeList = [
   "GET  /metrics",
 ];
 
-export function createHttpServer(serving: OpenAIServing, tokenization: TokenizationServing, config: HttpConfig): HttpServer {
+export function createHttpServer(
+  serving: OpenAIServing,
+  tokenization: TokenizationServing,
+  config: HttpConfig,
+  embeddings?: EmbeddingsServing,
+): HttpServer {
   const apiKeys = new ApiKeyCheck(config.apiKeys);
   const cors = new CorsPolicy(config.cors);
   const inFlight = new InFlightRequests();
@@ -87,6 +94,12 @@ export function createHttpServer(serving: OpenAIServing, tokenization: Tokenizat
       method: "POST",
       handler: async (request, context) => serving.completions(await readBody(request), context),
     },
+    ...(embeddings && {
+      "/v1/embeddings": {
+        method: "POST",
+        handler: async (request: IncomingMessage, context: RequestContext) => embeddings.embeddings(await readBody(request), context),
+      } satisfies Route,
+    }),
     // Outside /v1 and open, as in vLLM (its API-key middleware guards /v1 only).
     "/tokenize": { method: "POST", isOpen: true, handler: async (request) => json(tokenization.tokenize(await readBody(request))) },
     "/detokenize": { method: "POST", isOpen: true, handler: async (request) => json(tokenization.detokenize(await readBody(request))) },

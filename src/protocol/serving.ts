@@ -37,6 +37,8 @@ export interface ServingConfig {
   servedModelNames: readonly string[];
   maxModelLen: number;
   createdAt: number;
+  /** An embedding-only model (BERT): the generation routes answer 400. */
+  isEmbeddingModel?: boolean;
 }
 
 export type ServingResult = { kind: "json"; body: unknown } | { kind: "stream"; chunks: AsyncIterable<unknown> };
@@ -64,6 +66,7 @@ export class OpenAIServing {
   }
 
   chatCompletions(body: Record<string, unknown>, context: RequestContext): ServingResult {
+    this.requireGenerationModel();
     const request = parseRequest(chatCompletionRequestSchema, body);
     rejectUnsupported(body, "chat");
     checkStreamOptions(request);
@@ -82,6 +85,7 @@ export class OpenAIServing {
   }
 
   completions(body: Record<string, unknown>, context: RequestContext): ServingResult {
+    this.requireGenerationModel();
     const request = parseRequest(completionRequestSchema, body);
     rejectUnsupported(body, "completion");
     checkStreamOptions(request);
@@ -98,6 +102,12 @@ export class OpenAIServing {
     const n = request.n ?? 1;
     if (request.stream) return { kind: "stream", chunks: streamCompletion(meta, streams, n, streamUsage(request)) };
     return { kind: "json", body: collectCompletion(meta, streams, n) };
+  }
+
+  private requireGenerationModel(): void {
+    if (this.config.isEmbeddingModel) {
+      throw new InvalidRequestError("This model is an embedding model: it serves /v1/embeddings, not text generation.", { param: "model" });
+    }
   }
 
   private priorityOf(request: ChatCompletionRequest | CompletionRequest): number {

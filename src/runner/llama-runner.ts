@@ -11,6 +11,8 @@
 import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
 import type { BatchItem, ModelInfo, ModelRunner, SamplerConfig, SequenceSampler } from "../engine/model-runner.js";
 import { LlamaTokenizer } from "./llama-tokenizer.js";
+import { LlamaEmbeddingRunner, type LlamaEmbeddingRunnerOptions } from "./llama-embedding-runner.js";
+import { readEmbeddingTraits, type EmbeddingTraits } from "./embedding-traits.js";
 import type { AddonContext, AddonSampler, AddonSamplerConfig, BindingModule, Internals } from "./addon-types.js";
 
 export interface LlamaRunnerOptions {
@@ -22,6 +24,8 @@ export interface LlamaRunnerOptions {
   /** Largest number of tokens one forward pass takes. */
   maxBatchTokens: number;
   threads: number;
+  /** GGUF metadata overrides at load, e.g. `{ llama: { pooling_type: 1 } }` for `--pooling`. */
+  metadataOverrides?: Record<string, Record<string, number>>;
 }
 
 const logLevels: Record<string, LlamaLogLevel> = { error: LlamaLogLevel.error, warn: LlamaLogLevel.warn, info: LlamaLogLevel.info };
@@ -59,7 +63,10 @@ export class LlamaRunner implements ModelRunner {
       maxThreads: options.threads,
       logLevel: logLevels[process.env.PAGODA_LLAMA_LOG ?? "error"] ?? LlamaLogLevel.error,
     });
-    const model = await llama.loadModel({ modelPath: options.modelPath });
+    const model = await llama.loadModel({
+      modelPath: options.modelPath,
+      ...(options.metadataOverrides ? { metadataOverrides: options.metadataOverrides as never } : {}),
+    });
     const internals = asInternals(llama, model);
     const slotCapacity = options.resolveSlotCapacity(model.trainContextSize);
     const context = new internals.bindings.AddonContext(internals.addonModel, {
@@ -124,6 +131,16 @@ export class LlamaRunner implements ModelRunner {
     this.context.removeTokenCellsFromSequence(toSlotId, numTokens, -1);
   }
 
+  /** What the GGUF says about pooling and causality. */
+  embeddingTraits(): EmbeddingTraits {
+    return readEmbeddingTraits(this.model);
+  }
+
+  /** An embedding runner on the same loaded model, with its own context. */
+  createEmbeddingRunner(options: LlamaEmbeddingRunnerOptions): Promise<LlamaEmbeddingRunner> {
+    return LlamaEmbeddingRunner.create(this.llama, this.model, options);
+  }
+
   async close(): Promise<void> {
     await this.context.dispose();
     await this.model.dispose();
@@ -131,7 +148,7 @@ export class LlamaRunner implements ModelRunner {
   }
 }
 
-function asInternals(llama: Llama, model: LlamaModel): Internals {
+export function asInternals(llama: Llama, model: LlamaModel): Internals {
   const bindings = (llama as unknown as { _bindings?: BindingModule })._bindings;
   const addonModel = (model as unknown as { _model?: unknown })._model;
   if (!bindings?.AddonContext || !bindings.AddonSampler || !addonModel) {
