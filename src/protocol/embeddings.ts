@@ -90,8 +90,8 @@ export class EmbeddingsServing {
 
   private tokenizeInputs(request: EmbeddingRequest): number[][] {
     const { input } = request;
-    const list: Array<string | number[]> =
-      typeof input === "string" ? [input] : input.length > 0 && typeof input[0] === "number" ? [input as number[]] : (input as Array<string | number[]>);
+    const isSingle = typeof input === "string" || (input.length > 0 && typeof input[0] === "number");
+    const list = (isSingle ? [input] : input) as Array<string | number[]>;
     if (list.length === 0) throw new InvalidRequestError("'input' must not be an empty list.", { param: "input" });
     if (list.length > maxInputsPerRequest) {
       throw new InvalidRequestError(`'input' has ${list.length} items; at most ${maxInputsPerRequest} are allowed.`, { param: "input" });
@@ -99,7 +99,7 @@ export class EmbeddingsServing {
     const limit = this.truncationLimit(request.truncate_prompt_tokens);
     const addSpecialTokens = request.add_special_tokens ?? true;
     return list.map((item, i) => {
-      const param = typeof input === "string" ? "input" : `input[${i}]`;
+      const param = isSingle ? "input" : `input[${i}]`;
       const isText = typeof item === "string";
       if (item.length === 0) throw new InvalidRequestError(`Input ${i} is empty.`, { param });
       let tokens: number[];
