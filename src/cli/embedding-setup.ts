@@ -43,7 +43,7 @@ export function poolingOverrides(modelPath: string, pooling: string | null): Rec
 
 export async function setUpEmbeddings(
   runner: LlamaRunner,
-  options: { pooling: string | null; maxInputTokens: number; maxBatchTokens: number; threads: number },
+  options: { pooling: string | null; maxInputTokens: number; maxBatchTokens: number; threads: number; maxWaitingRequests: number },
 ): Promise<EmbeddingSetup> {
   // With --pooling the loaded metadata carries the override, so only
   // non-causal attention still marks an embedding-only model then.
@@ -65,13 +65,20 @@ export async function setUpEmbeddings(
   }
   const embeddingRunner = await runner.createEmbeddingRunner({ maxInputTokens: options.maxInputTokens, threads: options.threads, pooling });
   const { info } = embeddingRunner;
+  const batcher = new EmbeddingBatcher(embeddingRunner, {
+    maxBatchTokens: Math.max(options.maxBatchTokens, info.maxInputTokens),
+    maxWaitingRequests: options.maxWaitingRequests,
+  });
   return {
     isEmbeddingOnly,
-    batcher: new EmbeddingBatcher(embeddingRunner, { maxBatchTokens: Math.max(options.maxBatchTokens, info.maxInputTokens) }),
+    batcher,
     dimensions: info.dimensions,
     maxInputTokens: info.maxInputTokens,
     endToken: isEmbeddingOnly ? traits.endToken : null,
     summary: `${info.dimensions} dimensions, ${pooling} pooling, inputs up to ${info.maxInputTokens} tokens${isEmbeddingOnly ? " (embedding model: no text generation)" : ""}`,
-    close: () => embeddingRunner.close(),
+    close: async () => {
+      await batcher.stop();
+      await embeddingRunner.close();
+    },
   };
 }

@@ -42,6 +42,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     maxInputTokens: maxModelLen,
     maxBatchTokens: config.maxNumBatchedTokens,
     threads: config.threads,
+    maxWaitingRequests: config.maxWaitingRequests,
   });
   const templateSource = config.chatTemplate ? await readFile(config.chatTemplate, "utf8") : runner.info.chatTemplate;
   const chatTemplate = templateSource

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { ServiceUnavailableError } from "../errors.js";
 import { EmbeddingBatcher } from "./embedding-batcher.js";
 import type { EmbeddingRunner } from "./embedding-runner.js";
 
@@ -89,4 +90,26 @@ test("no inputs: no runner call", async () => {
   const runner = new FakeEmbeddingRunner();
   assert.deepEqual(await new EmbeddingBatcher(runner, { maxBatchTokens: 8 }).embed([]), []);
   assert.equal(runner.calls.length, 0);
+});
+
+test("beyond maxWaitingRequests open requests, a new one gets 503; finished ones free their place", async () => {
+  const runner = new FakeEmbeddingRunner();
+  const batcher = new EmbeddingBatcher(runner, { maxBatchTokens: 100, maxWaitingRequests: 2 });
+  const open = [batcher.embed([input(1, 1)]), batcher.embed([input(2, 1)])];
+  await assert.rejects(batcher.embed([input(3, 1)]), ServiceUnavailableError);
+  await Promise.all(open);
+  assert.deepEqual(asArrays(await batcher.embed([input(4, 1)])), [[4, 1]]);
+});
+
+test("stop: waiting requests and new ones get 503; the running batch finishes first", async () => {
+  const runner = new FakeEmbeddingRunner();
+  const batcher = new EmbeddingBatcher(runner, { maxBatchTokens: 2 });
+  const running = batcher.embed([input(1, 2)]);
+  const waiting = batcher.embed([input(2, 2)]);
+  await Promise.resolve(); // the first batch has started
+  await batcher.stop();
+  assert.deepEqual(asArrays(await running), [[1, 2]]);
+  await assert.rejects(waiting, ServiceUnavailableError);
+  await assert.rejects(batcher.embed([input(3, 1)]), ServiceUnavailableError);
+  assert.deepEqual(runner.calls.map((call) => call.map((tokens) => tokens[0])), [[1]]);
 });

@@ -5,11 +5,14 @@
  * batch. Each request resolves once all of its inputs are done, with its
  * vectors in its own order.
  */
+import { ServiceUnavailableError } from "../errors.js";
 import type { EmbeddingRunner } from "./embedding-runner.js";
 
 export interface EmbeddingBatcherOptions {
   /** Tokens per runner call; a single longer input still runs, alone. */
   maxBatchTokens: number;
+  /** Requests waiting (not yet finished) beyond which new ones get 503. Default: no limit. */
+  maxWaitingRequests?: number;
 }
 
 interface Job {
@@ -29,6 +32,9 @@ interface PendingInput {
 export class EmbeddingBatcher {
   private queue: PendingInput[] = [];
   private isDraining = false;
+  private isStopped = false;
+  private numOpenJobs = 0;
+  private drained: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly runner: EmbeddingRunner,
@@ -43,10 +49,15 @@ export class EmbeddingBatcher {
   /** The vectors of `inputs`, in order. An abort drops the inputs not yet run and rejects. */
   embed(inputs: readonly (readonly number[])[], signal?: AbortSignal): Promise<Float32Array[]> {
     if (inputs.length === 0) return Promise.resolve([]);
+    if (this.isStopped) return Promise.reject(new ServiceUnavailableError("The server is shutting down; retry on another instance."));
+    if (this.numOpenJobs >= (this.options.maxWaitingRequests ?? Infinity)) {
+      return Promise.reject(new ServiceUnavailableError("Too many embedding requests are waiting; retry shortly."));
+    }
     return new Promise((resolve, reject) => {
       const job: Job = { vectors: new Array(inputs.length), numRemaining: inputs.length, isSettled: false, resolve, reject };
       if (signal?.aborted) return reject(signal.reason);
       signal?.addEventListener("abort", () => this.settle(job, signal.reason), { once: true });
+      this.numOpenJobs++;
       inputs.forEach((tokens, index) => this.queue.push({ tokens, job, index }));
       this.startDraining();
     });
@@ -56,7 +67,19 @@ export class EmbeddingBatcher {
     if (this.isDraining) return;
     this.isDraining = true;
     // A microtask later, so requests submitted in the same tick join the first batch.
-    queueMicrotask(() => void this.drain());
+    this.drained = new Promise((resolve) => queueMicrotask(() => void this.drain().then(resolve)));
+  }
+
+  /**
+   * Shutdown: new and waiting requests get 503; resolves once the batch
+   * running (if any) is done, so the runner can be closed.
+   */
+  async stop(): Promise<void> {
+    this.isStopped = true;
+    const error = new ServiceUnavailableError("The server is shutting down; retry on another instance.");
+    for (const input of this.queue) this.settle(input.job, error);
+    this.queue = [];
+    await this.drained;
   }
 
   private async drain(): Promise<void> {
@@ -99,6 +122,7 @@ export class EmbeddingBatcher {
   private settle(job: Job, error?: unknown): void {
     if (job.isSettled) return;
     job.isSettled = true;
+    this.numOpenJobs--;
     if (error === undefined) job.resolve(job.vectors);
     else job.reject(error);
   }
