@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ContextLengthExceededError, InvalidRequestError, ModelNotFoundError } from "../errors.js";
+import { ContextLengthExceededError, InvalidRequestError, ModelNotFoundError, ServiceUnavailableError } from "../errors.js";
 import { EmbeddingsServing, type EmbeddingEngine } from "./embeddings.js";
 import { PromptBuilder, type Tokenizer } from "./prompts.js";
 
@@ -75,4 +75,14 @@ test("embeddings off: an unknown model is still a 404, any other request a 400 n
   const serving = setUp(null);
   assert.throws(() => serving.embeddings({ input: "a", model: "x" }, context), ModelNotFoundError);
   assert.throws(() => serving.embeddings({ input: "a" }, context), (error: InvalidRequestError) => error.status === 400 && /--pooling/.test(error.message));
+});
+
+test("a client that disconnects gets its request rejected as a ServerError (no internal-error log)", async () => {
+  const controller = new AbortController();
+  const engine: EmbeddingEngine = {
+    embed: (_inputs, signal) => new Promise((_resolve, reject) => signal?.addEventListener("abort", () => reject(signal.reason))),
+  };
+  const result = setUp(engine).embeddings({ input: "a" }, { signal: controller.signal, requestId: "r" });
+  controller.abort();
+  await assert.rejects(body(result), ServiceUnavailableError);
 });
