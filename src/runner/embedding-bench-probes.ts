@@ -10,6 +10,7 @@
  */
 import { getLlama, LlamaLogLevel, type LlamaEmbeddingContext, type Token } from "node-llama-cpp";
 import type { AddonContext } from "./addon-types.js";
+import { readEmbeddingTraits } from "./embedding-traits.js";
 import { LlamaEmbeddingRunner } from "./llama-embedding-runner.js";
 import { asInternals } from "./llama-runner.js";
 
@@ -31,7 +32,9 @@ export async function loadEmbeddingBenchProbes(
   const llama = await getLlama({ gpu: false, build: "never", maxThreads: options.threads, logLevel: LlamaLogLevel.error });
   const model = await llama.loadModel({ modelPath });
   const trainContextLength = model.trainContextSize;
-  const runner = await LlamaEmbeddingRunner.create(llama, model, { maxInputTokens: trainContextLength, threads: options.threads, pooling: "mean" });
+  const { pooling } = readEmbeddingTraits(model);
+  if (pooling !== "mean" && pooling !== "cls" && pooling !== "last") throw new Error(`${modelPath} is not an embedding model with mean, cls or last pooling`);
+  const runner = await LlamaEmbeddingRunner.create(llama, model, { maxInputTokens: trainContextLength, threads: options.threads, pooling });
   let nodeLlamaCppContext: LlamaEmbeddingContext | null = null;
   const { bindings, addonModel } = asInternals(llama, model);
   const shared: AddonContext = new bindings.AddonContext(addonModel, {
