@@ -21,13 +21,15 @@ import { OpenAIServing } from "../protocol/serving.js";
 import { TokenizationServing } from "../protocol/tokenization.js";
 import { LlamaRunner } from "../runner/llama-runner.js";
 import type { RequestLog } from "../http/request-log.js";
+import { EmbeddingsServing } from "../protocol/embeddings.js";
+import { poolingOverrides, setUpEmbeddings, type EmbeddingSetup } from "./embedding-setup.js";
 import { UsageError, type ServeConfig } from "./serve-config.js";
 import type { ServedModelSpec } from "./served-models.js";
 
 /** Without --max-model-len, a long-context model still gets a modest KV cache per slot. */
 export const defaultMaxModelLen = 4096;
 
-type EngineConfig = Pick<ServeConfig, "maxWaitingRequests" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs"> & {
+type EngineConfig = Pick<ServeConfig, "maxWaitingRequests" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling"> & {
   /** --enable-log-requests: told which request each generation belongs to, and when it finishes. */
   requestLog?: RequestLog;
 };
@@ -69,6 +71,8 @@ class ServedUnit {
   }
 }
 
+const embeddingsOff = { batcher: null, isEmbeddingOnly: false, endToken: null, dimensions: 0, maxInputTokens: 0 };
+
 export class LoadedModelGroup implements LoadedModels {
   constructor(
     private readonly servings: ReadonlyMap<string, ServedModel>,
@@ -77,6 +81,8 @@ export class LoadedModelGroup implements LoadedModels {
     /** For the banner: what the GGUF says it is, and where the chat template came from. */
     readonly description: string,
     readonly hasChatTemplate: boolean,
+    /** The base model's /v1/embeddings setup (its own llama.cpp context when on). */
+    readonly embeddings: EmbeddingSetup,
   ) {}
 
   servedModel(name: string): ServedModel {
@@ -87,6 +93,12 @@ export class LoadedModelGroup implements LoadedModels {
 
   async stopEngines(): Promise<void> {
     await Promise.all(this.engines.map((engine) => engine.stop()));
+  }
+
+  /** Closes the runners, adapters first (they live on the base model's weights), and the embedding context. */
+  async close(): Promise<void> {
+    await this.embeddings.close();
+    for (const runner of [...this.runners].reverse()) await runner.close();
   }
 }
 
@@ -154,6 +166,7 @@ export class ModelGroup {
       resolveSlotCapacity: () => this.maxModelLen,
       maxBatchTokens: this.spec.maxNumBatchedTokens,
       threads: this.spec.threads,
+      metadataOverrides: poolingOverrides(this.path, this.engineConfig.pooling),
       onLoadProgress: (fraction) => {
         const quarter = Math.floor(fraction * 4);
         if (quarter <= loggedQuarter) return;
@@ -162,7 +175,15 @@ export class ModelGroup {
       },
     });
     const runners = [base];
+    let embeddings: EmbeddingSetup | null = null;
     try {
+      embeddings = await setUpEmbeddings(base, {
+        pooling: this.engineConfig.pooling,
+        maxInputTokens: this.maxModelLen,
+        maxBatchTokens: this.spec.maxNumBatchedTokens,
+        threads: this.spec.threads,
+        maxWaitingRequests: this.engineConfig.maxWaitingRequests,
+      });
       for (const unit of this.units.slice(1)) {
         this.log(`pagoda: loading LoRA adapter ${unit.names[0]} from ${unit.loraPath} on ${name}`);
         runners.push(await base.withLoraAdapter(unit.loraPath!));
@@ -173,19 +194,28 @@ export class ModelGroup {
         : null;
       const servings = new Map<string, ServedModel>();
       const engines = this.units.map((unit, i) => {
-        const { engine, served } = this.serveUnit(unit, runners[i], chatTemplate);
+        // Adapters serve generation only; the base model serves embeddings too when they are on.
+        const unitEmbeddings = i === 0 ? embeddings! : embeddingsOff;
+        const { engine, served } = this.serveUnit(unit, runners[i], chatTemplate, unitEmbeddings);
         for (const unitName of unit.names) servings.set(unitName, served);
         return engine;
       });
       this.log(`pagoda: loaded model ${name} in ${((performance.now() - startedMs) / 1000).toFixed(1)} s`);
-      return new LoadedModelGroup(servings, runners, engines, base.info.description, chatTemplate !== null);
+      if (embeddings.batcher !== null) this.log(`pagoda: embeddings from ${name}: ${embeddings.summary}`);
+      return new LoadedModelGroup(servings, runners, engines, base.info.description, chatTemplate !== null, embeddings);
     } catch (error) {
+      await embeddings?.close();
       for (const runner of runners.reverse()) await runner.close();
       throw error;
     }
   }
 
-  private serveUnit(unit: ServedUnit, runner: LlamaRunner, chatTemplate: ChatTemplate | null): { engine: Engine; served: ServedModel } {
+  private serveUnit(
+    unit: ServedUnit,
+    runner: LlamaRunner,
+    chatTemplate: ChatTemplate | null,
+    embeddings: Pick<EmbeddingSetup, "batcher" | "isEmbeddingOnly" | "endToken" | "dimensions" | "maxInputTokens">,
+  ): { engine: Engine; served: ServedModel } {
     const config = this.engineConfig;
     const engine = new Engine(runner, {
       onRequestFinished: (timings) => {
@@ -202,6 +232,7 @@ export class ModelGroup {
       vocabSize: runner.info.vocabSize,
       bosToken: runner.info.bosToken,
       addBosToken: runner.info.addBosToken,
+      endToken: embeddings.endToken,
     });
     const renderPrompt = (tokens: readonly number[]) => prompts.tokenizer.detokenize(tokens, { renderSpecialTokens: true });
     const serving = new OpenAIServing(config.requestLog ? config.requestLog.track(engine, renderPrompt) : engine, prompts, {
@@ -210,16 +241,22 @@ export class ModelGroup {
       maxModelLen: this.maxModelLen,
       maxLogprobs: config.maxLogprobs,
       createdAt: Math.floor(Date.now() / 1000),
+      isEmbeddingModel: embeddings.isEmbeddingOnly,
     });
     const tokenization = new TokenizationServing(prompts, { servedModelNames: unit.names, maxModelLen: this.maxModelLen });
-    return { engine, served: { serving, tokenization } };
+    const embeddingsServing = new EmbeddingsServing(embeddings.batcher, prompts, {
+      servedModelNames: unit.names,
+      dimensions: embeddings.dimensions,
+      maxInputTokens: embeddings.maxInputTokens,
+      endToken: embeddings.endToken,
+    });
+    return { engine, served: { serving, tokenization, embeddings: embeddingsServing } };
   }
 
   private async unload(loaded: LoadedModelGroup): Promise<void> {
     await loaded.stopEngines();
     for (const unit of this.units) unit.detach();
-    // Adapters first: they live on the base model's weights.
-    for (const runner of [...loaded.runners].reverse()) await runner.close();
+    await loaded.close();
   }
 }
 

@@ -43,6 +43,8 @@ export interface ServeConfig {
   enableLogRequests: boolean;
   /** Prompt characters in request logs; null (default) or 0: none. */
   maxLogLen: number | null;
+  /** Embedding pooling (mean, cls, last): serves /v1/embeddings from a generation model, or overrides an embedding model's. */
+  pooling: string | null;
 }
 
 interface FlagSpec {
@@ -84,6 +86,7 @@ export const serveFlags: FlagSpec[] = [
   { name: "ssl-certfile", key: "sslCertfile", kind: "string", placeholder: "FILE", help: "PEM certificate (chain) for --ssl-keyfile" },
   { name: "enable-log-requests", key: "enableLogRequests", kind: "bool", help: "log one JSON line per request to stdout: id, route, status, model, tokens, TTFT, duration, finish reason" },
   { name: "max-log-len", key: "maxLogLen", kind: "int", placeholder: "N", help: "with --enable-log-requests, also log the first N characters of each prompt (default: no prompts; 0: none)" },
+  { name: "pooling", key: "pooling", kind: "string", placeholder: "TYPE", help: "mean, cls or last: serve /v1/embeddings from a generation model with this pooling, or override an embedding model's" },
   { name: "max-request-body-bytes", key: "maxBodyBytes", kind: "int", placeholder: "N", help: "larger request bodies get 413 (default 33554432, 32 MiB)" },
 ];
 
@@ -121,6 +124,7 @@ export function defaultServeConfig(): ServeConfig {
     sslCertfile: null,
     enableLogRequests: false,
     maxLogLen: null,
+    pooling: null,
   };
 }
 

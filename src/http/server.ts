@@ -65,6 +65,7 @@ export const routeList = [
   "GET  /v1/models",
   "POST /v1/chat/completions",
   "POST /v1/completions",
+  "POST /v1/embeddings",
   "POST /tokenize",
   "POST /detokenize",
   "GET  /health",
@@ -102,6 +103,10 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
     "/v1/completions": {
       method: "POST",
       handler: async (request, context) => serving.completions(await readBody(request), context),
+    },
+    "/v1/embeddings": {
+      method: "POST",
+      handler: async (request, context) => serving.embeddings(await readBody(request), context),
     },
     // Outside /v1 and open, as in vLLM (its API-key middleware guards /v1 only).
     "/tokenize": { method: "POST", isOpen: true, handler: async (request) => json(tokenization.tokenize(await readBody(request))) },

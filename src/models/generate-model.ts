@@ -8,6 +8,7 @@ import { gguf, type GgmlTypeName, type GgufMetadata } from "./gguf-types.js";
 import { writeGguf, type GgufTensorSource } from "./gguf-writer.js";
 import { fileTypeOf, headDim, validateSpec, type ModelSpec } from "./model-spec.js";
 import { hashString, SeededRandom } from "./seeded-random.js";
+import { bertMetadata, planBertTensors } from "./bert-model.js";
 
 /** How a tensor's values are made: constant (norm weights) or random with a std. */
 export type TensorInit = { kind: "ones" } | { kind: "random"; std: number };
@@ -25,8 +26,9 @@ export async function generateModel(spec: ModelSpec, outPath: string): Promise<v
   const tokens = tokenizer.get("tokenizer.ggml.tokens");
   if (tokens?.type !== "array") throw new Error("vocab has no tokenizer.ggml.tokens");
   const vocabSize = tokens.value.length;
-  const metadata = new Map([...modelMetadata(spec, vocabSize), ...tokenizer]);
-  const tensors = planTensors(spec, vocabSize).map((t) => tensorSource(t, spec.seed));
+  const isBert = spec.architecture === "bert";
+  const metadata = new Map([...(isBert ? bertMetadata(spec, vocabSize) : modelMetadata(spec, vocabSize)), ...tokenizer]);
+  const tensors = (isBert ? planBertTensors(spec, vocabSize) : planTensors(spec, vocabSize)).map((t) => tensorSource(t, spec.seed));
   await writeGguf(outPath, metadata, tensors);
 }
 

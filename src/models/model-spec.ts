@@ -4,7 +4,9 @@
  * file's content), which is what lets the cache key files by spec.
  */
 
-export type Architecture = "llama" | "qwen2";
+export type Architecture = "llama" | "qwen2" | "bert";
+/** llama.cpp `llama_pooling_type` names, written as `{arch}.pooling_type` (bert only). */
+export type PoolingType = "none" | "mean" | "cls" | "last";
 export type WeightType = "F32" | "F16" | "Q8_0";
 
 export type VocabSource =
@@ -16,7 +18,7 @@ export type VocabSource =
 export interface ModelSpec {
   /** general.name */
   name: string;
-  /** "qwen2" is llama plus q/k/v biases. */
+  /** "qwen2" is llama plus q/k/v biases; "bert" is a non-causal encoder (./bert-model.ts). */
   architecture: Architecture;
   numLayers: number;
   hidden: number;
@@ -28,7 +30,10 @@ export interface ModelSpec {
   chatTemplate?: string;
   contextLength: number;
   ropeTheta: number;
+  /** For "bert", the LayerNorm epsilon. */
   rmsNormEps: number;
+  /** How "bert" pools token states into one embedding; llama.cpp reads it as the default. */
+  poolingType?: PoolingType;
   /** No output.weight: llama.cpp reuses token_embd for the output projection. */
   tiedEmbeddings: boolean;
   /** Type of the 2-D weights; 1-D tensors are always F32, as llama.cpp's quantizer does. */

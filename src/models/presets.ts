@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { chatTemplatesDir, vocabDir } from "../testing/paths.js";
 import type { ModelSpec } from "./model-spec.js";
 
-export const presetNames = ["builtin", "tiny-f32", "tiny-f16", "tiny-q8_0", "tiny-qwen2", "bench-qwen2.5-0.5b"] as const;
+export const presetNames = ["builtin", "tiny-f32", "tiny-f16", "tiny-q8_0", "tiny-qwen2", "bench-qwen2.5-0.5b", "tiny-bert", "bench-bge-small"] as const;
 export type PresetName = (typeof presetNames)[number];
 
 export function isPresetName(name: string): name is PresetName {
@@ -16,6 +16,8 @@ export function isPresetName(name: string): name is PresetName {
 
 /** Where the real Qwen2 tokenizer fixture lives; absent outside this repo's checkout. */
 export const qwen2VocabPath = join(vocabDir, "ggml-vocab-qwen2.gguf");
+/** The real WordPiece tokenizer of bge (BERT uncased, 30522 tokens). */
+export const bertVocabPath = join(vocabDir, "ggml-vocab-bert-bge.gguf");
 const qwen25TemplatePath = join(chatTemplatesDir, "Qwen-Qwen2.5-7B-Instruct.jinja");
 
 // Small enough to generate in milliseconds and run on one thread; hidden is a
@@ -62,6 +64,11 @@ export function getPreset(name: PresetName): ModelSpec {
         rmsNormEps: 1e-6,
         weightType: "Q8_0",
       };
+    case "tiny-bert":
+      return bertPreset({ name: "pagoda-tiny-bert", numLayers: 2, hidden: 64, numHeads: 4, ffn: 128, poolingType: "mean", weightType: "F32", seed: 7 });
+    case "bench-bge-small":
+      // bge-small-en-v1.5's shapes and pooling; F16 as its usual GGUF.
+      return bertPreset({ name: "pagoda-bench-bge-small", numLayers: 12, hidden: 384, numHeads: 12, ffn: 1536, poolingType: "cls", weightType: "F16", seed: 8 });
     case "bench-qwen2.5-0.5b": {
       const haveVocab = existsSync(qwen2VocabPath);
       return {
@@ -83,4 +90,20 @@ export function getPreset(name: PresetName): ModelSpec {
       };
     }
   }
+}
+
+type BertShape = Pick<ModelSpec, "name" | "numLayers" | "hidden" | "numHeads" | "ffn" | "poolingType" | "weightType" | "seed">;
+
+function bertPreset(shape: BertShape): ModelSpec {
+  if (!existsSync(bertVocabPath)) throw new Error(`${shape.name} needs the bge vocab fixture at ${bertVocabPath}`);
+  return {
+    ...shape,
+    architecture: "bert",
+    numKvHeads: shape.numHeads,
+    vocab: { kind: "gguf", path: bertVocabPath },
+    contextLength: 512,
+    ropeTheta: 10000, // unused: BERT has learned positions
+    rmsNormEps: 1e-12,
+    tiedEmbeddings: true,
+  };
 }

@@ -6,6 +6,7 @@
  * every served name, aliases and LoRA adapters included (vLLM's `root` and
  * `parent`).
  */
+import type { EmbeddingsServing } from "./embeddings.js";
 import { ModelNotFoundError } from "../errors.js";
 import type { ModelRegistry } from "../engine/model-registry.js";
 import type { OpenAIServing, RequestContext, ServingResult } from "./serving.js";
@@ -15,6 +16,7 @@ import type { DetokenizeResponse, TokenizationServing, TokenizeResponse } from "
 export interface ServedModel {
   serving: OpenAIServing;
   tokenization: TokenizationServing;
+  embeddings: EmbeddingsServing;
 }
 
 /** What a loaded registry entry offers: the operations of each of its names. */
@@ -60,6 +62,10 @@ export class ModelRouter {
 
   completions(body: Record<string, unknown>, context: RequestContext): Promise<ServingResult> {
     return this.run(body, (model) => model.serving.completions(body, context));
+  }
+
+  embeddings(body: Record<string, unknown>, context: RequestContext): Promise<ServingResult> {
+    return this.run(body, (model) => model.embeddings.embeddings(body, context));
   }
 
   async tokenize(body: Record<string, unknown>): Promise<TokenizeResponse> {

@@ -7,6 +7,7 @@
  * `z.toJSONSchema` with `io: "input"`: what a client may send, before any
  * transform. Field descriptions come from ./field-descriptions.ts.
  */
+import { embeddingRequestSchema } from "./embedding-schemas.js";
 import { z } from "zod";
 import { describeFields } from "./field-descriptions.js";
 import {
@@ -55,6 +56,14 @@ export const apiRoutes: ApiRoute[] = [
       example: { prompt: "Once upon a time", max_tokens: 32 },
     },
     response: { description: `A Completion object. ${sseNote}`, contentTypes: { "application/json": null, "text/event-stream": null } },
+  },
+  {
+    method: "post",
+    path: "/v1/embeddings",
+    summary: "Embeddings (OpenAI), from an embedding model or a generation model started with --pooling",
+    isOpen: false,
+    request: { schemas: { EmbeddingRequest: embeddingRequestSchema }, example: { input: "hello" } },
+    response: { description: "OpenAI's embedding list: `data[].embedding` (floats, or base64 little-endian float32), `usage`.", contentTypes: { "application/json": null } },
   },
   {
     method: "get",

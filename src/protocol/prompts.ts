@@ -30,6 +30,8 @@ export interface PromptConfig {
   vocabSize: number;
   bosToken: number | null;
   addBosToken: boolean;
+  /** Appended (not doubled) with special tokens, as BERT's [SEP]; embedding models only. */
+  endToken?: number | null;
 }
 
 /** The chat fields that shape a prompt, as /v1/chat/completions and /tokenize both carry them. */
@@ -75,7 +77,7 @@ export class PromptBuilder {
   /** Text tokenized with special tokens parsed; BOS prepended (not doubled) when `addSpecialTokens` and the tokenizer wants it. */
   text(text: string, addSpecialTokens: boolean): number[] {
     const tokens = this.tokenizer.tokenize(text, { parseSpecialTokens: true });
-    return addSpecialTokens ? this.withBos(tokens) : tokens;
+    return addSpecialTokens ? this.withEndToken(this.withBos(tokens)) : tokens;
   }
 
   /** Throws a 400 naming `param` when a token id is outside the vocabulary. */
@@ -84,6 +86,11 @@ export class PromptBuilder {
     if (bad !== undefined) {
       throw new InvalidRequestError(`Token id ${bad} is out of vocabulary (vocab size ${this.config.vocabSize}).`, { param });
     }
+  }
+
+  private withEndToken(tokens: number[]): number[] {
+    const endToken = this.config.endToken ?? null;
+    return endToken === null || tokens.at(-1) === endToken ? tokens : [...tokens, endToken];
   }
 
   private withBos(tokens: number[]): number[] {

@@ -42,6 +42,8 @@ export interface ServingConfig {
   /** --max-logprobs: most alternatives per token a request may ask for. */
   maxLogprobs: number;
   createdAt: number;
+  /** An embedding-only model (BERT): the generation routes answer 400. */
+  isEmbeddingModel?: boolean;
 }
 
 /** `requestId`: the id the request ran under, when the body chose it (vLLM's `request_id`); http echoes it in X-Request-Id. */
@@ -70,6 +72,7 @@ export class OpenAIServing {
   }
 
   chatCompletions(body: Record<string, unknown>, context: RequestContext): ServingResult {
+    this.requireGenerationModel();
     const request = parseRequest(chatCompletionRequestSchema, body);
     rejectUnsupported(body, "chat");
     checkStreamOptions(request);
@@ -92,6 +95,7 @@ export class OpenAIServing {
   }
 
   completions(body: Record<string, unknown>, context: RequestContext): ServingResult {
+    this.requireGenerationModel();
     const request = parseRequest(completionRequestSchema, body);
     rejectUnsupported(body, "completion");
     checkStreamOptions(request);
@@ -132,6 +136,12 @@ export class OpenAIServing {
       promptLogprobs: request.prompt_logprobs != null ? formatter : null,
       echo,
     };
+  }
+
+  private requireGenerationModel(): void {
+    if (this.config.isEmbeddingModel) {
+      throw new InvalidRequestError("This model is an embedding model: it serves /v1/embeddings, not text generation.", { param: "model" });
+    }
   }
 
   private priorityOf(request: ChatCompletionRequest | CompletionRequest): number {

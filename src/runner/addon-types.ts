@@ -31,6 +31,8 @@ export interface AddonContextParams {
   sequences: number;
   threads: number;
   flashAttention?: boolean | "auto";
+  /** Embeddings on: llama.cpp pools per the model's pooling type and outputs every token. */
+  embeddings?: boolean;
 }
 
 export interface AddonContext {
@@ -59,6 +61,11 @@ export interface AddonContext {
   removeTokenCellsFromSequence(sequenceId: number, startPos: number, endPos: number): boolean;
   /** Copies the source sequence's whole KV stream over the target's. */
   copySequenceStateFromOtherSequence(targetSequenceId: number, sourceSequenceId: number): Promise<number>;
+  /**
+   * After a decode on an embeddings context: the pooled vector of sequence 0,
+   * or (pooling none) the last output token's. No other sequence is reachable.
+   */
+  getEmbedding(inputTokensLength: number, maxVectorSize?: number): Float64Array;
   /** Applies these LoRA adapters (with their scales) to every decode of this context. */
   setLoras(loras: AddonModelLora[], scales: number[]): void;
 }

@@ -13,6 +13,8 @@ import type { BatchItem, ItemResult, ModelInfo, ModelRunner, SequenceSampler } f
 import type { TokenLogprob } from "../engine/types.js";
 import { LlamaSampling, type LlamaSequenceSampler } from "./llama-sampling.js";
 import { LlamaTokenizer } from "./llama-tokenizer.js";
+import { LlamaEmbeddingRunner, type LlamaEmbeddingRunnerOptions } from "./llama-embedding-runner.js";
+import { readEmbeddingTraits, type EmbeddingTraits } from "./embedding-traits.js";
 import type { AddonContext, AddonModel, AddonModelLora, BindingModule, Internals } from "./addon-types.js";
 
 export interface LlamaRunnerOptions {
@@ -26,6 +28,8 @@ export interface LlamaRunnerOptions {
   threads: number;
   /** Called with 0..1 while the weights load. */
   onLoadProgress?: (fraction: number) => void;
+  /** GGUF metadata overrides at load, e.g. `{ llama: { pooling_type: 1 } }` for `--pooling`. */
+  metadataOverrides?: Record<string, Record<string, number>>;
 }
 
 const logLevels: Record<string, LlamaLogLevel> = { error: LlamaLogLevel.error, warn: LlamaLogLevel.warn, info: LlamaLogLevel.info };
@@ -100,7 +104,11 @@ export class LlamaRunner implements ModelRunner {
     }
     const llama = await acquireLlama(options.threads);
     try {
-      const model = await llama.loadModel({ modelPath: options.modelPath, onLoadProgress: options.onLoadProgress });
+      const model = await llama.loadModel({
+        modelPath: options.modelPath,
+        onLoadProgress: options.onLoadProgress,
+        ...(options.metadataOverrides ? { metadataOverrides: options.metadataOverrides as never } : {}),
+      });
       const shape = {
         numSlots: options.numSlots,
         slotCapacity: options.resolveSlotCapacity(model.trainContextSize),
@@ -206,6 +214,16 @@ export class LlamaRunner implements ModelRunner {
     this.context.removeTokenCellsFromSequence(toSlotId, numTokens, -1);
   }
 
+  /** What the GGUF says about pooling and causality. */
+  embeddingTraits(): EmbeddingTraits {
+    return readEmbeddingTraits(this.model);
+  }
+
+  /** An embedding runner on the same loaded model, with its own context. */
+  createEmbeddingRunner(options: LlamaEmbeddingRunnerOptions): Promise<LlamaEmbeddingRunner> {
+    return LlamaEmbeddingRunner.create(this.llama, this.model, options);
+  }
+
   async close(): Promise<void> {
     this.sampling.dispose();
     await this.context.dispose();
@@ -231,7 +249,7 @@ async function createContext(internals: Internals, shape: ContextShape, path: st
   return context;
 }
 
-function asInternals(llama: Llama, model: LlamaModel): Internals {
+export function asInternals(llama: Llama, model: LlamaModel): Internals {
   const bindings = (llama as unknown as { _bindings?: BindingModule })._bindings;
   const addonModel = (model as unknown as { _model?: AddonModel })._model;
   if (!bindings?.AddonContext || !bindings.AddonSampler || !bindings.AddonModelLora || !addonModel) {
