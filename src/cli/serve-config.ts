@@ -27,6 +27,10 @@ export interface ServeConfig {
   /** A path prefix also served, normalized: "" or "/x" (leading slash, none trailing). */
   rootPath: string;
   shutdownTimeoutSeconds: number;
+  /** vLLM's --tool-call-parser name; null: guessed from the chat template. */
+  toolCallParser: string | null;
+  /** vLLM's --reasoning-parser name (deepseek_r1, qwen3); null: none. */
+  reasoningParser: string | null;
 }
 
 interface FlagSpec {
@@ -58,6 +62,8 @@ export const serveFlags: FlagSpec[] = [
   { name: "allow-credentials", key: "allowCredentials", kind: "bool", help: "CORS: allow credentials (default off)" },
   { name: "root-path", key: "rootPath", kind: "string", placeholder: "PREFIX", help: "also serve every route under PREFIX (for a proxy that does not strip it), e.g. /llm" },
   { name: "shutdown-timeout", key: "shutdownTimeoutSeconds", kind: "int", placeholder: "SECONDS", help: "on SIGTERM/SIGINT, let in-flight requests finish this long, then abort them (default 30; 0 aborts at once)" },
+  { name: "tool-call-parser", key: "toolCallParser", kind: "string", placeholder: "NAME", help: "how tool calls are read in tool_choice auto: hermes, llama3_json, mistral, pythonic (default: guessed from the chat template)" },
+  { name: "reasoning-parser", key: "reasoningParser", kind: "string", placeholder: "NAME", help: "return <think> text as reasoning_content: deepseek_r1 or qwen3 (default: none)" },
   { name: "max-request-body-bytes", key: "maxBodyBytes", kind: "int", placeholder: "N", help: "larger request bodies get 413 (default 33554432, 32 MiB)" },
 ];
 
@@ -85,6 +91,8 @@ export function defaultServeConfig(): ServeConfig {
     // vLLM's default is 0 (abort at once); 30 s lets a rolling restart finish
     // ordinary requests, and a second signal still aborts at once.
     shutdownTimeoutSeconds: 30,
+    toolCallParser: null,
+    reasoningParser: null,
   };
 }
 

@@ -7,6 +7,7 @@ import { createHttpServer, routeList } from "../http/server.js";
 import { VllmMetrics } from "../metrics/prometheus.js";
 import { ensureGeneratedModel } from "../models/model-cache.js";
 import { ChatTemplate } from "../protocol/chat-template.js";
+import { resolveToolOptions } from "./tool-options.js";
 import { PromptBuilder } from "../protocol/prompts.js";
 import { OpenAIServing } from "../protocol/serving.js";
 import { TokenizationServing } from "../protocol/tokenization.js";
@@ -39,6 +40,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     ? new ChatTemplate(templateSource, { bosToken: runner.info.bosText, eosToken: runner.info.eosText })
     : null;
 
+  const toolOptions = resolveToolOptions(config, templateSource ?? null);
   const servedModelNames = config.servedModelNames.length > 0 ? config.servedModelNames : [isBuiltin ? "pagoda-builtin" : basename(modelPath).replace(/\.gguf$/i, "")];
   const metrics = new VllmMetrics({ modelName: servedModelNames[0], maxModelLen });
   const engine = new Engine(runner, {
@@ -58,6 +60,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     servedModelNames,
     maxModelLen,
     createdAt: Math.floor(Date.now() / 1000),
+    tools: toolOptions,
   });
   const tokenization = new TokenizationServing(prompts, { servedModelNames, maxModelLen });
   const http = createHttpServer(serving, tokenization, {
@@ -87,6 +90,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     `  served as:      ${servedModelNames.join(", ")}`,
     `  context:        ${maxModelLen} tokens per sequence, ${config.maxNumSeqs} sequences, ${config.threads} threads`,
     `  chat template:  ${chatTemplate ? (config.chatTemplate ?? "from the model") : "none (chat requests get a 400; use --chat-template FILE)"}`,
+    `  tool calls:     ${toolOptions.toolSyntax ? `${toolOptions.toolSyntax.name} parser` : "not parsed (no parser for this template; --tool-call-parser NAME)"}${toolOptions.reasoningParser ? `; reasoning: ${toolOptions.reasoningParser}` : ""}`,
     `  API key:        ${config.apiKeys.length > 0 ? "required on /v1/*" : "none"}`,
     `  shutdown:       in-flight requests get ${config.shutdownTimeoutSeconds} s to finish on SIGTERM/SIGINT`,
     ...(isBuiltin

@@ -4,6 +4,8 @@
  * on the last chunk, optional usage chunk with `choices: []`).
  */
 import type { FinishReason, RequestOutput } from "../engine/types.js";
+import { ChatOutputParser, type ChatOutputOptions } from "./chat-output/chat-output-parser.js";
+import { toChatDeltas, toChatMessage } from "./chat-output/chat-output-wire.js";
 import {
   chatChoice,
   chatChunk,
@@ -67,11 +69,18 @@ async function collect(streams: AsyncIterable<RequestOutput>[], n: number) {
   return { choices: [...choices.entries()].sort(([a], [b]) => a - b), usage: toUsage(usage.total) };
 }
 
-export async function collectChat(meta: ResponseMeta, outputs: AsyncIterable<RequestOutput>) {
+/** Without tools or a reasoning parser the text is the content as generated. */
+const plainChatOutput: ChatOutputOptions = { toolMode: { kind: "plain" }, reasoningParser: null, idStyle: "openai" };
+
+export async function collectChat(meta: ResponseMeta, outputs: AsyncIterable<RequestOutput>, chatOutput = plainChatOutput) {
   const { choices, usage } = await collect([outputs], 0);
   return chatCompletion(
     meta,
-    choices.map(([index, c]) => chatChoice(index, c.text, c.finishReason, c.stopReason)),
+    choices.map(([index, c]) => {
+      const parser = new ChatOutputParser(chatOutput);
+      const { content, ...extras } = toChatMessage(parser, c.text);
+      return chatChoice(index, content, parser.finishReason(c.finishReason), c.stopReason, extras);
+    }),
     usage,
   );
 }
@@ -85,20 +94,32 @@ export async function collectCompletion(meta: ResponseMeta, streams: AsyncIterab
   );
 }
 
-export async function* streamChat(meta: ResponseMeta, outputs: AsyncIterable<RequestOutput>, usageOptions: StreamUsageOptions) {
-  const started = new Set<number>();
+export async function* streamChat(
+  meta: ResponseMeta,
+  outputs: AsyncIterable<RequestOutput>,
+  usageOptions: StreamUsageOptions,
+  chatOutput = plainChatOutput,
+) {
+  const parsers = new Map<number, ChatOutputParser>();
   let last: RequestOutput | undefined;
   for await (const output of outputs) {
     last = output;
     const usage = usageOptions.continuous ? toUsage(output) : undefined;
     for (const choice of output.choices) {
-      if (!started.has(choice.index)) {
-        started.add(choice.index);
+      let parser = parsers.get(choice.index);
+      if (!parser) {
+        parser = new ChatOutputParser(chatOutput);
+        parsers.set(choice.index, parser);
         yield chatChunk(meta, [chatDeltaChoice(choice.index, { role: "assistant", content: "" })], usage);
       }
-      if (choice.text === "" && choice.finishReason === null) continue;
-      const delta = choice.text === "" ? {} : { content: choice.text };
-      yield chatChunk(meta, [chatDeltaChoice(choice.index, delta, choice.finishReason, choice.stopReason)], usage);
+      const events = parser.push(choice.text);
+      const deltas = choice.finishReason === null ? toChatDeltas(events) : [...toChatDeltas(events), ...toChatDeltas(parser.finish())];
+      if (choice.finishReason !== null && deltas.length === 0) deltas.push({});
+      for (const [i, delta] of deltas.entries()) {
+        const isLast = i === deltas.length - 1 && choice.finishReason !== null;
+        const finishReason = isLast ? parser.finishReason(choice.finishReason!) : null;
+        yield chatChunk(meta, [chatDeltaChoice(choice.index, delta, finishReason, isLast ? choice.stopReason : null)], usage);
+      }
     }
   }
   if (usageOptions.include && last) yield chatChunk(meta, [], toUsage(last));

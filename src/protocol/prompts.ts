@@ -38,6 +38,7 @@ export interface ChatPromptRequest {
   add_generation_prompt?: boolean | null;
   add_special_tokens?: boolean | null;
   chat_template_kwargs?: Record<string, unknown> | null;
+  tools?: unknown[] | null;
 }
 
 export class PromptBuilder {
@@ -61,6 +62,7 @@ export class PromptBuilder {
     }
     const prompt = this.chatTemplate.render(request.messages, {
       addGenerationPrompt: request.add_generation_prompt ?? true,
+      tools: request.tools?.length ? request.tools : undefined,
       extraContext: request.chat_template_kwargs ?? undefined,
     });
     return this.text(prompt, request.add_special_tokens ?? true);

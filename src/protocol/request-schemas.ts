@@ -5,6 +5,7 @@
  * `rejectUnsupported` rather than silently ignored.
  */
 import { z } from "zod";
+import { toolRequestFields } from "./tool-choice.js";
 
 const finiteNumber = z.number().refine(Number.isFinite, "must be a finite number");
 const nullish = <T extends z.ZodType>(schema: T) => schema.nullish();
@@ -63,6 +64,7 @@ export const chatCompletionRequestSchema = z.looseObject({
   add_generation_prompt: nullish(z.boolean()),
   add_special_tokens: nullish(z.boolean()),
   chat_template_kwargs: nullish(z.record(z.string(), z.unknown())),
+  ...toolRequestFields,
 });
 
 const tokenIds = z.array(z.number().int().min(0)).min(1, "must not be empty");
@@ -96,6 +98,7 @@ export const tokenizeChatRequestSchema = z.looseObject({
   add_generation_prompt: nullish(z.boolean()),
   add_special_tokens: nullish(z.boolean()),
   chat_template_kwargs: nullish(z.record(z.string(), z.unknown())),
+  tools: toolRequestFields.tools,
   return_token_strs: nullish(z.boolean()),
 });
 

@@ -12,6 +12,7 @@ import { chatCompletionRequestSchema, completionRequestSchema, type ChatCompleti
 import { rejectUnsupported } from "./unsupported.js";
 import { checkStreamOptions, resolveMaxTokens, toSamplingParams } from "./sampling-params.js";
 import { streamChat, collectChat, streamCompletion, collectCompletion } from "./generation-results.js";
+import { planChatTools, type ServerToolOptions } from "./tool-choice.js";
 
 export interface GenerationEngine {
   generate(request: GenerateRequest): AsyncIterable<RequestOutput>;
@@ -37,6 +38,8 @@ export interface ServingConfig {
   servedModelNames: readonly string[];
   maxModelLen: number;
   createdAt: number;
+  /** Tool-call and reasoning parsers (none when absent). */
+  tools?: ServerToolOptions;
 }
 
 export type ServingResult = { kind: "json"; body: unknown } | { kind: "stream"; chunks: AsyncIterable<unknown> };
@@ -68,6 +71,7 @@ export class OpenAIServing {
     rejectUnsupported(body, "chat");
     checkStreamOptions(request);
     const model = resolveModelName(request.model, this.config.servedModelNames);
+    const toolPlan = planChatTools(request, this.config.tools ?? { toolSyntax: null, reasoningParser: null });
     const promptTokens = this.prompts.chat(request);
     const maxTokens = resolveMaxTokens(
       request.max_completion_tokens ?? request.max_tokens,
@@ -77,8 +81,8 @@ export class OpenAIServing {
     const engineRequestId = this.uniqueRequestId(context.requestId);
     const params = toSamplingParams(request, { maxTokens, vocabSize: this.prompts.vocabSize });
     const outputs = this.run(engineRequestId, promptTokens, params, this.priorityOf(request), context.signal);
-    if (request.stream) return { kind: "stream", chunks: streamChat(meta, outputs, streamUsage(request)) };
-    return { kind: "json", body: collectChat(meta, outputs) };
+    if (request.stream) return { kind: "stream", chunks: streamChat(meta, outputs, streamUsage(request), toolPlan.chatOutput) };
+    return { kind: "json", body: collectChat(meta, outputs, toolPlan.chatOutput) };
   }
 
   completions(body: Record<string, unknown>, context: RequestContext): ServingResult {

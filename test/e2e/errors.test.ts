@@ -246,7 +246,7 @@ test("with stream: true a context length error is a plain 400 JSON response, not
 /** [route, field, body fields] */
 const unsupported: Array<["chat" | "completion", string, Record<string, unknown>]> = [
   ["chat", "logprobs", { logprobs: true }],
-  ["chat", "tools", { tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: {} } } }] }],
+  ["chat", "functions", { functions: [{ name: "get_weather", parameters: { type: "object", properties: {} } }] }],
   ["chat", "response_format", { response_format: { type: "json_object" } }],
   ["chat", "bad_words", { bad_words: ["hello"] }],
   ["chat", "use_beam_search", { use_beam_search: true }],
