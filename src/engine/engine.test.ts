@@ -22,6 +22,7 @@ const greedy: SamplingParams = {
   logitBias: new Map(),
   minTokens: 0,
   allowedTokenIds: null,
+  grammar: null,
 };
 
 function setup(runnerOptions: FakeRunnerOptions = {}, config: Partial<EngineConfig> = {}) {

@@ -24,6 +24,8 @@ export interface SamplingParams {
   minTokens: number;
   /** When set, only these token ids can be sampled (vLLM `allowed_token_ids`). */
   allowedTokenIds: readonly number[] | null;
+  /** llama.cpp GBNF (root rule `root`) every sampled token must follow; null: unconstrained. */
+  grammar: string | null;
 }
 
 export interface GenerateRequest {

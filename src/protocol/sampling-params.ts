@@ -30,6 +30,7 @@ export function toSamplingParams(
     logitBias: toLogitBias(request.logit_bias, options.vocabSize),
     minTokens: toMinTokens(request.min_tokens, options.maxTokens),
     allowedTokenIds: toAllowedTokenIds(request.allowed_token_ids, options.vocabSize),
+    grammar: null,
   };
 }
 

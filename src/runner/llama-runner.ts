@@ -11,7 +11,8 @@
 import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
 import type { BatchItem, ModelInfo, ModelRunner, SamplerConfig, SequenceSampler } from "../engine/model-runner.js";
 import { LlamaTokenizer } from "./llama-tokenizer.js";
-import type { AddonContext, AddonSampler, AddonSamplerConfig, BindingModule, Internals } from "./addon-types.js";
+import type { AddonContext, AddonGrammarEvaluationState, AddonSampler, AddonSamplerConfig, BindingModule, Internals } from "./addon-types.js";
+import { GrammarStates, type GrammarHolder } from "./grammar-states.js";
 
 export interface LlamaRunnerOptions {
   modelPath: string;
@@ -26,7 +27,9 @@ export interface LlamaRunnerOptions {
 
 const logLevels: Record<string, LlamaLogLevel> = { error: LlamaLogLevel.error, warn: LlamaLogLevel.warn, info: LlamaLogLevel.info };
 
-class LlamaSequenceSampler implements SequenceSampler {
+class LlamaSequenceSampler implements SequenceSampler, GrammarHolder {
+  grammarText: string | null = null;
+  grammarState: AddonGrammarEvaluationState | null = null;
   constructor(readonly native: AddonSampler) {}
   dispose(): void {
     this.native.dispose();
@@ -35,6 +38,7 @@ class LlamaSequenceSampler implements SequenceSampler {
 
 export class LlamaRunner implements ModelRunner {
   private readonly tokenizer: LlamaTokenizer;
+  private readonly grammars: GrammarStates;
 
   private constructor(
     private readonly llama: Llama,
@@ -45,6 +49,7 @@ export class LlamaRunner implements ModelRunner {
     readonly slotCapacity: number,
   ) {
     this.tokenizer = new LlamaTokenizer(model);
+    this.grammars = new GrammarStates(asInternals(llama, model));
   }
 
   static async load(options: LlamaRunnerOptions): Promise<LlamaRunner> {
@@ -92,6 +97,10 @@ export class LlamaRunner implements ModelRunner {
     return new LlamaSequenceSampler(new internals.bindings.AddonSampler(internals.addonModel));
   }
 
+  checkGrammar(grammar: string): void {
+    this.grammars.check(grammar);
+  }
+
   async execute(items: readonly BatchItem[]): Promise<Array<number | undefined>> {
     const ordered = items.map((item, index) => ({ item, index })).sort((a, b) => a.item.slotId - b.item.slotId);
     const numTokens = items.reduce((sum, item) => sum + item.tokens.length, 0);
@@ -107,7 +116,10 @@ export class LlamaRunner implements ModelRunner {
       items.map(async (item, index) => {
         if (!item.sample) return undefined;
         const sampler = (item.sample.sampler as LlamaSequenceSampler).native;
-        sampler.applyConfig(toNativeConfig(item.sample.config, item.sample.penaltyTokens));
+        const { grammar } = item.sample.config;
+        // The key must be absent, not undefined, when unconstrained: the addon tests for its presence.
+        const grammarConfig = grammar === null ? {} : { grammarEvaluationState: this.grammars.stateFor(item.sample.sampler as LlamaSequenceSampler, grammar, item.sample.penaltyTokens) };
+        sampler.applyConfig({ ...toNativeConfig(item.sample.config, item.sample.penaltyTokens), ...grammarConfig });
         const token = await this.context.sampleToken(logitIndexes.get(index)!, sampler);
         if (token === -1) throw new Error("llama.cpp sampled no token");
         return token;
