@@ -33,7 +33,6 @@ const common: Array<[string, Check]> = [
 const chatOnly: Array<[string, Check]> = [
   ["logprobs", isTrue],
   ["top_logprobs", isPositive],
-  ["tool_choice", (value) => isPresent(value) && value !== "none" && value !== "auto"],
   ["functions", isNonEmpty],
   ["continue_final_message", isTrue],
   ["echo", isTrue],

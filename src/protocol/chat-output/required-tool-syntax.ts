@@ -18,7 +18,8 @@ export const requiredToolSyntax: ToolSyntax = {
     const start = skipWhitespace(region, 1);
     const json = scanJsonContainer(region, start);
     if (json.kind === "incomplete" && !isFinal) return { kind: "incomplete" };
-    if (json.kind !== "complete") return { kind: "text", consumed: region.length };
+    // The grammar allows nothing but calls here: a call cut off by max_tokens is dropped, not shown as content.
+    if (json.kind !== "complete") return { kind: "calls", calls: [], consumed: region.length };
     const call = callFromJsonObject(tryParseJson(region.slice(start, json.end)));
     return call ? { kind: "calls", calls: [call], consumed: json.end } : { kind: "text", consumed: json.end };
   },
