@@ -240,3 +240,30 @@ describe("named and required tool choices", () => {
     assertValidCall("get_weather", functionCall(r.choices[0].message.tool_calls![0]).arguments);
   });
 });
+
+test("--reasoning-parser deepseek_r1: the output after the template's <think> is reasoning_content, in stream and non-stream", async () => {
+  const server = await startServer({
+    preset: "tiny-qwen2",
+    args: ["--served-model-name", "tiny", "--chat-template", join(chatTemplatesDir, "deepseek-ai-DeepSeek-R1-Distill-Qwen-32B.jinja"), "--reasoning-parser", "deepseek_r1"],
+  });
+  try {
+    const client = server.client();
+    // The random model never closes </think>, so everything it writes is reasoning.
+    const body = { model: "tiny", messages, max_tokens: 12, temperature: 1, seed: 5 };
+    const whole = (await client.chat.completions.create(body)).choices[0].message as OpenAI.ChatCompletionMessage & { reasoning_content?: string; reasoning?: string };
+    assert.equal(whole.content, "");
+    assert.ok((whole.reasoning_content ?? "").length > 0);
+    assert.equal(whole.reasoning, whole.reasoning_content);
+    let reasoning = "";
+    let content = "";
+    for await (const chunk of await client.chat.completions.create({ ...body, stream: true })) {
+      const delta = (chunk.choices[0]?.delta ?? {}) as { content?: string | null; reasoning_content?: string };
+      reasoning += delta.reasoning_content ?? "";
+      content += delta.content ?? "";
+    }
+    assert.equal(content, "");
+    assert.equal(reasoning, whole.reasoning_content);
+  } finally {
+    await server.stop();
+  }
+});
