@@ -52,7 +52,7 @@ export class Engine {
     this.slots = new SlotPool(runner.numSlots, config.enablePrefixCaching);
     this.scheduler = new Scheduler({ maxNumBatchedTokens: config.maxNumBatchedTokens });
     this.sequenceContext = {
-      decode: (tokens) => runner.detokenize(tokens),
+      decode: (tokens, options) => runner.detokenize(tokens, options),
       endOfGenerationTokens: runner.info.endOfGenerationTokens,
       slotCapacity: runner.slotCapacity,
     };

@@ -11,7 +11,7 @@ import type { ChoiceOutput, FinishReason, SamplingParams } from "./types.js";
 export type SequenceStatus = "waiting" | "running" | "finished";
 
 export interface SequenceContext {
-  decode: (tokens: readonly number[]) => string;
+  decode: (tokens: readonly number[], options?: { renderSpecialTokens?: boolean }) => string;
   endOfGenerationTokens: ReadonlySet<number>;
   /** Tokens a slot can hold; a sequence that fills it stops with "length". */
   slotCapacity: number;
@@ -54,7 +54,8 @@ export class Sequence {
   ) {
     this.tokens = [...promptTokens];
     this.numPromptTokens = promptTokens.length;
-    this.detokenizer = new IncrementalDetokenizer(context.decode, { contextTokenIds: promptTokens.slice(-8) });
+    const decode = params.skipSpecialTokens === false ? (tokens: readonly number[]) => context.decode(tokens, { renderSpecialTokens: true }) : context.decode;
+    this.detokenizer = new IncrementalDetokenizer(decode, { contextTokenIds: promptTokens.slice(-8) });
     this.stopChecker = new StopChecker(params.stop, { includeStopStringInOutput: params.includeStopStringInOutput });
     const { temperature, topP, topK, minP, presencePenalty, frequencyPenalty, repetitionPenalty, grammar } = params;
     this.baseSamplerConfig = { temperature, topP, topK, minP, presencePenalty, frequencyPenalty, repetitionPenalty, grammar, seed, logitBias: null };

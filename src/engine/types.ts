@@ -26,6 +26,8 @@ export interface SamplingParams {
   allowedTokenIds: readonly number[] | null;
   /** llama.cpp GBNF (root rule `root`) every sampled token must follow; null: unconstrained. */
   grammar: string | null;
+  /** vLLM's skip_special_tokens (default true): false renders control tokens such as Mistral's `[TOOL_CALLS]` into the text. */
+  skipSpecialTokens?: boolean;
 }
 
 export interface GenerateRequest {

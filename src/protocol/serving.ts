@@ -13,7 +13,7 @@ import { rejectUnsupported } from "./unsupported.js";
 import { checkStreamOptions, resolveMaxTokens, toSamplingParams } from "./sampling-params.js";
 import { streamChat, collectChat, streamCompletion, collectCompletion } from "./generation-results.js";
 import { planChatTools, type ServerToolOptions } from "./tool-choice.js";
-import { withToolChoiceGrammar } from "./tool-grammar.js";
+import { withToolPlan } from "./tool-grammar.js";
 
 export interface GenerationEngine {
   generate(request: GenerateRequest): AsyncIterable<RequestOutput>;
@@ -80,7 +80,7 @@ export class OpenAIServing {
       "chat", promptTokens.length, this.config.maxModelLen);
     const meta = { id: `chatcmpl-${newId()}`, created: nowSeconds(), model };
     const engineRequestId = this.uniqueRequestId(context.requestId);
-    const params = withToolChoiceGrammar(toSamplingParams(request, { maxTokens, vocabSize: this.prompts.vocabSize }), toolPlan, request);
+    const params = withToolPlan(toSamplingParams(request, { maxTokens, vocabSize: this.prompts.vocabSize }), toolPlan, request);
     const outputs = this.run(engineRequestId, promptTokens, params, this.priorityOf(request), context.signal);
     if (request.stream) return { kind: "stream", chunks: streamChat(meta, outputs, streamUsage(request), toolPlan.chatOutput) };
     return { kind: "json", body: collectChat(meta, outputs, toolPlan.chatOutput) };

@@ -10,8 +10,15 @@ import { jsonSchemaToGbnf } from "../structured/json-schema-to-gbnf.js";
 import type { SamplingParams } from "../engine/types.js";
 import type { ChatToolPlan, ToolRequest } from "./tool-choice.js";
 
-/** The request's sampling params constrained by its tool choice; a 400 when another constraint (response_format) is already set. */
-export function withToolChoiceGrammar(params: SamplingParams, plan: ChatToolPlan, request: ToolRequest): SamplingParams {
+/**
+ * The request's sampling params as its tool plan needs them: constrained by a
+ * named or required tool choice (a 400 when another constraint, e.g.
+ * response_format, is already set), and with special tokens rendered when the
+ * auto-mode parser reads control tokens.
+ */
+export function withToolPlan(params: SamplingParams, plan: ChatToolPlan, request: ToolRequest): SamplingParams {
+  const { toolMode } = plan.chatOutput;
+  if (toolMode.kind === "auto" && toolMode.syntax.needsSpecialTokens) return { ...params, skipSpecialTokens: false };
   const grammar = toolChoiceGrammar(plan, request);
   if (grammar === null) return params;
   if (params.grammar !== null) {

@@ -17,6 +17,7 @@ export const mistralToolSyntax: ToolSyntax = {
   openersAtStart: [],
   openersAfterCall: [],
   idStyle: "mistral",
+  needsSpecialTokens: true,
   scan(region: string, isFinal: boolean): RegionScan {
     const start = skipWhitespace(region, open.length);
     if (start >= region.length) return isFinal ? { kind: "text", consumed: region.length } : { kind: "incomplete" };

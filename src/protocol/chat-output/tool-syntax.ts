@@ -30,6 +30,8 @@ export interface ToolSyntax {
   readonly openersAfterCall: readonly string[];
   /** Reads a region that starts with one of the openers. */
   scan(region: string, isFinal: boolean): RegionScan;
+  /** Whether the call markers are control tokens, which the text shows only with special tokens rendered (vLLM's skip_special_tokens=False). */
+  readonly needsSpecialTokens?: boolean;
   /** Tool call ids this family's templates accept (Mistral's must be 9 alphanumerics). */
   readonly idStyle: "openai" | "mistral";
 }
