@@ -12,6 +12,8 @@ import { gbnfLiteral } from "../structured/gbnf.js";
 import { jsonSchemaToGbnf } from "../structured/json-schema-to-gbnf.js";
 import { regexToGbnf } from "../structured/regex-to-gbnf.js";
 
+const anyObject = { type: "object", additionalProperties: true };
+
 type Constraint =
   | { kind: "json"; schema: unknown; param: string }
   | { kind: "regex"; pattern: unknown; param: string }
@@ -42,7 +44,7 @@ function collectConstraints(body: Record<string, unknown>): Constraint[] {
   if (responseFormat != null) {
     if (!isRecord(responseFormat)) throw new InvalidRequestError("'response_format' must be an object.", { param: "response_format" });
     const { type } = responseFormat;
-    if (type === "json_object") constraints.push({ kind: "json", schema: { type: "object" }, param: "response_format" });
+    if (type === "json_object") constraints.push({ kind: "json", schema: anyObject, param: "response_format" });
     else if (type === "json_schema") {
       const jsonSchema = responseFormat.json_schema;
       if (!isRecord(jsonSchema) || jsonSchema.schema === undefined) {
@@ -57,7 +59,7 @@ function collectConstraints(body: Record<string, unknown>): Constraint[] {
   if (structured != null) {
     if (!isRecord(structured)) throw new InvalidRequestError("'structured_outputs' must be an object.", { param: "structured_outputs" });
     addVllmConstraints(structured, "structured_outputs.", constraints);
-    if (structured.json_object === true) constraints.push({ kind: "json", schema: { type: "object" }, param: "structured_outputs.json_object" });
+    if (structured.json_object === true) constraints.push({ kind: "json", schema: anyObject, param: "structured_outputs.json_object" });
     if (structured.structural_tag != null) throw new UnsupportedParameterError("'structured_outputs.structural_tag' is not supported.", "structured_outputs.structural_tag");
   }
   addVllmConstraints(body, "guided_", constraints);
@@ -76,7 +78,10 @@ function addVllmConstraints(source: Record<string, unknown>, prefix: string, con
 function compile(constraint: Constraint): string {
   switch (constraint.kind) {
     case "json":
-      return withParamPrefix(constraint.param, () => jsonSchemaToGbnf(parseSchema(constraint.schema, constraint.param)));
+    {
+      const schema = parseSchema(constraint.schema, constraint.param);
+      return withParamPrefix(constraint.param, () => jsonSchemaToGbnf(schema));
+    }
     case "regex":
       if (typeof constraint.pattern !== "string") throw new InvalidRequestError(`'${constraint.param}' must be a string.`, { param: constraint.param });
       return regexToGbnf(constraint.pattern, constraint.param);

@@ -24,12 +24,12 @@ export function mergeSchemas(a: SchemaObject, b: SchemaObject, path: SchemaPath)
     else if (takeSmaller.has(key) && typeof current === "number" && typeof value === "number") merged[key] = Math.min(current, value);
     else if (key === "required" && Array.isArray(current) && Array.isArray(value)) merged[key] = [...new Set([...current, ...value])];
     else if (key === "properties" && isObject(current) && isObject(value)) merged[key] = mergeProperties(current, value);
-    else if (key === "type") merged[key] = intersectTypes(current, value, [...path, "allOf"]);
+    else if (key === "type") merged[key] = intersectTypes(current, value, path);
     else if (key === "enum" && Array.isArray(current) && Array.isArray(value)) {
       const allowed = new Set(value.map((v) => JSON.stringify(v)));
       merged[key] = current.filter((v) => allowed.has(JSON.stringify(v)));
     } else if (JSON.stringify(current) !== JSON.stringify(value)) {
-      unsupported([...path, "allOf"], `allOf branches with different '${key}' cannot be combined by structured outputs.`);
+      unsupported(path, `allOf branches with different '${key}' cannot be combined by structured outputs.`);
     }
   }
   return merged;
