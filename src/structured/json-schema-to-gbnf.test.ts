@@ -27,6 +27,8 @@ const unsupportedCases: Array<[unknown, string]> = [
   [{ type: "array", maxItems: 2001 }, "maxItems"],
   [{ $ref: "https://example.com/schema.json" }, "$ref"],
   [{ allOf: [{ type: "string", pattern: "a" }, { pattern: "b" }] }, "allOf"],
+  [{ allOf: [{ properties: { a: {} } }, { properties: { b: {} } }], additionalProperties: false }, "allOf"],
+  [{ allOf: [{ properties: { a: {} }, additionalProperties: false }, { properties: { b: {} } }] }, "allOf"],
 ];
 
 for (const [schema, keyword] of unsupportedCases) {

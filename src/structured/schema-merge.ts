@@ -57,3 +57,22 @@ function intersectTypes(a: unknown, b: unknown, path: SchemaPath): string[] {
 const typeList = (type: unknown): string[] => (Array.isArray(type) ? type.map(String) : [String(type)]);
 
 export const isObject = (value: unknown): value is SchemaObject => typeof value === "object" && value !== null && !Array.isArray(value);
+
+/**
+ * A branch with additionalProperties (other than true) only allows its own
+ * properties: merging in another branch's properties would generate keys
+ * that branch rejects (the classic allOf pitfall), so that is a 400.
+ */
+export function checkClosedBranches(branches: readonly SchemaObject[], path: SchemaPath): void {
+  for (const closed of branches) {
+    if (closed.additionalProperties === undefined || closed.additionalProperties === true) continue;
+    const own = isObject(closed.properties) ? closed.properties : {};
+    for (const other of branches) {
+      const names = isObject(other.properties) ? Object.keys(other.properties) : [];
+      const outside = names.find((name) => !(name in own));
+      if (outside !== undefined) {
+        unsupported(path, `allOf branches where one sets additionalProperties and another adds properties ('${outside}') cannot be combined; the result would allow no such key.`);
+      }
+    }
+  }
+}
