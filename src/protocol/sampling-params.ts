@@ -2,6 +2,7 @@
 import { ContextLengthExceededError, InvalidRequestError } from "../errors.js";
 import type { SamplingParams } from "../engine/types.js";
 import type { ChatCompletionRequest, CompletionRequest } from "./request-schemas.js";
+import { toStructuredOutputGrammar } from "./structured-outputs.js";
 
 /** Completions default to OpenAI's 16 tokens; chat to the rest of the context (vLLM). */
 const completionDefaultMaxTokens = 16;
@@ -30,7 +31,7 @@ export function toSamplingParams(
     logitBias: toLogitBias(request.logit_bias, options.vocabSize),
     minTokens: toMinTokens(request.min_tokens, options.maxTokens),
     allowedTokenIds: toAllowedTokenIds(request.allowed_token_ids, options.vocabSize),
-    grammar: null,
+    grammar: toStructuredOutputGrammar(request),
   };
 }
 

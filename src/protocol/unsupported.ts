@@ -20,14 +20,8 @@ const common: Array<[string, Check]> = [
   ["bad_words", isNonEmpty],
   ["prompt_logprobs", isPresent],
   ["truncate_prompt_tokens", isPresent],
-  ["structured_outputs", isPresent],
-  ["guided_json", isPresent],
-  ["guided_regex", isPresent],
-  ["guided_choice", isPresent],
-  ["guided_grammar", isPresent],
   ["logits_processors", isNonEmpty],
   ["return_tokens_as_token_ids", isTrue],
-  ["response_format", (value) => isPresent(value) && (value as { type?: unknown }).type !== "text"],
 ];
 
 const chatOnly: Array<[string, Check]> = [

@@ -1,7 +1,7 @@
 /** Arrays: prefixItems in order, then `items`, within minItems..maxItems. */
-import type { RuleSet } from "./gbnf.js";
+import { maxRepetitions, type RuleSet } from "./gbnf.js";
 import { quantifier } from "./regex-to-gbnf.js";
-import { invalidSchema, type SchemaPath } from "./schema-keywords.js";
+import { invalidSchema, unsupported, type SchemaPath } from "./schema-keywords.js";
 import type { SchemaObject } from "./schema-merge.js";
 import type { Visit } from "./object-rules.js";
 
@@ -15,6 +15,9 @@ export function arrayRule(schema: SchemaObject, path: SchemaPath, hint: string, 
   if (!Array.isArray(prefix)) invalidSchema([...path, prefixKeyword], `'${prefixKeyword}' must be an array of schemas.`);
   const minItems = count(schema.minItems, [...path, "minItems"]) ?? 0;
   const maxItems = count(schema.maxItems, [...path, "maxItems"]);
+  for (const [keyword, value] of [["minItems", minItems], ["maxItems", maxItems]] as const) {
+    if (value !== null && value > maxRepetitions) unsupported([...path, keyword], `'${keyword}' above ${maxRepetitions} is not supported by structured outputs.`);
+  }
   if (maxItems !== null && maxItems < minItems) invalidSchema([...path, "maxItems"], "maxItems is smaller than minItems.");
 
   const numPrefix = maxItems === null ? prefix.length : Math.min(prefix.length, maxItems);

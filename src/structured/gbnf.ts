@@ -1,5 +1,10 @@
 /** Writing llama.cpp GBNF: literals, character classes and a rule set with unique names. */
-import { CharSet, maxCodePoint } from "./char-set.js";
+import { CharSet } from "./char-set.js";
+
+const surrogates = CharSet.of([[0xd800, 0xdfff]]);
+
+/** The characters of the set llama.cpp can be made to produce as valid UTF-8. */
+export const generatableChars = (set: CharSet): CharSet => set.minus(surrogates);
 
 function escapeCodePoint(codePoint: number): string {
   if (codePoint <= 0xff) return `\\x${codePoint.toString(16).padStart(2, "0").toUpperCase()}`;
@@ -28,13 +33,16 @@ function classChar(codePoint: number): string {
 
 /** A GBNF expression matching one character of the set (the set must not be empty). */
 export function gbnfCharClass(set: CharSet): string {
-  if (set.isEmpty) throw new Error("empty character set");
-  const complement = set.complement();
-  const [ranges, prefix] = complement.ranges.length < set.ranges.length ? [complement.ranges, "^"] : [set.ranges, ""];
-  if (complement.isEmpty) return `[\\x00-${escapeCodePoint(maxCodePoint)}]`;
-  const body = ranges.map(([lo, hi]) => (lo === hi ? classChar(lo) : hi === lo + 1 ? classChar(lo) + classChar(hi) : `${classChar(lo)}-${classChar(hi)}`)).join("");
-  return `[${prefix}${body}]`;
+  // Always positive ranges without surrogates: llama.cpp decodes bytes without
+  // validating them, and a negated class would admit what clients see as U+FFFD.
+  const valid = generatableChars(set);
+  if (valid.isEmpty) throw new Error("empty character set");
+  const body = valid.ranges.map(([lo, hi]) => (lo === hi ? classChar(lo) : hi === lo + 1 ? classChar(lo) + classChar(hi) : `${classChar(lo)}-${classChar(hi)}`)).join("");
+  return `[${body}]`;
 }
+
+/** llama.cpp refuses repetition counts above this (MAX_REPETITION_THRESHOLD). */
+export const maxRepetitions = 2000;
 
 /** GBNF rule names are [a-zA-Z0-9-]+. */
 export function toRuleName(hint: string): string {

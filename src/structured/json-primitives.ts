@@ -10,8 +10,13 @@ const primitiveBodies = {
   object: '"{" ( string ":" value ( "," string ":" value )* )? "}"',
   array: '"[" ( value ( "," value )* )? "]"',
   string: '"\\"" char* "\\""',
-  /** One character of a JSON string: raw (not a quote, backslash or control) or an escape. */
-  char: '[^"\\\\\\x00-\\x1F] | "\\\\" ( ["\\\\/bfnrt] | "u" [0-9a-fA-F]{4} )',
+  /**
+   * One character of a JSON string: raw (not a quote, backslash or control) or an escape.
+   * Positive ranges: llama.cpp decodes bytes without validating them, so a
+   * negated class would also admit surrogates and values above U+10FFFF,
+   * which reach the client as several U+FFFD.
+   */
+  char: '[\\x20-\\x21\\x23-\\x5B\\x5D-\\uD7FF\\uE000-\\U0010FFFF] | "\\\\" ( ["\\\\/bfnrt] | "u" [0-9a-fA-F]{4} )',
   integer: `"-"? ( "0" | [1-9] [0-9]{0,${maxIntegerDigits - 1}} )`,
   number: `"-"? ( "0" | [1-9] [0-9]{0,${maxIntegerDigits - 1}} ) ( "." [0-9]{1,${maxIntegerDigits}} )? ( [eE] [-+]? [0-9]{1,3} )?`,
   boolean: '"true" | "false"',

@@ -9,7 +9,7 @@ import { integerRangeGbnf } from "./integer-range.js";
 import { usePrimitive, type PrimitiveName } from "./json-primitives.js";
 import { objectRule } from "./object-rules.js";
 import { arrayRule } from "./array-rules.js";
-import { mergeSchemas, isObject, type SchemaObject } from "./schema-merge.js";
+import { checkClosedBranches, mergeSchemas, isObject, type SchemaObject } from "./schema-merge.js";
 import { ignoredKeywords, invalidSchema, rejectUnsupportedKeywords, unsupported, type SchemaPath } from "./schema-keywords.js";
 import { stringRule } from "./string-rules.js";
 
@@ -155,6 +155,7 @@ class SchemaCompiler {
     if (++this.mergeDepth > 64) invalidSchema(path, "allOf/$ref nesting is too deep (a reference cycle?).");
     try {
       const resolved = schemas.map((schema, i) => this.flatten(schema, [...path, String(i)]));
+      checkClosedBranches(resolved, path);
       return this.visit(resolved.reduce((a, b) => mergeSchemas(a, b, path)), path, hint);
     } finally {
       this.mergeDepth--;
@@ -173,7 +174,9 @@ class SchemaCompiler {
       if ($ref !== undefined) result = mergeSchemas(this.flatten(this.resolve($ref, [...path, "$ref"]), [...path, "$ref"]), result, path);
       if (allOf !== undefined) {
         if (!Array.isArray(allOf)) invalidSchema([...path, "allOf"], "'allOf' must be an array.");
-        for (const [i, item] of allOf.entries()) result = mergeSchemas(result, this.flatten(item, [...path, "allOf", String(i)]), path);
+        const branches = [result, ...allOf.map((item, i) => this.flatten(item, [...path, "allOf", String(i)]))];
+        checkClosedBranches(branches, path);
+        result = branches.reduce((a, b) => mergeSchemas(a, b, path));
       }
       return result;
     } finally {

@@ -1,7 +1,8 @@
 /**
- * Objects: declared properties in their declared order (required ones always,
- * optional ones each possibly left out), then any additional properties
- * (keys other than the declared ones) when `additionalProperties` allows them.
+ * Objects: the required properties in declared order, then the optional ones
+ * in declared order, each possibly left out (order never affects validity),
+ * then any additional properties (keys other than the declared ones) when
+ * `additionalProperties` allows them.
  */
 import { gbnfCharClass, gbnfLiteral, type RuleSet } from "./gbnf.js";
 import { CharSet } from "./char-set.js";

@@ -6,7 +6,7 @@
  */
 import { InvalidRequestError, UnsupportedParameterError } from "../errors.js";
 import { CharSet } from "./char-set.js";
-import { gbnfCharClass, gbnfLiteral } from "./gbnf.js";
+import { gbnfCharClass, gbnfLiteral, generatableChars } from "./gbnf.js";
 import { parseRegex, RegexSyntaxError, UnsupportedRegexError, type RegexNode } from "./regex-parser.js";
 
 /** A grammar whose `root` matches exactly the strings the pattern fully matches. */
@@ -72,7 +72,8 @@ class Emitter {
     }
   }
 
-  private chars(set: CharSet): string | null {
+  private chars(wanted: CharSet): string | null {
+    const set = generatableChars(wanted);
     if (!this.insideJsonString) return singleChar(set) ?? (set.isEmpty ? null : gbnfCharClass(set));
     const plain = set.minus(jsonEscapedChars);
     const options: string[] = [];

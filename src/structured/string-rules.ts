@@ -4,6 +4,7 @@ import { usePrimitive } from "./json-primitives.js";
 import { quantifier, regexToGbnfExpression } from "./regex-to-gbnf.js";
 import { invalidSchema, paramOf, unsupported, type SchemaPath } from "./schema-keywords.js";
 import type { SchemaObject } from "./schema-merge.js";
+import { maxRepetitions } from "./gbnf.js";
 import { formatGbnf, supportedFormats } from "./string-formats.js";
 
 export function stringRule(schema: SchemaObject, path: SchemaPath, hint: string, rules: RuleSet): string {
@@ -25,6 +26,9 @@ export function stringRule(schema: SchemaObject, path: SchemaPath, hint: string,
     return rules.add(hint, `"\\"" ${body} "\\""`);
   }
   if (!hasLength) return usePrimitive(rules, "string");
+  for (const [keyword, value] of [["minLength", minLength], ["maxLength", maxLength]] as const) {
+    if (value !== null && value > maxRepetitions) unsupported([...path, keyword], `'${keyword}' above ${maxRepetitions} is not supported by structured outputs.`);
+  }
   if (maxLength !== null && minLength !== null && maxLength < minLength) invalidSchema([...path, "maxLength"], "maxLength is smaller than minLength.");
   const char = usePrimitive(rules, "char");
   return rules.add(hint, `"\\"" ${char}${quantifier(minLength ?? 0, maxLength)} "\\""`);

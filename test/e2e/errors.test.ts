@@ -247,7 +247,7 @@ test("with stream: true a context length error is a plain 400 JSON response, not
 const unsupported: Array<["chat" | "completion", string, Record<string, unknown>]> = [
   ["chat", "logprobs", { logprobs: true }],
   ["chat", "functions", { functions: [{ name: "get_weather", parameters: { type: "object", properties: {} } }] }],
-  ["chat", "response_format", { response_format: { type: "json_object" } }],
+  ["chat", "response_format.type", { response_format: { type: "structural_tag" } }],
   ["chat", "bad_words", { bad_words: ["hello"] }],
   ["chat", "use_beam_search", { use_beam_search: true }],
   ["completion", "best_of", { best_of: 2 }],
