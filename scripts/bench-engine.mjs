@@ -24,7 +24,7 @@ const levels = values.concurrency.split(",").map(Number);
 const maxC = Math.max(...levels);
 const runner = await LlamaRunner.load({ modelPath, numSlots: maxC, resolveSlotCapacity: () => 1024, maxBatchTokens: 512, threads: Number(values.threads) });
 const engine = new Engine(runner, { maxNumBatchedTokens: 512, maxWaitingRequests: 1000, enablePrefixCaching: false });
-const baseParams = { n: 1, maxTokens: Number(values.output), temperature: 0, topP: 1, topK: 0, minP: 0, presencePenalty: 0, frequencyPenalty: 0, repetitionPenalty: 1, seed: 1, stop: [], stopTokenIds: [], ignoreEos: true, includeStopStringInOutput: false, logitBias: new Map(), minTokens: 0, allowedTokenIds: null, logprobs: null, promptLogprobs: null, badWords: [], skipSpecialTokens: true };
+const baseParams = { n: 1, maxTokens: Number(values.output), temperature: 0, topP: 1, topK: 0, minP: 0, presencePenalty: 0, frequencyPenalty: 0, repetitionPenalty: 1, seed: 1, stop: [], stopTokenIds: [], ignoreEos: true, includeStopStringInOutput: false, logitBias: new Map(), minTokens: 0, allowedTokenIds: null, logprobs: null, promptLogprobs: null, badWords: [], skipSpecialTokens: true, grammar: null };
 const words = "the quick brown fox jumps over a lazy dog while seven wizards quietly hum".split(" ");
 const variants = {
   greedy: {},

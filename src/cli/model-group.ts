@@ -23,13 +23,15 @@ import { LlamaRunner } from "../runner/llama-runner.js";
 import type { RequestLog } from "../http/request-log.js";
 import { EmbeddingsServing } from "../protocol/embeddings.js";
 import { poolingOverrides, setUpEmbeddings, type EmbeddingSetup } from "./embedding-setup.js";
+import type { ServerToolOptions } from "../protocol/tool-choice.js";
+import { resolveToolOptions } from "./tool-options.js";
 import { UsageError, type ServeConfig } from "./serve-config.js";
 import type { ServedModelSpec } from "./served-models.js";
 
 /** Without --max-model-len, a long-context model still gets a modest KV cache per slot. */
 export const defaultMaxModelLen = 4096;
 
-type EngineConfig = Pick<ServeConfig, "maxWaitingRequests" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling"> & {
+type EngineConfig = Pick<ServeConfig, "maxWaitingRequests" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser"> & {
   /** --enable-log-requests: told which request each generation belongs to, and when it finishes. */
   requestLog?: RequestLog;
 };
@@ -83,6 +85,8 @@ export class LoadedModelGroup implements LoadedModels {
     readonly hasChatTemplate: boolean,
     /** The base model's /v1/embeddings setup (its own llama.cpp context when on). */
     readonly embeddings: EmbeddingSetup,
+    /** The tool-call and reasoning parsers its chat answers go through. */
+    readonly toolOptions: ServerToolOptions,
   ) {}
 
   servedModel(name: string): ServedModel {
@@ -192,17 +196,18 @@ export class ModelGroup {
       const chatTemplate = templateSource
         ? new ChatTemplate(templateSource, { bosToken: base.info.bosText, eosToken: base.info.eosText })
         : null;
+      const toolOptions = resolveToolOptions(this.engineConfig, templateSource ?? null);
       const servings = new Map<string, ServedModel>();
       const engines = this.units.map((unit, i) => {
         // Adapters serve generation only; the base model serves embeddings too when they are on.
         const unitEmbeddings = i === 0 ? embeddings! : embeddingsOff;
-        const { engine, served } = this.serveUnit(unit, runners[i], chatTemplate, unitEmbeddings);
+        const { engine, served } = this.serveUnit(unit, runners[i], chatTemplate, unitEmbeddings, toolOptions);
         for (const unitName of unit.names) servings.set(unitName, served);
         return engine;
       });
       this.log(`pagoda: loaded model ${name} in ${((performance.now() - startedMs) / 1000).toFixed(1)} s`);
       if (embeddings.batcher !== null) this.log(`pagoda: embeddings from ${name}: ${embeddings.summary}`);
-      return new LoadedModelGroup(servings, runners, engines, base.info.description, chatTemplate !== null, embeddings);
+      return new LoadedModelGroup(servings, runners, engines, base.info.description, chatTemplate !== null, embeddings, toolOptions);
     } catch (error) {
       await embeddings?.close();
       for (const runner of runners.reverse()) await runner.close();
@@ -215,6 +220,7 @@ export class ModelGroup {
     runner: LlamaRunner,
     chatTemplate: ChatTemplate | null,
     embeddings: Pick<EmbeddingSetup, "batcher" | "isEmbeddingOnly" | "endToken" | "dimensions" | "maxInputTokens">,
+    toolOptions: ServerToolOptions,
   ): { engine: Engine; served: ServedModel } {
     const config = this.engineConfig;
     const engine = new Engine(runner, {
@@ -242,6 +248,7 @@ export class ModelGroup {
       maxLogprobs: config.maxLogprobs,
       createdAt: Math.floor(Date.now() / 1000),
       isEmbeddingModel: embeddings.isEmbeddingOnly,
+      tools: toolOptions,
     });
     const tokenization = new TokenizationServing(prompts, { servedModelNames: unit.names, maxModelLen: this.maxModelLen });
     const embeddingsServing = new EmbeddingsServing(embeddings.batcher, prompts, {

@@ -45,6 +45,10 @@ export interface ServeConfig {
   maxLogLen: number | null;
   /** Embedding pooling (mean, cls, last): serves /v1/embeddings from a generation model, or overrides an embedding model's. */
   pooling: string | null;
+  /** vLLM's --tool-call-parser name; null: guessed from the chat template. */
+  toolCallParser: string | null;
+  /** vLLM's --reasoning-parser name (deepseek_r1, qwen3); null: none. */
+  reasoningParser: string | null;
 }
 
 interface FlagSpec {
@@ -87,6 +91,8 @@ export const serveFlags: FlagSpec[] = [
   { name: "enable-log-requests", key: "enableLogRequests", kind: "bool", help: "log one JSON line per request to stdout: id, route, status, model, tokens, TTFT, duration, finish reason" },
   { name: "max-log-len", key: "maxLogLen", kind: "int", placeholder: "N", help: "with --enable-log-requests, also log the first N characters of each prompt (default: no prompts; 0: none)" },
   { name: "pooling", key: "pooling", kind: "string", placeholder: "TYPE", help: "mean, cls or last: serve /v1/embeddings from a generation model with this pooling, or override an embedding model's" },
+  { name: "tool-call-parser", key: "toolCallParser", kind: "string", placeholder: "NAME", help: "how tool calls are read in tool_choice auto: hermes, llama3_json, mistral, pythonic (default: guessed from the chat template)" },
+  { name: "reasoning-parser", key: "reasoningParser", kind: "string", placeholder: "NAME", help: "return <think> text as reasoning_content: deepseek_r1 or qwen3 (default: none)" },
   { name: "max-request-body-bytes", key: "maxBodyBytes", kind: "int", placeholder: "N", help: "larger request bodies get 413 (default 33554432, 32 MiB)" },
 ];
 
@@ -125,6 +131,8 @@ export function defaultServeConfig(): ServeConfig {
     enableLogRequests: false,
     maxLogLen: null,
     pooling: null,
+    toolCallParser: null,
+    reasoningParser: null,
   };
 }
 

@@ -71,6 +71,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     `  served as:      ${servedModelNames.join(", ")}`,
     `  context:        ${maxModelLen} tokens per sequence, ${first.spec.maxNumSeqs} sequences, ${first.spec.threads} threads`,
     `  chat template:  ${firstLoaded.hasChatTemplate ? (first.spec.chatTemplate ?? "from the model") : "none (chat requests get a 400; use --chat-template FILE)"}`,
+    `  tool calls:     ${firstLoaded.toolOptions.toolSyntax ? `${firstLoaded.toolOptions.toolSyntax.name} parser` : "not parsed (no parser for this template; --tool-call-parser NAME)"}${firstLoaded.toolOptions.reasoningParser ? `; reasoning: ${firstLoaded.toolOptions.reasoningParser}` : ""}`,
     ...first.spec.loraModules.map((lora) => `  LoRA adapter:   ${lora.name} (${lora.path})`),
     ...groups.slice(1).map((group) => `  also serving:   ${[...group.names].join(", ")} (${group.path}${registry.isLoaded(group.spec.names[0]) ? "" : ", loaded on first request"})`),
     ...(config.maxLoadedModels !== null || config.maxLoadedBytes !== null

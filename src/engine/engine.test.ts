@@ -25,6 +25,7 @@ const greedy: SamplingParams = {
   logprobs: null,
   promptLogprobs: null,
   badWords: [], skipSpecialTokens: true,
+  grammar: null,
 };
 
 function setup(runnerOptions: FakeRunnerOptions = {}, config: Partial<EngineConfig> = {}) {

@@ -68,6 +68,7 @@ export class Engine {
       throw new ServiceUnavailableError("Too many requests are waiting; retry shortly.");
     }
     const { params } = request;
+    if (params.grammar !== null) this.runner.checkGrammar?.(params.grammar);
     const baseSeed = params.seed ?? randomInt(0, 2 ** 32);
     const hasBiases = params.logitBias.size > 0 || params.minTokens > 0 || params.allowedTokenIds !== null;
     const biasPlan = hasBiases ? new TokenBiasPlan(params, this.runner.info.endOfGenerationTokens, this.runner.info.vocabSize) : null;

@@ -7,7 +7,7 @@
 
 import type { SamplingParams, TokenLogprob } from "./types.js";
 
-type NativeSamplingFields = "temperature" | "topP" | "topK" | "minP" | "presencePenalty" | "frequencyPenalty" | "repetitionPenalty";
+type NativeSamplingFields = "temperature" | "topP" | "topK" | "minP" | "presencePenalty" | "frequencyPenalty" | "repetitionPenalty" | "grammar";
 
 /**
  * Additive logit biases, applied before penalties; -Infinity bans a token.
@@ -93,6 +93,8 @@ export interface ModelRunner {
   detokenize(tokens: readonly number[], options?: { renderSpecialTokens?: boolean }): string;
 
   createSampler(): SequenceSampler;
+  /** Throws a 400 ServerError when the backend cannot load this GBNF grammar (checked before a request is admitted). */
+  checkGrammar?(grammar: string): void;
   /** One forward pass over the batch; one result per item. */
   execute(items: readonly BatchItem[]): Promise<ItemResult[]>;
   /** Drops the slot's KV from `fromPosition` onwards. */

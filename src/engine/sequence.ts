@@ -65,8 +65,8 @@ export class Sequence {
     this.promptLogprobs = params.promptLogprobs !== null && index === 0 ? [null] : null;
     this.detokenizer = new IncrementalDetokenizer(params.skipSpecialTokens ? context.decode : context.decodeWithSpecialTokens, { contextTokenIds: promptTokens.slice(-8) });
     this.stopChecker = new StopChecker(params.stop, { includeStopStringInOutput: params.includeStopStringInOutput });
-    const { temperature, topP, topK, minP, presencePenalty, frequencyPenalty, repetitionPenalty } = params;
-    this.baseSamplerConfig = { temperature, topP, topK, minP, presencePenalty, frequencyPenalty, repetitionPenalty, seed, logitBias: null };
+    const { temperature, topP, topK, minP, presencePenalty, frequencyPenalty, repetitionPenalty, grammar } = params;
+    this.baseSamplerConfig = { temperature, topP, topK, minP, presencePenalty, frequencyPenalty, repetitionPenalty, grammar, seed, logitBias: null };
     this.lastSamplerConfig = this.baseSamplerConfig;
   }
 

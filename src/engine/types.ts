@@ -24,6 +24,8 @@ export interface SamplingParams {
   minTokens: number;
   /** When set, only these token ids can be sampled (vLLM `allowed_token_ids`). */
   allowedTokenIds: readonly number[] | null;
+  /** llama.cpp GBNF (root rule `root`) every sampled token must follow; null: unconstrained. */
+  grammar: string | null;
   /** Log-probabilities of each sampled token plus this many most likely alternatives; null: none. */
   logprobs: number | null;
   /** Log-probabilities of each prompt token (after the first) plus this many alternatives; null: none. */

@@ -4,6 +4,8 @@
  * on the last chunk, optional usage chunk with `choices: []`).
  */
 import type { FinishReason, RequestOutput, TokenLogprob } from "../engine/types.js";
+import { ChatOutputParser, type ChatOutputOptions } from "./chat-output/chat-output-parser.js";
+import { toChatDeltas, toChatMessage } from "./chat-output/chat-output-wire.js";
 import type { LogprobFormatter, PromptLogprobEntry } from "./logprobs.js";
 import {
   chatChoice,
@@ -30,7 +32,12 @@ export interface ResultOptions {
   promptLogprobs: LogprobFormatter | null;
   /** Completions' `echo` (one per prompt) or chat's `echo` (one): text put before the output, with its tokens. */
   echo: Array<{ text: string; tokens: readonly number[] }> | null;
+  /** Chat only: tool-call and reasoning parsing of the generated text. */
+  chatOutput?: ChatOutputOptions;
 }
+
+/** Without tools or a reasoning parser the text is the content as generated. */
+const plainChatOutput: ChatOutputOptions = { toolMode: { kind: "plain" }, reasoningParser: null, idStyle: "openai" };
 
 export const plainResults: ResultOptions = { logprobs: null, promptLogprobs: null, echo: null };
 
@@ -91,7 +98,12 @@ export async function collectChat(meta: ResponseMeta, outputs: AsyncIterable<Req
   const echo = options.echo?.[0]?.text ?? "";
   const body = chatCompletion(
     meta,
-    choices.map(([index, c]) => chatChoice(index, echo + c.text, c.finishReason, c.stopReason, options.logprobs?.chat(c.logprobs) ?? null)),
+    choices.map(([index, c]) => {
+      const parser = new ChatOutputParser(options.chatOutput ?? plainChatOutput);
+      const { content, ...extras } = toChatMessage(parser, c.text);
+      const logprobs = options.logprobs?.chat(c.logprobs) ?? null;
+      return chatChoice(index, echo === "" ? content : echo + (content ?? ""), parser.finishReason(c.finishReason), c.stopReason, extras, logprobs);
+    }),
     usage,
   );
   return options.promptLogprobs ? { ...body, prompt_logprobs: options.promptLogprobs.prompt(promptLogprobs[0] ?? []) } : body;
@@ -124,21 +136,30 @@ export async function* streamChat(
   usageOptions: StreamUsageOptions,
   options: ResultOptions = plainResults,
 ) {
-  const started = new Set<number>();
+  const parsers = new Map<number, ChatOutputParser>();
   let last: RequestOutput | undefined;
   const echo = options.echo?.[0]?.text ?? "";
   for await (const output of outputs) {
     last = output;
     const usage = usageOptions.continuous ? toUsage(output) : undefined;
     for (const choice of output.choices) {
-      if (!started.has(choice.index)) {
-        started.add(choice.index);
+      let parser = parsers.get(choice.index);
+      if (!parser) {
+        parser = new ChatOutputParser(options.chatOutput ?? plainChatOutput);
+        parsers.set(choice.index, parser);
         yield chatChunk(meta, [chatDeltaChoice(choice.index, { role: "assistant", content: echo })], usage);
       }
-      if (choice.text === "" && choice.finishReason === null && !choice.logprobs?.length) continue;
-      const delta = choice.text === "" ? {} : { content: choice.text };
-      const logprobs = options.logprobs && choice.logprobs ? options.logprobs.chat(choice.logprobs) : null;
-      yield chatChunk(meta, [chatDeltaChoice(choice.index, delta, choice.finishReason, choice.stopReason, logprobs)], usage);
+      const events = parser.push(choice.text);
+      const deltas = choice.finishReason === null ? toChatDeltas(events) : [...toChatDeltas(events), ...toChatDeltas(parser.finish())];
+      // Logprobs go with the first chunk of this output, even when the parser holds its text back.
+      let logprobs = options.logprobs && choice.logprobs?.length ? options.logprobs.chat(choice.logprobs) : null;
+      if ((choice.finishReason !== null || logprobs !== null) && deltas.length === 0) deltas.push({});
+      for (const [i, delta] of deltas.entries()) {
+        const isLast = i === deltas.length - 1 && choice.finishReason !== null;
+        const finishReason = isLast ? parser.finishReason(choice.finishReason!) : null;
+        yield chatChunk(meta, [chatDeltaChoice(choice.index, delta, finishReason, isLast ? choice.stopReason : null, logprobs)], usage);
+        logprobs = null;
+      }
     }
   }
   if (usageOptions.include && last) yield chatChunk(meta, [], toUsage(last));

@@ -41,6 +41,7 @@ export interface ChatPromptRequest {
   add_special_tokens?: boolean | null;
   chat_template_kwargs?: Record<string, unknown> | null;
   continue_final_message?: boolean | null;
+  tools?: unknown[] | null;
 }
 
 export class PromptBuilder {
@@ -68,6 +69,7 @@ export class PromptBuilder {
     }
     const rendered = this.chatTemplate.render(request.messages, {
       addGenerationPrompt: continueFinal ? false : (request.add_generation_prompt ?? true),
+      tools: request.tools?.length ? request.tools : undefined,
       extraContext: request.chat_template_kwargs ?? undefined,
     });
     const prompt = continueFinal ? cutAfterFinalMessage(rendered, request.messages) : rendered;

@@ -5,6 +5,7 @@
  * `rejectUnsupported` rather than silently ignored.
  */
 import { z } from "zod";
+import { toolRequestFields } from "./tool-choice.js";
 
 const finiteNumber = z.number().refine(Number.isFinite, "must be a finite number");
 const nullish = <T extends z.ZodType>(schema: T) => schema.nullish();
@@ -76,6 +77,7 @@ export const chatCompletionRequestSchema = z.looseObject({
   top_logprobs: nullish(z.number().int().min(0, "must be >= 0")),
   echo: nullish(z.boolean()),
   continue_final_message: nullish(z.boolean()),
+  ...toolRequestFields,
 });
 
 const tokenIds = z.array(z.number().int().min(0)).min(1, "must not be empty");
@@ -110,6 +112,7 @@ export const tokenizeChatRequestSchema = z.looseObject({
   add_generation_prompt: nullish(z.boolean()),
   add_special_tokens: nullish(z.boolean()),
   chat_template_kwargs: nullish(z.record(z.string(), z.unknown())),
+  tools: toolRequestFields.tools,
   return_token_strs: nullish(z.boolean()),
 });
 

@@ -12,12 +12,18 @@ type CompletionChoiceLogprobs = SdkCompletionChoice.Logprobs;
 import type { FinishReason } from "../engine/types.js";
 
 type WireFinishReason = "stop" | "length" | "abort";
+/** Chat adds `tool_calls`: the model called tools in auto or required mode. */
+export type ChatFinishReason = FinishReason | "tool_calls";
+/** vLLM's reasoning fields, which the SDK types do not list. */
+type Reasoning = { reasoning_content?: string | null; reasoning?: string | null };
+export type ChatMessageBody = ChatCompletion.Choice["message"] & Reasoning;
+export type ChatDelta = ChatCompletionChunk.Choice.Delta & Reasoning;
 type StopReason = { stop_reason: string | number | null };
 /** An SDK type whose `finish_reason` may also be `abort`. */
 type Abortable<T extends { finish_reason: unknown }> = Omit<T, "finish_reason"> & { finish_reason: T["finish_reason"] | "abort" };
 
-export type ChatChoice = Abortable<ChatCompletion.Choice> & StopReason;
-export type ChatChunkChoice = Abortable<ChatCompletionChunk.Choice> & Partial<StopReason>;
+export type ChatChoice = Omit<Abortable<ChatCompletion.Choice>, "message"> & { message: ChatMessageBody } & StopReason;
+export type ChatChunkChoice = Omit<Abortable<ChatCompletionChunk.Choice>, "delta"> & { delta: ChatDelta } & Partial<StopReason>;
 export type CompletionChoice = Abortable<Completion["choices"][number]> & StopReason;
 export type ChatCompletionBody = Omit<ChatCompletion, "choices"> & { choices: ChatChoice[] };
 export type ChatCompletionChunkBody = Omit<ChatCompletionChunk, "choices"> & { choices: ChatChunkChoice[] };
@@ -36,7 +42,7 @@ export interface UsageCounts {
 }
 
 /** `abort` reaches a client only when shutdown cuts its request off (a disconnected client reads nothing). */
-export function toWireFinishReason(reason: FinishReason): WireFinishReason {
+export function toWireFinishReason<Reason extends ChatFinishReason>(reason: Reason): Reason {
   return reason;
 }
 
@@ -55,14 +61,15 @@ export function chatCompletion(meta: ResponseMeta, choices: ChatChoice[], usage:
 
 export function chatChoice(
   index: number,
-  content: string,
-  finishReason: FinishReason,
+  content: string | null,
+  finishReason: ChatFinishReason,
   stopReason: string | number | null,
+  extras: Pick<ChatMessageBody, "tool_calls" | "reasoning_content" | "reasoning"> = {},
   logprobs: ChatCompletionTokenLogprob[] | null = null,
 ): ChatChoice {
   return {
     index,
-    message: { role: "assistant", content, refusal: null },
+    message: { role: "assistant", content, refusal: null, ...extras },
     logprobs: logprobs === null ? null : { content: logprobs, refusal: null },
     finish_reason: toWireFinishReason(finishReason),
     stop_reason: stopReason,
@@ -75,8 +82,8 @@ export function chatChunk(meta: ResponseMeta, choices: ChatChunkChoice[], usage?
 
 export function chatDeltaChoice(
   index: number,
-  delta: ChatCompletionChunk.Choice.Delta,
-  finishReason: FinishReason | null = null,
+  delta: ChatDelta,
+  finishReason: ChatFinishReason | null = null,
   stopReason: string | number | null = null,
   logprobs: ChatCompletionTokenLogprob[] | null = null,
 ): ChatChunkChoice {

@@ -16,7 +16,7 @@ test("defaults are vLLM's: temperature 1, top_p 1, top_k off, no penalties", () 
     {
       n: 1, maxTokens: 10, temperature: 1, topP: 1, topK: 0, minP: 0, presencePenalty: 0, frequencyPenalty: 0,
       repetitionPenalty: 1, seed: undefined, stop: [], stopTokenIds: [], ignoreEos: false, includeStopStringInOutput: false,
-      logitBias: new Map(), minTokens: 0, allowedTokenIds: null, logprobs: null, promptLogprobs: null, badWords: [], skipSpecialTokens: true,
+      logitBias: new Map(), minTokens: 0, allowedTokenIds: null, logprobs: null, promptLogprobs: null, badWords: [], skipSpecialTokens: true, grammar: null,
     },
   );
 });

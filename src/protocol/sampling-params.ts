@@ -2,6 +2,7 @@
 import { ContextLengthExceededError, InvalidRequestError } from "../errors.js";
 import type { SamplingParams } from "../engine/types.js";
 import type { ChatCompletionRequest, CompletionRequest } from "./request-schemas.js";
+import { toStructuredOutputGrammar } from "./structured-outputs.js";
 
 /** Completions default to OpenAI's 16 tokens; chat to the rest of the context (vLLM). */
 const completionDefaultMaxTokens = 16;
@@ -39,6 +40,7 @@ export function toSamplingParams(request: ChatCompletionRequest | CompletionRequ
     ...toLogprobRequests(request, options.maxLogprobs),
     badWords: toBadWords(request.bad_words, options.tokenize),
     skipSpecialTokens: request.skip_special_tokens ?? true,
+    grammar: toStructuredOutputGrammar(request),
   };
 }
 

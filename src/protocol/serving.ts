@@ -13,6 +13,8 @@ import { chatCompletionRequestSchema, completionRequestSchema, type ChatCompleti
 import { rejectUnsupported } from "./unsupported.js";
 import { checkStreamOptions, resolveMaxTokens, toSamplingParams, truncatePrompt, type SamplingOptions } from "./sampling-params.js";
 import { streamChat, collectChat, streamCompletion, collectCompletion, type ResultOptions } from "./generation-results.js";
+import { planChatTools, type ServerToolOptions } from "./tool-choice.js";
+import { withToolPlan } from "./tool-grammar.js";
 
 export interface GenerationEngine {
   generate(request: GenerateRequest): AsyncIterable<RequestOutput>;
@@ -44,6 +46,8 @@ export interface ServingConfig {
   createdAt: number;
   /** An embedding-only model (BERT): the generation routes answer 400. */
   isEmbeddingModel?: boolean;
+  /** Tool-call and reasoning parsers (none when absent). */
+  tools?: ServerToolOptions;
 }
 
 /** `requestId`: the id the request ran under, when the body chose it (vLLM's `request_id`); http echoes it in X-Request-Id. */
@@ -77,6 +81,7 @@ export class OpenAIServing {
     rejectUnsupported(body, "chat");
     checkStreamOptions(request);
     const model = resolveModelName(request.model, this.config.servedModelNames);
+    const toolPlan = planChatTools(request, this.config.tools ?? { toolSyntax: null, reasoningParser: null });
     const promptTokens = truncatePrompt(this.prompts.chat(request), request.truncate_prompt_tokens, this.config.maxModelLen);
     const maxTokens = resolveMaxTokens(
       request.max_completion_tokens ?? request.max_tokens,
@@ -85,11 +90,12 @@ export class OpenAIServing {
     const meta = { id: `chatcmpl-${newId()}`, created: nowSeconds(), model };
     const baseRequestId = requestIdOf(request, context);
     const engineRequestId = this.uniqueRequestId(baseRequestId);
-    const params = toSamplingParams(request, this.samplingOptions(maxTokens));
+    const params = withToolPlan(toSamplingParams(request, this.samplingOptions(maxTokens)), toolPlan, request);
     const outputs = this.run(engineRequestId, promptTokens, params, this.priorityOf(request), context.signal);
     // vLLM's chat echo: the final message is repeated when it is the assistant's own (continued) turn.
     const isEchoed = request.echo === true && request.messages[request.messages.length - 1].role === "assistant";
-    const results = this.resultOptions(request, params, isEchoed ? [{ text: finalMessageText(request.messages), tokens: [] }] : null);
+    const echo = isEchoed ? [{ text: finalMessageText(request.messages), tokens: [] }] : null;
+    const results = { ...this.resultOptions(request, params, echo), chatOutput: toolPlan.chatOutput };
     if (request.stream) return { kind: "stream", chunks: streamChat(meta, outputs, streamUsage(request), results), requestId: baseRequestId };
     return { kind: "json", body: collectChat(meta, outputs, results), requestId: baseRequestId };
   }

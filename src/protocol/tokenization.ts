@@ -36,7 +36,6 @@ export interface TokenizationConfig {
 
 /** vLLM chat-tokenize fields pagoda does not implement: a 400 naming the field, never silently ignored. */
 const unsupportedChatFields: Array<[string, (value: unknown) => boolean]> = [
-  ["tools", (value) => Array.isArray(value) && value.length > 0],
   ["continue_final_message", (value) => value === true],
   ["chat_template", (value) => value !== null && value !== undefined],
   ["mm_processor_kwargs", (value) => value !== null && value !== undefined],

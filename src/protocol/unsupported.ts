@@ -8,8 +8,6 @@ import { UnsupportedParameterError } from "../errors.js";
 type Check = (value: unknown) => boolean;
 
 const isTrue: Check = (value) => value === true;
-const isSetNumber: Check = (value) => typeof value === "number";
-const isPositive: Check = (value) => typeof value === "number" && value > 0;
 const isNonEmpty: Check = (value) =>
   value !== null && value !== undefined && (Array.isArray(value) ? value.length > 0 : typeof value !== "object" || Object.keys(value).length > 0);
 const isPresent: Check = (value) => value !== null && value !== undefined;
@@ -17,18 +15,10 @@ const isPresent: Check = (value) => value !== null && value !== undefined;
 const common: Array<[string, Check]> = [
   ["best_of", (value) => typeof value === "number" && value > 1],
   ["use_beam_search", isTrue],
-  ["structured_outputs", isPresent],
-  ["guided_json", isPresent],
-  ["guided_regex", isPresent],
-  ["guided_choice", isPresent],
-  ["guided_grammar", isPresent],
   ["logits_processors", isNonEmpty],
-  ["response_format", (value) => isPresent(value) && (value as { type?: unknown }).type !== "text"],
 ];
 
 const chatOnly: Array<[string, Check]> = [
-  ["tools", isNonEmpty],
-  ["tool_choice", (value) => isPresent(value) && value !== "none" && value !== "auto"],
   ["functions", isNonEmpty],
   ["chat_template", isPresent],
 ];

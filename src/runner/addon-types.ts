@@ -18,6 +18,18 @@ export interface AddonSamplerConfig {
   repeatPenaltyFrequencyPenalty?: number;
   tokenBiasKeys?: Uint32Array;
   tokenBiasValues?: Float32Array;
+  /** Constrains sampling; sampleToken advances it with every non-EOG token it samples. */
+  grammarEvaluationState?: AddonGrammarEvaluationState;
+}
+
+/** A parsed GBNF grammar; the constructor throws when llama.cpp cannot parse it. */
+export interface AddonGrammar {
+  isTextCompatible(text: string): boolean;
+}
+
+/** One sequence's position in a grammar (opaque native object). */
+export interface AddonGrammarEvaluationState {
+  readonly __brand?: "AddonGrammarEvaluationState";
 }
 
 export interface AddonSampler {
@@ -82,7 +94,11 @@ export interface AddonModel {
 
 export interface BindingModule {
   AddonContext: new (model: unknown, params: AddonContextParams) => AddonContext;
-  AddonSampler: new (model: unknown) => AddonSampler;
+  AddonSampler: (new (model: unknown) => AddonSampler) & {
+    acceptGrammarEvaluationStateToken(state: AddonGrammarEvaluationState, token: number): void;
+  };
+  AddonGrammar: new (grammar: string, params?: { addonExports?: unknown; rootRuleName?: string }) => AddonGrammar;
+  AddonGrammarEvaluationState: new (model: unknown, grammar: AddonGrammar) => AddonGrammarEvaluationState;
   AddonModelLora: new (model: AddonModel, filePath: string) => AddonModelLora;
 }
 

@@ -13,6 +13,7 @@ import type { BatchItem, ItemResult, ModelInfo, ModelRunner, SequenceSampler } f
 import type { TokenLogprob } from "../engine/types.js";
 import { LlamaSampling, type LlamaSequenceSampler } from "./llama-sampling.js";
 import { LlamaTokenizer } from "./llama-tokenizer.js";
+import { GrammarStates } from "./grammar-states.js";
 import { LlamaEmbeddingRunner, type LlamaEmbeddingRunnerOptions } from "./llama-embedding-runner.js";
 import { readEmbeddingTraits, type EmbeddingTraits } from "./embedding-traits.js";
 import type { AddonContext, AddonModel, AddonModelLora, BindingModule, Internals } from "./addon-types.js";
@@ -75,6 +76,7 @@ interface ContextShape {
 export class LlamaRunner implements ModelRunner {
   private readonly tokenizer: LlamaTokenizer;
   private readonly sampling: LlamaSampling;
+  private readonly grammars: GrammarStates;
 
   private constructor(
     private readonly llama: Llama,
@@ -87,7 +89,8 @@ export class LlamaRunner implements ModelRunner {
   ) {
     this.tokenizer = new LlamaTokenizer(model);
     const internals = asInternals(llama, model);
-    this.sampling = new LlamaSampling(context, () => new internals.bindings.AddonSampler(internals.addonModel), info.vocabSize);
+    this.grammars = new GrammarStates(internals);
+    this.sampling = new LlamaSampling(context, () => new internals.bindings.AddonSampler(internals.addonModel), info.vocabSize, this.grammars);
   }
 
   get numSlots(): number {
@@ -159,6 +162,10 @@ export class LlamaRunner implements ModelRunner {
 
   createSampler(): SequenceSampler {
     return this.sampling.createSequenceSampler();
+  }
+
+  checkGrammar(grammar: string): void {
+    this.grammars.check(grammar);
   }
 
   async execute(items: readonly BatchItem[]): Promise<ItemResult[]> {

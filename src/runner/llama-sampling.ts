@@ -11,13 +11,16 @@ import type { SamplerConfig, SequenceSampler } from "../engine/model-runner.js";
 import type { TokenLogprob } from "../engine/types.js";
 import { SeededRandom } from "../sampling/seeded-random.js";
 import { applyBiasesAndPenalties, argmax, candidatesFromLogits, draw, filteredDistribution } from "../sampling/vllm-sampler.js";
-import type { AddonContext, AddonSampler } from "./addon-types.js";
+import type { AddonContext, AddonGrammarEvaluationState, AddonSampler } from "./addon-types.js";
+import type { GrammarHolder, GrammarStates } from "./grammar-states.js";
 import { isGreedy, nativeProcessing, nativeSamplerConfig, samplingPathOf } from "./sampling-plan.js";
 
 /** How many top tokens the "candidates" path asks for first; it asks for 8x more while they do not suffice. */
 const initialCandidates = 256;
 
-export class LlamaSequenceSampler implements SequenceSampler {
+export class LlamaSequenceSampler implements SequenceSampler, GrammarHolder {
+  grammarText: string | null = null;
+  grammarState: AddonGrammarEvaluationState | null = null;
   private normalizerSampler: AddonSampler | null = null;
   private random: SeededRandom | null = null;
 
@@ -60,6 +63,7 @@ export class LlamaSampling {
     private readonly context: AddonContext,
     private readonly createNative: () => AddonSampler,
     private readonly vocabSize: number,
+    private readonly grammars: GrammarStates,
   ) {
     this.rawGreedy = createNative();
     this.rawGreedy.applyConfig({ temperature: 0 });
@@ -78,7 +82,10 @@ export class LlamaSampling {
       if (token !== null) return token;
       return this.withShared(() => this.sampleFromAllLogits(request));
     }
-    request.sampler.main.applyConfig(nativeSamplerConfig(request.config, processing));
+    const { grammar } = request.config;
+    // The key must be absent, not undefined, when unconstrained: the addon tests for its presence.
+    const grammarConfig = grammar === null ? {} : { grammarEvaluationState: this.grammars.stateFor(request.sampler, grammar, request.outputTokens) };
+    request.sampler.main.applyConfig({ ...nativeSamplerConfig(request.config, processing), ...grammarConfig });
     return checked(await this.context.sampleToken(request.batchLogitIndex, request.sampler.main));
   }
 

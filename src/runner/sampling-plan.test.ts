@@ -3,7 +3,7 @@ import { test } from "node:test";
 import type { SamplerConfig } from "../engine/model-runner.js";
 import { nativeProcessing, nativeSamplerConfig, samplingPathOf } from "./sampling-plan.js";
 
-const base: SamplerConfig = { temperature: 1, topP: 1, topK: 0, minP: 0, presencePenalty: 0, frequencyPenalty: 0, repetitionPenalty: 1, seed: 7, logitBias: null };
+const base: SamplerConfig = { temperature: 1, topP: 1, topK: 0, minP: 0, presencePenalty: 0, frequencyPenalty: 0, repetitionPenalty: 1, seed: 7, logitBias: null, grammar: null };
 
 test("llama.cpp's chain serves what it computes the same way as vLLM; top_p goes through candidates; mixed penalty windows through all logits", () => {
   assert.equal(samplingPathOf(base), "native");

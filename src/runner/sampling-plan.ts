@@ -15,6 +15,9 @@
  *   when both the repetition penalty (prompt + output) and presence/frequency
  *   penalties (output only) are set, which llama.cpp's one penalty window
  *   cannot express.
+ * A grammar (structured output) always takes "native": llama.cpp advances the
+ * grammar with the token its chain draws, so with top_p and a temperature
+ * other than 1 the filter order is llama.cpp's there.
  */
 import type { AddonSamplerConfig } from "./addon-types.js";
 import type { SamplerConfig } from "../engine/model-runner.js";
@@ -23,6 +26,8 @@ import { greedyTemperature } from "../sampling/vllm-sampler.js";
 export type SamplingPath = "native" | "candidates" | "full";
 
 export function samplingPathOf(config: SamplerConfig): SamplingPath {
+  // llama.cpp's grammar state follows the token its own chain draws: with a grammar, the chain draws.
+  if (config.grammar !== null) return "native";
   const hasOutputPenalties = config.presencePenalty !== 0 || config.frequencyPenalty !== 0;
   if (config.repetitionPenalty !== 1 && hasOutputPenalties) return "full";
   if (isGreedy(config)) return "native";

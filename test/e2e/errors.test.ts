@@ -245,8 +245,8 @@ test("with stream: true a context length error is a plain 400 JSON response, not
 
 /** [route, field, body fields] */
 const unsupported: Array<["chat" | "completion", string, Record<string, unknown>]> = [
-  ["chat", "tools", { tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: {} } } }] }],
-  ["chat", "response_format", { response_format: { type: "json_object" } }],
+  ["chat", "functions", { functions: [{ name: "get_weather", parameters: { type: "object", properties: {} } }] }],
+  ["chat", "response_format.type", { response_format: { type: "structural_tag" } }],
   ["chat", "use_beam_search", { use_beam_search: true }],
   ["completion", "best_of", { best_of: 2 }],
   ["completion", "use_beam_search", { use_beam_search: true }],

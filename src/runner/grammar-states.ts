@@ -1,0 +1,62 @@
+/**
+ * llama.cpp grammar state per sequence. A sequence's state lives on its own
+ * sampler, so each of n choices forked from one prompt walks the grammar on
+ * its own. The addon's sampleToken advances the state with every non-EOG
+ * token it samples, so the runner only creates states and hands them over.
+ */
+import { InvalidRequestError } from "../errors.js";
+import type { AddonGrammar, AddonGrammarEvaluationState, Internals } from "./addon-types.js";
+
+/** Parsed grammars kept for reuse: requests of one schema share one. */
+const maxCachedGrammars = 64;
+
+export interface GrammarHolder {
+  /** The grammar text the state below follows; null: none yet. */
+  grammarText: string | null;
+  grammarState: AddonGrammarEvaluationState | null;
+}
+
+export class GrammarStates {
+  private readonly parsed = new Map<string, AddonGrammar>();
+
+  constructor(private readonly internals: Internals) {}
+
+  /** Parses the grammar in llama.cpp; an unparsable one is a 400, never a crash at sampling time. */
+  check(grammar: string): void {
+    this.parse(grammar);
+  }
+
+  /**
+   * The state to sample `holder`'s next token with. Created on first use and
+   * caught up with the tokens generated so far (a re-admitted sequence).
+   */
+  stateFor(holder: GrammarHolder, grammar: string, generatedTokens: readonly number[]): AddonGrammarEvaluationState {
+    if (holder.grammarState !== null && holder.grammarText === grammar) return holder.grammarState;
+    const { bindings, addonModel } = this.internals;
+    const state = new bindings.AddonGrammarEvaluationState(addonModel, this.parse(grammar));
+    for (const token of generatedTokens) bindings.AddonSampler.acceptGrammarEvaluationStateToken(state, token);
+    holder.grammarText = grammar;
+    holder.grammarState = state;
+    return state;
+  }
+
+  private parse(grammar: string): AddonGrammar {
+    const cached = this.parsed.get(grammar);
+    if (cached) {
+      this.parsed.delete(grammar);
+      this.parsed.set(grammar, cached);
+      return cached;
+    }
+    let parsed: AddonGrammar;
+    try {
+      parsed = new this.internals.bindings.AddonGrammar(grammar, { addonExports: this.internals.bindings, rootRuleName: "root" });
+    } catch {
+      throw new InvalidRequestError("The grammar is not valid GBNF for llama.cpp (syntax error, undefined rule, left recursion or no 'root' rule).", {
+        param: "grammar",
+      });
+    }
+    this.parsed.set(grammar, parsed);
+    if (this.parsed.size > maxCachedGrammars) this.parsed.delete(this.parsed.keys().next().value!);
+    return parsed;
+  }
+}
