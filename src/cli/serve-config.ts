@@ -39,7 +39,7 @@ interface FlagSpec {
 }
 
 export const serveFlags: FlagSpec[] = [
-  { name: "model", key: "model", kind: "string", placeholder: "PATH", help: "GGUF model file to serve (default: pagoda's built-in tiny model, whose output is meaningless)" },
+  { name: "model", key: "model", kind: "string", placeholder: "MODEL", help: "GGUF file, hf:ORG/REPO:QUANT, hf:ORG/REPO/FILE.gguf, ORG/REPO or an https:// URL (downloaded into the cache; see pagoda pull --help) (default: pagoda's built-in tiny model, whose output is meaningless)" },
   { name: "host", key: "host", kind: "string", placeholder: "HOST", help: "address to listen on (default 127.0.0.1; 0.0.0.0 serves other machines)" },
   { name: "port", key: "port", kind: "int", placeholder: "PORT", help: "port to listen on (default 8000; 0 picks a free one)" },
   { name: "api-key", key: "apiKeys", kind: "list", placeholder: "KEY", help: "require 'Authorization: Bearer KEY' on /v1/* (repeatable)" },

@@ -6,6 +6,7 @@ import { Engine } from "../engine/engine.js";
 import { createHttpServer, routeList } from "../http/server.js";
 import { VllmMetrics } from "../metrics/prometheus.js";
 import { ensureGeneratedModel } from "../models/model-cache.js";
+import { resolveModel } from "../models/hub/resolve-model.js";
 import { ChatTemplate } from "../protocol/chat-template.js";
 import { PromptBuilder } from "../protocol/prompts.js";
 import { OpenAIServing } from "../protocol/serving.js";
@@ -25,7 +26,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     throw new UsageError(`--scheduling-policy must be fcfs or priority, not '${config.schedulingPolicy}'`);
   }
   const isBuiltin = config.model === null;
-  const modelPath = config.model ?? (await ensureGeneratedModel("builtin"));
+  const modelPath = config.model !== null ? (await resolveModel(config.model)).path : await ensureGeneratedModel("builtin");
   const runner = await LlamaRunner.load({
     modelPath,
     numSlots: config.maxNumSeqs,
