@@ -78,6 +78,7 @@ before(async () => {
     "pagoda-test/corrupt-GGUF": { files: { "bad-Q8_0.gguf": { content: q8, advertisedSha256: sha256(f32) } } },
     "pagoda-test/cut-GGUF": { files: { "cut-Q8_0.gguf": { content: q8, cutAfterBytes: 10_000 } } },
     "pagoda-test/resume-GGUF": { files: { "resume-Q8_0.gguf": { content: q8 } } },
+    "pagoda-test/race-GGUF": { files: { "race-Q8_0.gguf": { content: q8 } } },
   });
 });
 
@@ -153,6 +154,16 @@ describe("pagoda pull", () => {
     assert.deepEqual(cdnRequests("resume-Q8_0.gguf").map((r) => r.headers.range), ["bytes=4096-"]);
     assert.deepEqual(await readFile(path), q8);
     await assert.rejects(stat(`${path}.part`));
+  });
+
+  test("two pulls of the same file at once: one downloads, the other waits for it", async () => {
+    const [a, b] = await Promise.all([runCli(["pull", "hf:pagoda-test/race-GGUF:Q8_0"]), runCli(["pull", "hf:pagoda-test/race-GGUF:Q8_0"])]);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(b.code, 0, b.stderr);
+    assert.equal(a.stdout, b.stdout);
+    assert.deepEqual(await readFile(a.stdout.trim()), q8);
+    // Either the second waited on the lock, or it started after the first had finished.
+    assert.equal(cdnRequests("race-Q8_0.gguf").length, 1);
   });
 
   test("a file whose SHA-256 differs from the hub's is deleted with a clear error", async () => {

@@ -5,11 +5,13 @@
  * complete, verified file. See docs/decisions/0002-model-downloads.md.
  */
 import { createHash, type Hash } from "node:crypto";
-import { createReadStream } from "node:fs";
-import { mkdir, open, rename, rm, stat } from "node:fs/promises";
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname } from "node:path";
 import { DownloadProgress, formatBytes, type ProgressSink } from "./download-progress.js";
 import { withFileLock } from "./file-lock.js";
+import type { FailedResponse } from "./hub-client.js";
+import { httpGet, type HttpResponse } from "./http-get.js";
 import { describeNetworkError, ModelDownloadError } from "./model-download-error.js";
 
 export interface DownloadRequest {
@@ -25,7 +27,7 @@ export interface DownloadRequest {
   /** Attempts after network failures, each resuming where the last stopped. */
   maxAttempts?: number;
   /** Builds the HTTP failure sentence (the hub adds gated-repo advice). */
-  describeFailure?: (response: Response, url: string) => Promise<string>;
+  describeFailure?: (response: FailedResponse, url: string) => Promise<string>;
 }
 
 export interface DownloadedFile {
@@ -80,30 +82,30 @@ async function attemptDownload(request: DownloadRequest, part: string): Promise<
     await rm(part, { force: true });
     offset = 0;
   }
-  const headers: Record<string, string> = { ...request.headers, "accept-encoding": "identity" };
+  const headers: Record<string, string> = { ...request.headers, "accept-encoding": "identity", "user-agent": "pagoda" };
   if (offset > 0) headers.range = `bytes=${offset}-`;
-  let response: Response;
+  let response: HttpResponse;
   try {
-    response = await fetch(request.url, { headers, redirect: "follow" });
+    response = await httpGet(request.url, headers);
   } catch (error) {
     throw new RetriableError(describeNetworkError(error));
   }
   if (response.status === 416 && offset > 0) {
-    // The part is already complete (or the server disagrees about it): recheck from scratch.
-    await response.body?.cancel();
+    // The part may already be complete (a run killed just before its rename).
+    response.body.resume();
     if (offset === request.expectedSize) return verify(request, part, offset, await hashFile(part), offset);
     await rm(part, { force: true });
     throw new RetriableError(`the server refused to resume at ${offset} bytes (416)`);
   }
-  if (!response.ok) {
+  if (response.status < 200 || response.status >= 300) {
     const message = request.describeFailure ? await request.describeFailure(response, request.url) : `${request.url} answered ${response.status}`;
     if (response.status >= 500) throw new RetriableError(message);
     throw new ModelDownloadError(message, response.status === 404 ? "not-found" : "http");
   }
   if (response.status === 206) {
-    const start = Number(/bytes (\d+)-/.exec(response.headers.get("content-range") ?? "")?.[1]);
+    const start = Number(/bytes (\d+)-/.exec(header(response, "content-range") ?? "")?.[1]);
     if (start !== offset) {
-      await response.body?.cancel();
+      response.body.destroy();
       await rm(part, { force: true });
       throw new RetriableError(`the server resumed at byte ${start}, not ${offset}; starting over`);
     }
@@ -118,26 +120,52 @@ async function attemptDownload(request: DownloadRequest, part: string): Promise<
   if (offset > 0) await hashInto(hash, part);
   const progress = new DownloadProgress({ label: request.label, total, sink: request.sink, now: request.now ?? Date.now });
   progress.start(offset);
-  const handle = await open(part, offset > 0 ? "a" : "w");
   let bytes = offset;
   try {
-    if (response.body) {
-      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
-        await handle.write(chunk);
-        hash.update(chunk);
-        bytes += chunk.byteLength;
-        progress.update(bytes);
-      }
-    }
+    await writeBody(response, part, offset > 0, (chunk) => {
+      hash.update(chunk);
+      bytes += chunk.length;
+      progress.update(bytes);
+    });
   } catch (error) {
     progress.fail();
+    if (error instanceof DiskError) throw new ModelDownloadError(`cannot write ${part}: ${error.message}`, "http");
     throw new RetriableError(`connection lost after ${formatBytes(bytes)} (${describeNetworkError(error)})`);
-  } finally {
-    await handle.close();
   }
   progress.finish();
   if (total !== null && bytes < total) throw new RetriableError(`connection closed after ${formatBytes(bytes)} of ${formatBytes(total)}`);
   return verify({ ...request, expectedSha256 }, part, bytes, hash.digest("hex"), total);
+}
+
+class DiskError extends Error {}
+
+/** Streams the body into `part` in flowing mode, so every byte received before a cut is kept. */
+function writeBody(response: HttpResponse, part: string, append: boolean, onChunk: (chunk: Buffer) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const out = createWriteStream(part, { flags: append ? "a" : "w" });
+    let failure: Error | null = null;
+    out.on("error", (error) => {
+      failure = new DiskError(error.message);
+      response.body.destroy();
+    });
+    response.body.on("data", (chunk: Buffer) => {
+      onChunk(chunk);
+      if (!out.write(chunk)) {
+        response.body.pause();
+        out.once("drain", () => response.body.resume());
+      }
+    });
+    response.body.on("error", (error) => (failure ??= error));
+    response.body.on("close", () => {
+      if (!response.body.complete) failure ??= new Error("connection closed early");
+      out.end(() => (failure ? reject(failure) : resolve()));
+    });
+  });
+}
+
+function header(response: HttpResponse, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 async function verify(request: DownloadRequest, part: string, size: number, sha256: string, total: number | null): Promise<{ size: number; sha256: string }> {
@@ -155,19 +183,19 @@ async function verify(request: DownloadRequest, part: string, size: number, sha2
   return { size, sha256 };
 }
 
-function totalFromHeaders(response: Response, offset: number): number | null {
-  const rangeTotal = /\/(\d+)$/.exec(response.headers.get("content-range") ?? "")?.[1];
+function totalFromHeaders(response: HttpResponse, offset: number): number | null {
+  const rangeTotal = /\/(\d+)$/.exec(header(response, "content-range") ?? "")?.[1];
   if (rangeTotal) return Number(rangeTotal);
-  const linked = response.headers.get("x-linked-size");
+  const linked = header(response, "x-linked-size");
   if (linked && response.status === 200) return Number(linked);
-  const length = response.headers.get("content-length");
-  return length !== null ? offset + Number(length) : null;
+  const length = header(response, "content-length");
+  return length !== undefined ? offset + Number(length) : null;
 }
 
 /** The Hub's `X-Linked-Etag` (or a CDN's `ETag`) is the SHA-256 for LFS files. */
-export function sha256FromHeaders(response: Pick<Response, "headers">): string | null {
+export function sha256FromHeaders(response: HttpResponse): string | null {
   for (const name of ["x-linked-etag", "etag"]) {
-    const value = response.headers.get(name)?.replace(/^W\//, "").replace(/"/g, "").toLowerCase();
+    const value = header(response, name)?.replace(/^W\//, "").replace(/"/g, "").toLowerCase();
     if (value && /^[0-9a-f]{64}$/.test(value)) return value;
   }
   return null;

@@ -66,6 +66,7 @@ export class DownloadProgress {
   private startBytes = 0;
   private bytes = 0;
   private lastDrawAt = -Infinity;
+  private lastDrawnBytes = -1;
   private readonly intervalMs: number;
 
   constructor(private readonly options: DownloadProgressOptions) {
@@ -91,8 +92,7 @@ export class DownloadProgress {
   }
 
   finish(): void {
-    const now = this.options.now();
-    this.draw(now);
+    if (this.lastDrawnBytes !== this.bytes) this.draw(this.options.now());
     if (this.options.sink.isTTY) this.options.sink.write("\n");
   }
 
@@ -108,6 +108,7 @@ export class DownloadProgress {
   }
 
   private draw(now: number): void {
+    this.lastDrawnBytes = this.bytes;
     const line = formatProgress(this.snapshot(now));
     if (this.options.sink.isTTY) this.options.sink.write(`\r\x1b[K  ${formatBar(this.bytes, this.options.total)}${line}`);
     else this.options.sink.write(`  ${this.options.label}: ${line}\n`);

@@ -73,8 +73,15 @@ function nextPageUrl(link: string | null, base: string): string | null {
   return match ? new URL(match[1], base).toString() : null;
 }
 
+/** What describeHttpFailure needs of a response (fetch's and httpGet's both fit). */
+export interface FailedResponse {
+  status: number;
+  statusText: string;
+  text(): Promise<string>;
+}
+
 /** One sentence for a non-2xx answer; 401/403 get the gated-repo advice. */
-export async function describeHttpFailure(response: Response, url: string, options: HubOptions): Promise<string> {
+export async function describeHttpFailure(response: FailedResponse, url: string, options: HubOptions): Promise<string> {
   const hubMessage = await response
     .text()
     .then((text) => {

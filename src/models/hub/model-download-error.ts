@@ -17,14 +17,13 @@ export class ModelDownloadError extends Error {
 /** "ECONNREFUSED", "ENOTFOUND host", "terminated"...: the useful part of a fetch failure. */
 export function describeNetworkError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
+  // fetch wraps the socket error as its cause; node:http rejects with it directly.
   const cause = (error as { cause?: unknown }).cause;
-  if (cause instanceof Error) {
-    const code = (cause as { code?: string }).code;
-    const host = (cause as { hostname?: string }).hostname;
-    if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `cannot resolve host ${host ?? ""} (${code}; offline?)`.replace("host  ", "host ");
-    if (code === "ECONNREFUSED") return "connection refused (ECONNREFUSED; offline or wrong HF_ENDPOINT?)";
-    if (code) return `${code}: ${cause.message}`;
-    return cause.message;
-  }
-  return error.message;
+  const root = cause instanceof Error ? cause : error;
+  const code = (root as { code?: string }).code;
+  const host = (root as { hostname?: string }).hostname;
+  if (code === "ENOTFOUND" || code === "EAI_AGAIN") return `cannot resolve host${host ? ` ${host}` : ""} (${code}; offline?)`;
+  if (code === "ECONNREFUSED") return "connection refused (ECONNREFUSED; offline or wrong HF_ENDPOINT?)";
+  if (code && !root.message.includes(code)) return `${code}: ${root.message}`;
+  return root.message;
 }

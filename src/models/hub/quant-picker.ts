@@ -37,11 +37,11 @@ export function isModelGguf(file: string): boolean {
   return name.endsWith(".gguf") && !name.includes("mmproj") && !name.includes("imatrix");
 }
 
-/** `name` contains `quant` as a whole token (delimited by start/end, `-`, `_`, `.`, `/`). */
+/** `name` contains `quant` as a whole token: after start, `-`, `_`, `.` or `/`; before `-`, `.` or the end (quants contain `_`, so Q4_K never matches Q4_K_M). */
 export function hasQuant(file: string, quant: string): boolean {
   const name = file.replace(splitPattern, ".gguf").toLowerCase();
   const q = quant.toLowerCase().replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-  return new RegExp(`(^|[-_./])${q}([-_.]|$)`).test(name);
+  return new RegExp(`(^|[-_./])${q}([-.]|$)`).test(name);
 }
 
 /** The quant named in a file name, e.g. "Q4_K_M", "IQ2_XS", "F16", "BF16". */
