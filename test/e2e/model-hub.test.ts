@@ -225,6 +225,14 @@ describe("pagoda pull", () => {
     assert.ok(path.startsWith(join(work, "cache", "url", "127.0.0.1_")) || path.startsWith(join(work, "cache", "url", "127.0.0.1")), path);
     assert.deepEqual(await readFile(path), f32);
   });
+
+  test("a Hub resolve URL is checked against the X-Linked-Etag of its redirect", async () => {
+    const result = await runCli(["pull", `${hub.url}/pagoda-test/corrupt-GGUF/resolve/main/bad-Q8_0.gguf`]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /bad-Q8_0\.gguf from \S+ is corrupt: its SHA-256 is [0-9a-f]{64}, the hub says [0-9a-f]{64}/);
+    assert.match(result.stderr, /; cache: \S+\/url\/127\.0\.0\.1_\d+\/[0-9a-f]{12}$/m);
+    assertNoStackTrace(result.stderr);
+  });
 });
 
 describe("pagoda ls and rm", () => {

@@ -192,13 +192,13 @@ function totalFromHeaders(response: HttpResponse, offset: number): number | null
   return length !== undefined ? offset + Number(length) : null;
 }
 
-/** The Hub's `X-Linked-Etag` (or a CDN's `ETag`) is the SHA-256 for LFS files. */
-export function sha256FromHeaders(response: HttpResponse): string | null {
-  for (const name of ["x-linked-etag", "etag"]) {
-    const value = header(response, name)?.replace(/^W\//, "").replace(/"/g, "").toLowerCase();
-    if (value && /^[0-9a-f]{64}$/.test(value)) return value;
-  }
-  return null;
+/**
+ * The Hub's `X-Linked-Etag` is the SHA-256 of an LFS file (huggingface_hub reads it
+ * the same way). A plain `ETag` is not trusted: any server may put 64 hex digits there.
+ */
+function sha256FromHeaders(response: HttpResponse): string | null {
+  const value = response.linkedEtag?.replace(/^W\//, "").replace(/"/g, "").toLowerCase();
+  return value && /^[0-9a-f]{64}$/.test(value) ? value : null;
 }
 
 async function hashInto(hash: Hash, path: string): Promise<void> {
