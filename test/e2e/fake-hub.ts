@@ -20,8 +20,13 @@ export interface FakeFile {
 
 export interface FakeRepo {
   files: Record<string, FakeFile>;
-  /** Requests must carry `Authorization: Bearer <token>`. */
+  /**
+   * Requests must carry `Authorization: Bearer <token>`: for file downloads only
+   * (a gated repo, whose file list is public on the Hub) or, with `isPrivate`, for
+   * everything.
+   */
   token?: string;
+  isPrivate?: boolean;
 }
 
 export interface RecordedRequest {
@@ -51,13 +56,13 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
       res.writeHead(status, { "content-type": "application/json", ...headers });
       res.end(JSON.stringify(body));
     };
-    const findRepo = (name: string): FakeRepo | null => {
+    const findRepo = (name: string, isDownload: boolean): FakeRepo | null => {
       const repo = repos[name];
       if (!repo) {
         sendJson(404, { error: "Repository not found" }, { "x-error-code": "RepoNotFound" });
         return null;
       }
-      if (repo.token && req.headers.authorization !== `Bearer ${repo.token}`) {
+      if (repo.token && (isDownload || repo.isPrivate) && req.headers.authorization !== `Bearer ${repo.token}`) {
         sendJson(401, { error: `Access to model ${name} is restricted. You must have access to it and be authenticated to access it. Please log in.` }, { "x-error-code": "GatedRepo" });
         return null;
       }
@@ -66,7 +71,7 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
 
     const tree = /^\/api\/models\/([^/]+\/[^/]+)\/tree\/main$/.exec(path);
     if (tree) {
-      const repo = findRepo(tree[1]);
+      const repo = findRepo(tree[1], false);
       if (!repo) return;
       const entries = Object.entries(repo.files).map(([file, { content, advertisedSha256 }]) => ({
         type: "file",
@@ -79,7 +84,7 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
     }
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/main\/(.+)$/.exec(path);
     if (resolve) {
-      const repo = findRepo(resolve[1]);
+      const repo = findRepo(resolve[1], true);
       if (!repo) return;
       const file = repo.files[resolve[2]];
       if (!file) return sendJson(404, { error: "Entry not found" }, { "x-error-code": "EntryNotFound" });
@@ -93,6 +98,7 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
       return res.end();
     }
     const cdn = /^\/cdn\/([^/]+\/[^/]+)\/(.+)$/.exec(path);
+    // The CDN URL stands for the Hub's signed redirect target: no token needed there.
     if (cdn && repos[cdn[1]]?.files[cdn[2]]) {
       const key = `${cdn[1]}/${cdn[2]}`;
       const file = repos[cdn[1]].files[cdn[2]];

@@ -75,6 +75,7 @@ before(async () => {
       },
     },
     "pagoda-test/gated-GGUF": { token, files: { "gated-Q8_0.gguf": { content: q8 } } },
+    "pagoda-test/private-GGUF": { token, isPrivate: true, files: { "private-Q8_0.gguf": { content: q8 } } },
     "pagoda-test/corrupt-GGUF": { files: { "bad-Q8_0.gguf": { content: q8, advertisedSha256: sha256(f32) } } },
     "pagoda-test/cut-GGUF": { files: { "cut-Q8_0.gguf": { content: q8, cutAfterBytes: 10_000 } } },
     "pagoda-test/resume-GGUF": { files: { "resume-Q8_0.gguf": { content: q8 } } },
@@ -176,16 +177,31 @@ describe("pagoda pull", () => {
     await assert.rejects(stat(`${path}.part`));
   });
 
-  test("a gated repo needs HF_TOKEN, which is sent as a bearer token", async () => {
+  test("a gated repo needs HF_TOKEN for its files, which is sent as a bearer token", async () => {
     const denied = await runCli(["pull", "hf:pagoda-test/gated-GGUF:Q8_0"]);
     assert.equal(denied.code, 1);
-    assert.match(denied.stderr, /access denied by http:\/\/127\.0\.0\.1:\d+\/api\/models\/pagoda-test\/gated-GGUF\/tree\/main\?recursive=true: 401/);
+    assert.match(denied.stderr, /access denied by http:\/\/127\.0\.0\.1:\d+\/pagoda-test\/gated-GGUF\/resolve\/main\/gated-Q8_0\.gguf: 401 Unauthorized \(Access to model pagoda-test\/gated-GGUF is restricted/);
     assert.match(denied.stderr, /gated or private: accept its terms on Hugging Face and set HF_TOKEN/);
     assertNoStackTrace(denied.stderr);
+    await assert.rejects(stat(cachePath("pagoda-test", "gated-GGUF", "gated-Q8_0.gguf.part")));
 
     const allowed = await runCli(["pull", "hf:pagoda-test/gated-GGUF:Q8_0"], { HF_TOKEN: token });
     assert.equal(allowed.code, 0, allowed.stderr);
-    assert.equal(cdnRequests("gated-Q8_0.gguf").at(-1)?.headers.authorization, `Bearer ${token}`);
+    const resolves = hub.requests.filter((r) => r.path.startsWith("/pagoda-test/gated-GGUF/resolve/"));
+    assert.equal(resolves.at(-1)?.headers.authorization, `Bearer ${token}`);
+    assert.deepEqual(await readFile(allowed.stdout.trim()), q8);
+  });
+
+  test("a private repo refuses even its file list without the token; a wrong token is named as such", async () => {
+    const denied = await runCli(["pull", "hf:pagoda-test/private-GGUF:Q8_0"]);
+    assert.equal(denied.code, 1);
+    assert.match(denied.stderr, /access denied by http:\/\/127\.0\.0\.1:\d+\/api\/models\/pagoda-test\/private-GGUF\/tree\/main\?recursive=true: 401/);
+    const wrong = await runCli(["pull", "hf:pagoda-test/private-GGUF:Q8_0"], { HF_TOKEN: "hf_wrong" });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /HF_TOKEN was sent but has no access/);
+    const allowed = await runCli(["pull", "hf:pagoda-test/private-GGUF:Q8_0"], { HF_TOKEN: token });
+    assert.equal(allowed.code, 0, allowed.stderr);
+    assertNoStackTrace(denied.stderr + wrong.stderr);
   });
 
   test("an unknown quant or repo is one line naming what exists", async () => {
