@@ -6,6 +6,8 @@
 import { open, readFile, rm } from "node:fs/promises";
 
 const pollMs = 200;
+/** Locks this process holds: a lock file with our own pid that is not in here was left by an earlier process that had the same pid (pid 1 in a restarted container). */
+const heldHere = new Set<string>();
 
 export async function withFileLock<T>(lockPath: string, onWait: () => void, body: () => Promise<T>): Promise<T> {
   let hasWaited = false;
@@ -14,6 +16,7 @@ export async function withFileLock<T>(lockPath: string, onWait: () => void, body
       const handle = await open(lockPath, "wx");
       await handle.writeFile(String(process.pid));
       await handle.close();
+      heldHere.add(lockPath);
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
@@ -29,6 +32,7 @@ export async function withFileLock<T>(lockPath: string, onWait: () => void, body
   try {
     return await body();
   } finally {
+    heldHere.delete(lockPath);
     await rm(lockPath, { force: true });
   }
 }
@@ -37,6 +41,7 @@ async function isStale(lockPath: string): Promise<boolean> {
   const pid = Number(await readFile(lockPath, "utf8").catch(() => ""));
   // An empty lock is one being written this instant: not stale.
   if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return !heldHere.has(lockPath);
   try {
     process.kill(pid, 0);
     return false;
