@@ -41,6 +41,8 @@ export interface FakeHub {
   close: () => Promise<void>;
 }
 
+const treePageSize = 3;
+
 export function sha256(content: Buffer): string {
   return createHash("sha256").update(content).digest("hex");
 }
@@ -80,7 +82,11 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
         path: file,
         ...(file.endsWith(".gguf") ? { lfs: { oid: advertisedSha256 ?? sha256(content), size: content.length, pointerSize: 135 } } : {}),
       }));
-      return sendJson(200, entries);
+      // Paginated like the Hub (which pages at 1,000): 3 entries a page, `Link: <...cursor=N>; rel="next"`.
+      const cursor = Number(url.searchParams.get("cursor") ?? 0);
+      const page = entries.slice(cursor, cursor + treePageSize);
+      const next = cursor + treePageSize < entries.length ? `${url.pathname}?recursive=true&cursor=${cursor + treePageSize}` : null;
+      return sendJson(200, page, next ? { link: `<http://${req.headers.host}${next}>; rel="next"` } : {});
     }
     const resolve = /^\/([^/]+\/[^/]+)\/resolve\/main\/(.+)$/.exec(path);
     if (resolve) {

@@ -123,6 +123,8 @@ describe("pagoda pull", () => {
     const path = cachePath("pagoda-test", "tiny-GGUF", "nested", "dir", "tiny-f32-copy.gguf");
     assert.equal(result.stdout.trim(), path);
     assert.deepEqual(await readFile(path), f32);
+    // The file is on the tree listing's second page, reached through its Link header.
+    assert.ok(hub.requests.some((r) => r.path === "/api/models/pagoda-test/tiny-GGUF/tree/main?recursive=true&cursor=3"));
   });
 
   test("a split quant downloads every part and returns the first", async () => {
