@@ -19,7 +19,8 @@ export function pullHelp(): string {
     "  ORG/REPO or hf:ORG/REPO   the default quant: Q4_K_M, else Q8_0, else the first GGUF",
     "  https://HOST/PATH.gguf    any URL",
     "",
-    "Environment: HF_ENDPOINT (a mirror; default https://huggingface.co), HF_TOKEN (gated or private repos).",
+    "Environment: HF_ENDPOINT (a mirror; default https://huggingface.co), HF_TOKEN (gated or private repos),",
+    "HF_HUB_OFFLINE=1 (the cache only, no network).",
   ].join("\n");
 }
 

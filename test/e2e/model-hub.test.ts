@@ -235,6 +235,17 @@ describe("pagoda pull", () => {
     assert.equal(result.stdout.trim(), cachePath("pagoda-test", "tiny-GGUF", "tiny-Q8_0.gguf"));
   });
 
+  test("HF_HUB_OFFLINE: the cache only, never a request", async () => {
+    const before = hub.requests.length;
+    const cached = await runCli(["pull", "pagoda-test/tiny-GGUF:Q8_0"], { HF_HUB_OFFLINE: "1" });
+    assert.equal(cached.code, 0, cached.stderr);
+    assert.equal(cached.stdout.trim(), cachePath("pagoda-test", "tiny-GGUF", "tiny-Q8_0.gguf"));
+    const missing = await runCli(["pull", "hf:pagoda-test/tiny-GGUF:Q6_K"], { HF_HUB_OFFLINE: "1" });
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /^pagoda: cannot get model hf:pagoda-test\/tiny-GGUF:Q6_K: HF_HUB_OFFLINE is set and the model is not in the cache; cache: \S+tiny-GGUF$/m);
+    assert.equal(hub.requests.length, before);
+  });
+
   test("an http(s) URL is downloaded into the cache", async () => {
     const url = `${hub.url}/cdn/pagoda-test/tiny-GGUF/tiny-F32.gguf`;
     const result = await runCli(["pull", url]);

@@ -61,10 +61,10 @@ export function pickGgufFiles(allFiles: readonly string[], quant: string | null)
   }
   for (const preferred of defaultQuantPreference) {
     const picked = pickGgufFiles(ggufs, preferred);
-    if (picked) return { ...picked, reason: `${preferred}, the default quant (ask for another with :QUANT)` };
+    if (picked) return { ...picked, reason: `${preferred}, the default quant; name another with :QUANT` };
   }
   const first = ggufs.find((file) => (splitPartOf(file)?.index ?? 1) === 1) ?? ggufs[0];
-  return { files: withParts(first, ggufs), quant: quantOfFile(first), reason: "the repository's first GGUF (it has neither Q4_K_M nor Q8_0)" };
+  return { files: withParts(first, ggufs), quant: quantOfFile(first), reason: "the first GGUF: the repository has neither Q4_K_M nor Q8_0; name another with :QUANT" };
 }
 
 /** `first` and, when it is part 1 of a split model, its other parts. */

@@ -41,6 +41,7 @@ export async function resolveModel(spec: string, options: ResolveOptions = {}): 
     hub: hubOptionsFromEnv(options.env ?? process.env),
     sink: options.sink ?? stderrSink,
     now: options.now ?? Date.now,
+    isOffline: isTruthy((options.env ?? process.env).HF_HUB_OFFLINE),
   };
   try {
     switch (source.kind) {
@@ -64,6 +65,12 @@ interface Context {
   hub: HubOptions;
   sink: ProgressSink;
   now: () => number;
+  /** HF_HUB_OFFLINE, as huggingface_hub and vLLM honour it: the cache only, no request. */
+  isOffline: boolean;
+}
+
+function isTruthy(value: string | undefined): boolean {
+  return value !== undefined && ["1", "true", "yes", "on"].includes(value.toLowerCase());
 }
 
 async function resolveLocal(path: string, source: ModelSource): Promise<ResolvedModel> {
@@ -91,6 +98,11 @@ async function resolveHub(
   if (source.kind === "hf-file") {
     const local = await pickFromCache(cacheDir, repo, pick);
     if (local) return { ...local, source };
+  }
+  if (context.isOffline) {
+    const local = await pickFromCache(cacheDir, repo, pick);
+    if (local) return { ...local, source };
+    throw new ModelDownloadError("HF_HUB_OFFLINE is set and the model is not in the cache", "network");
   }
   let hubFiles: HubFile[];
   try {
@@ -174,6 +186,7 @@ function noMatchMessage(context: Context, source: ModelSource & { repo: string }
 async function resolveUrlSource(context: Context, source: ModelSource & { kind: "url" }): Promise<ResolvedModel> {
   const destination = urlFilePath(context.cacheDir, source.url);
   if (await isCached(destination)) return { path: destination, files: [destination], source, wasDownloaded: false };
+  if (context.isOffline) throw new ModelDownloadError(`HF_HUB_OFFLINE is set and ${source.url} is not in the cache`, "network");
   context.sink.write(`${context.spec}: -> ${destination}\n`);
   const isHub = source.url.startsWith(`${context.hub.endpoint}/`);
   const downloaded = await downloadFile({
