@@ -1,13 +1,19 @@
 #!/usr/bin/env node
-/** pagoda's command line: `serve`, `generate-model`. */
+/** pagoda's command line: `serve`, `generate-model`, `pull`, `ls`, `rm`, `bench`. */
 import { serve } from "./cli/serve.js";
 import { parseServeArgs, serveHelp, UsageError } from "./cli/serve-config.js";
 import { generateModelCommand, generateModelHelp } from "./cli/generate-model-command.js";
 import { benchHelpFor, benchMain } from "./bench/command.js";
+import { pullCommand, pullHelp } from "./cli/pull-command.js";
+import { lsCommand, lsHelp } from "./cli/ls-command.js";
+import { rmCommand, rmHelp } from "./cli/rm-command.js";
 
 const commands: Record<string, { run: (args: string[]) => Promise<void>; help: string }> = {
   serve: { run: (args) => serve(parseServeArgs(args, process.env)), help: serveHelp() },
   "generate-model": { run: generateModelCommand, help: generateModelHelp() },
+  pull: { run: pullCommand, help: pullHelp() },
+  ls: { run: lsCommand, help: lsHelp() },
+  rm: { run: rmCommand, help: rmHelp() },
   bench: {
     run: benchMain,
     get help() {
@@ -20,6 +26,9 @@ const usage = `Usage: pagoda <command> [flags]
 
 Commands:
   serve            serve a GGUF model with an OpenAI-compatible API
+  pull MODEL       download a model (hf:ORG/REPO:QUANT, ORG/REPO, URL) into the cache
+  ls               list cached models (--discover: also Ollama's, LM Studio's, Hugging Face's)
+  rm MODEL         remove a model from the cache
   generate-model   write one of pagoda's generated test/benchmark models
   bench serve      load-test an OpenAI-compatible server (like vllm bench serve)
   bench compare    the same load on several servers and concurrencies, side by side

@@ -62,7 +62,7 @@ interface FlagSpec {
 }
 
 export const serveFlags: FlagSpec[] = [
-  { name: "model", key: "models", kind: "repeat", placeholder: "PATH", help: "GGUF model file to serve (default: pagoda's built-in tiny model, whose output is meaningless); repeat for several models, each as PATH or NAME=PATH" },
+  { name: "model", key: "models", kind: "repeat", placeholder: "MODEL", help: "model to serve: a GGUF file, hf:ORG/REPO:QUANT, hf:ORG/REPO/FILE.gguf, ORG/REPO or an https:// URL (downloaded into the cache; see pagoda pull --help); repeat for several models, each as MODEL or NAME=MODEL (default: pagoda's built-in tiny model, whose output is meaningless)" },
   { name: "config", key: "configFile", kind: "string", placeholder: "FILE", help: "JSON file listing models to serve, with names, aliases, context length, threads, LoRA adapters (see README)" },
   { name: "lora-modules", key: "loraModules", kind: "list", placeholder: "NAME=PATH...", help: "GGUF LoRA adapters on the first model, each served as model NAME" },
   { name: "max-loaded-models", key: "maxLoadedModels", kind: "int", placeholder: "N", help: "models kept in memory at once; others load on their first request, the least recently used idle one is unloaded (default: all)" },

@@ -19,6 +19,8 @@
  *
  * JSON, not YAML: pagoda has no YAML parser and takes no new dependency for one.
  */
+import { resolveModel } from "../models/hub/resolve-model.js";
+import { parseModelSource } from "../models/hub/model-source.js";
 import { basename } from "node:path";
 import { z } from "zod";
 import { ensureGeneratedModel } from "../models/model-cache.js";
@@ -98,7 +100,7 @@ export function servedModelSpecs(config: Readonly<ServeConfig>, configFileText: 
  * is generated into the cache); downloads would slot in here.
  */
 export async function resolveModelPath(source: string | null): Promise<string> {
-  return source ?? (await ensureGeneratedModel("builtin"));
+  return source === null ? await ensureGeneratedModel("builtin") : (await resolveModel(source)).path;
 }
 
 function parseConfigFile(text: string, fileName: string, defaults: Omit<ServedModelSpec, "source" | "names">): ServedModelSpec[] {
@@ -146,6 +148,10 @@ function parseLoraModule(value: string, where: string): LoraModuleSpec {
   return { name: named.name, path: named.value };
 }
 
+/** As vLLM names a model after what was asked for: the file's name, or ORG/REPO for a Hugging Face repo. */
 function defaultName(source: string | null): string {
-  return source === null ? "pagoda-builtin" : basename(source).replace(/\.gguf$/i, "");
+  if (source === null) return "pagoda-builtin";
+  const parsed = parseModelSource(source);
+  const path = parsed.kind === "path" ? parsed.path : parsed.kind === "url" ? new URL(parsed.url).pathname : parsed.kind === "hf-file" ? parsed.file : null;
+  return path === null && "repo" in parsed ? parsed.repo : basename(path ?? source).replace(/\.gguf$/i, "");
 }
