@@ -13,6 +13,7 @@ import type { BatchItem, ModelInfo, ModelRunner, SamplerConfig, SequenceSampler 
 import { LlamaTokenizer } from "./llama-tokenizer.js";
 import type { AddonContext, AddonGrammarEvaluationState, AddonSampler, AddonSamplerConfig, BindingModule, Internals } from "./addon-types.js";
 import { GrammarStates, type GrammarHolder } from "./grammar-states.js";
+import { vocabularyBytes } from "./utf8-token-guard.js";
 
 export interface LlamaRunnerOptions {
   modelPath: string;
@@ -30,6 +31,8 @@ const logLevels: Record<string, LlamaLogLevel> = { error: LlamaLogLevel.error, w
 class LlamaSequenceSampler implements SequenceSampler, GrammarHolder {
   grammarText: string | null = null;
   grammarState: AddonGrammarEvaluationState | null = null;
+  utf8State = 0;
+  utf8NumTokens = 0;
   constructor(readonly native: AddonSampler) {}
   dispose(): void {
     this.native.dispose();
@@ -49,7 +52,7 @@ export class LlamaRunner implements ModelRunner {
     readonly slotCapacity: number,
   ) {
     this.tokenizer = new LlamaTokenizer(model);
-    this.grammars = new GrammarStates(asInternals(llama, model));
+    this.grammars = new GrammarStates(asInternals(llama, model), () => readTokenBytes(model));
   }
 
   static async load(options: LlamaRunnerOptions): Promise<LlamaRunner> {
@@ -116,9 +119,7 @@ export class LlamaRunner implements ModelRunner {
       items.map(async (item, index) => {
         if (!item.sample) return undefined;
         const sampler = (item.sample.sampler as LlamaSequenceSampler).native;
-        const { grammar } = item.sample.config;
-        // The key must be absent, not undefined, when unconstrained: the addon tests for its presence.
-        const grammarConfig = grammar === null ? {} : { grammarEvaluationState: this.grammars.stateFor(item.sample.sampler as LlamaSequenceSampler, grammar, item.sample.penaltyTokens) };
+        const grammarConfig = this.grammars.nativeConfigFor(item.sample.sampler as LlamaSequenceSampler, item.sample.config, item.sample.penaltyTokens);
         sampler.applyConfig({ ...toNativeConfig(item.sample.config, item.sample.penaltyTokens), ...grammarConfig });
         const token = await this.context.sampleToken(logitIndexes.get(index)!, sampler);
         if (token === -1) throw new Error("llama.cpp sampled no token");
@@ -198,4 +199,9 @@ function readModelInfo(model: LlamaModel): ModelInfo {
     chatTemplate: metadata.tokenizer?.chat_template ?? null,
     description: [metadata.general?.name, metadata.general?.architecture].filter(Boolean).join(", "),
   };
+}
+
+function readTokenBytes(model: LlamaModel): Array<Uint8Array | null> | null {
+  const tokenizer = (model.fileInfo.metadata as unknown as { tokenizer?: { ggml?: { model?: unknown; tokens?: unknown[]; token_type?: unknown[] } } }).tokenizer?.ggml;
+  return vocabularyBytes(tokenizer?.model, tokenizer?.tokens ?? [], tokenizer?.token_type ?? []);
 }
