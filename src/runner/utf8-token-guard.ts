@@ -77,7 +77,10 @@ export class Utf8TokenGuard {
     this.bannedFrom = Array.from({ length: numStates }, (_, state) => {
       const banned: number[] = [];
       tokenBytes.forEach((bytes, token) => {
-        if (bytes !== null && run(state, bytes) === Utf8State.Invalid) banned.push(token);
+        // Inside a character, llama.cpp's grammar already rejects a token not starting with a
+        // continuation byte; leaving those out keeps the ban lists short (hundreds, not the vocabulary).
+        if (bytes === null || (state !== Utf8State.Boundary && !(bytes[0] >= 0x80 && bytes[0] <= 0xbf))) return;
+        if (run(state, bytes) === Utf8State.Invalid) banned.push(token);
       });
       return Uint32Array.from(banned);
     });
