@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { Engine, type EngineConfig } from "./engine.js";
 import { FakeRunner, fakeEos, type FakeRunnerOptions } from "./fake-runner.js";
 import type { RequestOutput, RequestTimings, SamplingParams } from "./types.js";
+import type { ModelRunner } from "./model-runner.js";
 
 const greedy: SamplingParams = {
   n: 1,
@@ -373,5 +374,19 @@ test("allowed_token_ids bans every other token, with one bias object per request
   const biases = biasOf(runner);
   assert.equal(biases[0]!.tokenIds.length, runner.info.vocabSize - 2);
   assert.ok(biases.every((bias) => bias === biases[0]), "built once, shared by the choices");
+  await engine.stop();
+});
+
+test("a grammar reaches every sampled choice's config, and a runner's refusal fails the request before it runs", async () => {
+  const { engine, runner } = setup();
+  const grammar = 'root ::= "a"+';
+  await collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params: { ...greedy, n: 2, grammar } }));
+  const sampled = runner.batches.flat().filter((item) => item.sample);
+  assert.ok(sampled.length >= 2 && sampled.every((item) => item.sample!.config.grammar === grammar));
+  (runner as ModelRunner).checkGrammar = (text: string) => {
+    if (text === "bad") throw new Error("refused");
+  };
+  assert.throws(() => engine.generate({ requestId: "b", promptTokens: ids("z"), params: { ...greedy, grammar: "bad" } }), /refused/);
+  assert.equal(engine.hasRequest("b"), false);
   await engine.stop();
 });
