@@ -169,7 +169,7 @@ class SchemaCompiler {
     rejectUnsupportedKeywords(schema, path);
     if (++this.mergeDepth > 64) invalidSchema(path, "allOf/$ref nesting is too deep (a reference cycle?).");
     try {
-      let { $ref, allOf, ...rest } = schema;
+      const { $ref, allOf, ...rest } = schema;
       let result: SchemaObject = rest;
       if ($ref !== undefined) result = mergeSchemas(this.flatten(this.resolve($ref, [...path, "$ref"]), [...path, "$ref"]), result, path);
       if (allOf !== undefined) {
