@@ -73,11 +73,12 @@ const schemas: Record<string, object> = {
       status: { const: "open" },
       lines: { type: "array", items: { $ref: "#/$defs/line" }, minItems: 1, maxItems: 3 },
       discount: { anyOf: [{ type: "integer", minimum: 0, maximum: 50 }, { type: "null" }] },
+      price: { type: "number", exclusiveMinimum: 0, maximum: 1000 },
       note: { type: ["string", "null"], pattern: "^[a-z ]{0,10}$" },
       coupon: { type: "string", pattern: "^[A-Z0-9]{5}$", nullable: true },
       point: { type: "array", prefixItems: [{ type: "integer", minimum: -90, maximum: 90 }, { type: "boolean" }], items: false, minItems: 2 },
     },
-    required: ["id", "status", "lines", "discount", "point"],
+    required: ["id", "status", "lines", "discount", "price", "point"],
   },
   mixed: {
     allOf: [
@@ -225,7 +226,7 @@ const badRequests: Array<[string, Record<string, unknown>, string, string]> = [
   ["if/then", jsonSchemaFormat({ if: { type: "string" }, then: { maxLength: 2 } }), `${schemaParam}.if`, "unsupported_parameter"],
   ["patternProperties", jsonSchemaFormat({ type: "object", patternProperties: { "^x": {} } }), `${schemaParam}.patternProperties`, "unsupported_parameter"],
   ["uniqueItems", jsonSchemaFormat({ type: "array", uniqueItems: true }), `${schemaParam}.uniqueItems`, "unsupported_parameter"],
-  ["number minimum", jsonSchemaFormat({ type: "object", properties: { p: { type: "number", minimum: 0 } } }), `${schemaParam}.properties.p.minimum`, "unsupported_parameter"],
+  ["fractional number minimum", jsonSchemaFormat({ type: "object", properties: { p: { type: "number", minimum: 0.5 } } }), `${schemaParam}.properties.p.minimum`, "unsupported_parameter"],
   ["format uri", jsonSchemaFormat({ type: "string", format: "uri" }), `${schemaParam}.format`, "unsupported_parameter"],
   ["lookahead in pattern", { guided_json: { type: "string", pattern: "(?!a)b" } }, "guided_json.pattern", "unsupported_parameter"],
   ["unknown type", jsonSchemaFormat({ type: "strnig" }), `${schemaParam}.type`, "null"],
