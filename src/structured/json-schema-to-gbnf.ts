@@ -4,7 +4,7 @@
  * enforce is a 400 naming it (`param` is the keyword's path in the schema),
  * never silently dropped. See README "Structured outputs" for the list.
  */
-import { RuleSet, gbnfLiteral } from "./gbnf.js";
+import { RuleSet, gbnfLiteral, maxNesting } from "./gbnf.js";
 import { integerRangeGbnf } from "./integer-range.js";
 import { numberRangeGbnf } from "./number-range.js";
 import { readBounds, type Bound } from "./numeric-bounds.js";
@@ -44,6 +44,7 @@ class SchemaCompiler {
   }
 
   private visit = (schema: unknown, path: SchemaPath, hint: string): string => {
+    if (path.length > 4 * maxNesting) unsupported(path.slice(0, 8), `Schemas nested deeper than ${maxNesting} levels are not supported.`);
     if (schema === true) return usePrimitive(this.rules, "value");
     if (schema === false) invalidSchema(path, "the schema false allows no value.");
     if (!isObject(schema)) invalidSchema(path, "a schema must be an object or a boolean.");
