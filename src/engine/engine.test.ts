@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { Engine, type EngineConfig } from "./engine.js";
 import { FakeRunner, fakeEos, type FakeRunnerOptions } from "./fake-runner.js";
 import type { RequestOutput, RequestTimings, SamplingParams } from "./types.js";
+import type { ModelRunner } from "./model-runner.js";
 
 const greedy: SamplingParams = {
   n: 1,
@@ -436,5 +437,19 @@ test("stop strings are not looked for in the text of the first min_tokens tokens
   assert.deepEqual(early.texts, ["abcdefgh"]);
   const later = await collect(engine.generate({ requestId: "b", promptTokens: ids("z"), params: { ...greedy, maxTokens: 8, stop: ["e"], minTokens: 3 } }));
   assert.deepEqual(later.texts, ["abcd"]);
+  await engine.stop();
+});
+
+test("a grammar reaches every sampled choice's config, and a runner's refusal fails the request before it runs", async () => {
+  const { engine, runner } = setup();
+  const grammar = 'root ::= "a"+';
+  await collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params: { ...greedy, n: 2, grammar } }));
+  const sampled = runner.batches.flat().filter((item) => item.sample);
+  assert.ok(sampled.length >= 2 && sampled.every((item) => item.sample!.config.grammar === grammar));
+  (runner as ModelRunner).checkGrammar = (text: string) => {
+    if (text === "bad") throw new Error("refused");
+  };
+  assert.throws(() => engine.generate({ requestId: "b", promptTokens: ids("z"), params: { ...greedy, grammar: "bad" } }), /refused/);
+  assert.equal(engine.hasRequest("b"), false);
   await engine.stop();
 });

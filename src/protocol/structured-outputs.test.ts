@@ -52,3 +52,13 @@ test("bad requests name the wire field", () => {
   assertBadRequest({ structured_outputs: { structural_tag: "{}" } }, UnsupportedParameterError, "structured_outputs.structural_tag");
   assertBadRequest({ guided_json: schema, min_tokens: 3 }, UnsupportedParameterError, "min_tokens");
 });
+
+test("deep nesting is a 400 before it can reach llama.cpp's recursion", () => {
+  assertBadRequest({ guided_regex: "(".repeat(100) + "a" + ")".repeat(100) }, UnsupportedParameterError, "guided_regex");
+  assertBadRequest({ guided_grammar: `root ::= ${"(".repeat(100)}"a"${")".repeat(100)}` }, InvalidRequestError, "guided_grammar");
+  let schema: unknown = { type: "integer" };
+  for (let i = 0; i < 1000; i++) schema = { type: "array", items: schema };
+  assert.throws(() => toStructuredOutputGrammar({ guided_json: schema }), (error: unknown) => error instanceof UnsupportedParameterError && error.param!.startsWith("guided_json.items"));
+  assertBadRequest({ guided_regex: "(".repeat(20000) + ")".repeat(20000) }, UnsupportedParameterError, "guided_regex");
+  assert.match(toStructuredOutputGrammar({ guided_regex: "(".repeat(60) + "a" + ")".repeat(60) })!, /^root ::= /);
+});

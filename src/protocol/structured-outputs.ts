@@ -35,7 +35,13 @@ export function toStructuredOutputGrammar(request: object): string | null {
   if (typeof body.min_tokens === "number" && body.min_tokens > 0) {
     throw new UnsupportedParameterError(`'min_tokens' cannot be combined with '${constraints[0].param}'.`, "min_tokens");
   }
-  return compile(constraints[0]);
+  try {
+    return compile(constraints[0]);
+  } catch (error) {
+    // Absurdly deep schemas or regexes exhaust the compilers' recursion: the client's problem, not a 500.
+    if (error instanceof RangeError) throw new InvalidRequestError(`'${constraints[0].param}' is nested too deeply.`, { param: constraints[0].param });
+    throw error;
+  }
 }
 
 function collectConstraints(body: Record<string, unknown>): Constraint[] {

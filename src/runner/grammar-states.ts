@@ -5,12 +5,14 @@
  * token it samples, so the runner only creates states and hands them over.
  */
 import { InvalidRequestError } from "../errors.js";
-import type { AddonGrammar, AddonGrammarEvaluationState, Internals } from "./addon-types.js";
+import type { SamplerConfig } from "../engine/model-runner.js";
+import type { AddonGrammar, AddonGrammarEvaluationState, AddonSamplerConfig, Internals } from "./addon-types.js";
+import { Utf8TokenGuard, type GuardHolder } from "./utf8-token-guard.js";
 
 /** Parsed grammars kept for reuse: requests of one schema share one. */
 const maxCachedGrammars = 64;
 
-export interface GrammarHolder {
+export interface GrammarHolder extends GuardHolder {
   /** The grammar text the state below follows; null: none yet. */
   grammarText: string | null;
   grammarState: AddonGrammarEvaluationState | null;
@@ -18,8 +20,25 @@ export interface GrammarHolder {
 
 export class GrammarStates {
   private readonly parsed = new Map<string, AddonGrammar>();
+  private guard: Utf8TokenGuard | null | undefined;
 
-  constructor(private readonly internals: Internals) {}
+  /** `loadTokenBytes`: each token's bytes (null: leave it alone), or null when the vocabulary's bytes are unknown. */
+  constructor(
+    private readonly internals: Internals,
+    private readonly loadTokenBytes: () => Array<Uint8Array | null> | null = () => null,
+  ) {}
+
+  /** What the sampler needs on top of the request's own config: the grammar state and the UTF-8 guard's bans. */
+  nativeConfigFor(holder: GrammarHolder, config: SamplerConfig, generatedTokens: readonly number[]): AddonSamplerConfig {
+    if (config.grammar === null) return {};
+    const grammarEvaluationState = this.stateFor(holder, config.grammar, generatedTokens);
+    if (this.guard === undefined) {
+      const tokenBytes = this.loadTokenBytes();
+      this.guard = tokenBytes === null ? null : new Utf8TokenGuard(tokenBytes);
+    }
+    const bias = this.guard?.biasFor(holder, generatedTokens, config.logitBias) ?? null;
+    return bias === null ? { grammarEvaluationState } : { grammarEvaluationState, tokenBiasKeys: bias.tokenIds, tokenBiasValues: bias.biases };
+  }
 
   /** Parses the grammar in llama.cpp; an unparsable one is a 400, never a crash at sampling time. */
   check(grammar: string): void {

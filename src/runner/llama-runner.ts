@@ -14,6 +14,7 @@ import type { TokenLogprob } from "../engine/types.js";
 import { LlamaSampling, type LlamaSequenceSampler } from "./llama-sampling.js";
 import { LlamaTokenizer } from "./llama-tokenizer.js";
 import { GrammarStates } from "./grammar-states.js";
+import { vocabularyBytes } from "./utf8-token-guard.js";
 import { LlamaEmbeddingRunner, type LlamaEmbeddingRunnerOptions } from "./llama-embedding-runner.js";
 import { readEmbeddingTraits, type EmbeddingTraits } from "./embedding-traits.js";
 import type { AddonContext, AddonModel, AddonModelLora, BindingModule, Internals } from "./addon-types.js";
@@ -89,7 +90,7 @@ export class LlamaRunner implements ModelRunner {
   ) {
     this.tokenizer = new LlamaTokenizer(model);
     const internals = asInternals(llama, model);
-    this.grammars = new GrammarStates(internals);
+    this.grammars = new GrammarStates(internals, () => readTokenBytes(model));
     this.sampling = new LlamaSampling(context, () => new internals.bindings.AddonSampler(internals.addonModel), info.vocabSize, this.grammars);
   }
 
@@ -276,6 +277,7 @@ function logitPositions(item: BatchItem): number[] {
   return positions;
 }
 
+
 function readModelInfo(model: LlamaModel): ModelInfo {
   const metadata = model.fileInfo.metadata as unknown as {
     general?: { name?: string; architecture?: string };
@@ -297,4 +299,9 @@ function readModelInfo(model: LlamaModel): ModelInfo {
     chatTemplate: metadata.tokenizer?.chat_template ?? null,
     description: [metadata.general?.name, metadata.general?.architecture].filter(Boolean).join(", "),
   };
+}
+
+function readTokenBytes(model: LlamaModel): Array<Uint8Array | null> | null {
+  const tokenizer = (model.fileInfo.metadata as unknown as { tokenizer?: { ggml?: { model?: unknown; tokens?: unknown[]; token_type?: unknown[] } } }).tokenizer?.ggml;
+  return vocabularyBytes(tokenizer?.model, tokenizer?.tokens ?? [], tokenizer?.token_type ?? []);
 }

@@ -21,6 +21,8 @@ const initialCandidates = 256;
 export class LlamaSequenceSampler implements SequenceSampler, GrammarHolder {
   grammarText: string | null = null;
   grammarState: AddonGrammarEvaluationState | null = null;
+  utf8State = 0;
+  utf8NumTokens = 0;
   private normalizerSampler: AddonSampler | null = null;
   private random: SeededRandom | null = null;
 
@@ -82,9 +84,8 @@ export class LlamaSampling {
       if (token !== null) return token;
       return this.withShared(() => this.sampleFromAllLogits(request));
     }
-    const { grammar } = request.config;
-    // The key must be absent, not undefined, when unconstrained: the addon tests for its presence.
-    const grammarConfig = grammar === null ? {} : { grammarEvaluationState: this.grammars.stateFor(request.sampler, grammar, request.outputTokens) };
+    // The grammar's state (and its UTF-8 guard's biases, which include the request's): absent keys when unconstrained.
+    const grammarConfig = this.grammars.nativeConfigFor(request.sampler, request.config, request.outputTokens);
     request.sampler.main.applyConfig({ ...nativeSamplerConfig(request.config, processing), ...grammarConfig });
     return checked(await this.context.sampleToken(request.batchLogitIndex, request.sampler.main));
   }

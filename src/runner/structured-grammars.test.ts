@@ -49,6 +49,13 @@ const schemaCases: Array<{ name: string; schema: unknown; accepted: string[]; re
     accepted: ["-15", "-9", "-1", "0", "9", "10", "99", "100", "119", "123"],
     rejected: ["-16", "-0", "124", "130", "200", "1000", "00"],
   },
+  {
+    name: "number range",
+    schema: { type: "number", minimum: -2, exclusiveMaximum: 10 },
+    accepted: ["-2", "-1.5", "-0.25", "0", "3.14159", "9.999"],
+    rejected: ["-2.5", "10", "10.0", "1e3", "-0"],
+  },
+  { name: "non-negative number", schema: { type: "number", minimum: 0 }, accepted: ["0", "0.5", "123456.75"], rejected: ["-0.5", "-1"] },
   { name: "exclusive bounds", schema: { type: "integer", exclusiveMinimum: 0, exclusiveMaximum: 10 }, accepted: ["1", "9"], rejected: ["0", "10"] },
   { name: "minimum only", schema: { type: "integer", minimum: 1000 }, accepted: ["1000", "99999"], rejected: ["999", "-1000", "0"] },
   { name: "maximum only", schema: { type: "integer", maximum: -5 }, accepted: ["-5", "-100000"], rejected: ["-4", "0", "5"] },

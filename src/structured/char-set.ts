@@ -2,7 +2,7 @@
 
 export type CodePointRange = readonly [number, number];
 
-export const maxCodePoint = 0x10ffff;
+const maxCodePoint = 0x10ffff;
 
 export class CharSet {
   private constructor(readonly ranges: readonly CodePointRange[]) {}
@@ -22,7 +22,6 @@ export class CharSet {
     return CharSet.of([...text].map((c) => [c.codePointAt(0)!, c.codePointAt(0)!] as const));
   }
 
-  static readonly all = CharSet.of([[0, maxCodePoint]]);
   static readonly empty = CharSet.of([]);
 
   get isEmpty(): boolean {

@@ -4,7 +4,7 @@
  * reaches llama.cpp (which then checks it again when the request is admitted).
  */
 
-import { maxRepetitions } from "./gbnf.js";
+import { maxNesting, maxRepetitions } from "./gbnf.js";
 
 export class GbnfSyntaxError extends Error {}
 
@@ -18,6 +18,7 @@ export function checkGbnf(grammar: string): void {
 
 class GbnfChecker {
   private pos = 0;
+  private depth = 0;
   private readonly defined = new Set<string>();
   private readonly used = new Map<string, number>();
 
@@ -105,11 +106,14 @@ class GbnfChecker {
         const name = this.name();
         if (!this.used.has(name)) this.used.set(name, at);
       } else if (char === "(") {
+        // llama.cpp parses and matches nested groups recursively, on a thread stack.
+        if (++this.depth > maxNesting) this.fail(`groups nested deeper than ${maxNesting}`);
         this.pos++;
         this.space(true);
         this.alternates(true);
         if (this.text[this.pos] !== ")") this.fail("expecting ')'");
         this.pos++;
+        this.depth--;
       } else if (char === ".") {
         this.pos++;
       } else if (char === "*" || char === "+" || char === "?" || char === "{") {

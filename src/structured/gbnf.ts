@@ -44,6 +44,9 @@ export function gbnfCharClass(set: CharSet): string {
 /** llama.cpp refuses repetition counts above this (MAX_REPETITION_THRESHOLD). */
 export const maxRepetitions = 2000;
 
+/** Deepest group nesting accepted in regexes, schemas and grammars: llama.cpp recurses over it. */
+export const maxNesting = 64;
+
 /** GBNF rule names are [a-zA-Z0-9-]+. */
 export function toRuleName(hint: string): string {
   const name = hint.replace(/[^a-zA-Z0-9-]+/g, "-").replace(/^-+|-+$/g, "");

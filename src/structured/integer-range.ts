@@ -5,7 +5,7 @@
  */
 
 export const maxIntegerDigits = 16;
-const largest = 10n ** BigInt(maxIntegerDigits) - 1n;
+export const largest = 10n ** BigInt(maxIntegerDigits) - 1n;
 
 export function integerRangeGbnf(min: bigint | null, max: bigint | null): string | null {
   const lo = min ?? -largest;
@@ -26,7 +26,7 @@ function group(expression: string): string {
 }
 
 /** Non-negative integers in [lo, hi], split by number of digits. */
-function naturalRange(lo: bigint, hi: bigint): string {
+export function naturalRange(lo: bigint, hi: bigint): string {
   const options: string[] = [];
   let start = lo;
   while (start <= hi) {

@@ -16,7 +16,7 @@ const unsupportedCases: Array<[unknown, string]> = [
   [{ type: "array", contains: { type: "integer" } }, "contains"],
   [{ type: "object", dependentRequired: { a: ["b"] } }, "dependentRequired"],
   [{ type: "object", unevaluatedProperties: false }, "unevaluatedProperties"],
-  [{ type: "number", minimum: 0 }, "minimum"],
+  [{ type: "number", minimum: 0.5 }, "minimum"],
   [{ type: "number", exclusiveMaximum: 1.5 }, "exclusiveMaximum"],
   [{ type: "string", format: "uri" }, "format"],
   [{ type: "string", pattern: "(?=a)a" }, "pattern"],

@@ -4,8 +4,10 @@
  * enforce is a 400 naming it (`param` is the keyword's path in the schema),
  * never silently dropped. See README "Structured outputs" for the list.
  */
-import { RuleSet, gbnfLiteral } from "./gbnf.js";
+import { RuleSet, gbnfLiteral, maxNesting } from "./gbnf.js";
 import { integerRangeGbnf } from "./integer-range.js";
+import { numberRangeGbnf } from "./number-range.js";
+import { readBounds, type Bound } from "./numeric-bounds.js";
 import { usePrimitive, type PrimitiveName } from "./json-primitives.js";
 import { objectRule } from "./object-rules.js";
 import { arrayRule } from "./array-rules.js";
@@ -42,6 +44,7 @@ class SchemaCompiler {
   }
 
   private visit = (schema: unknown, path: SchemaPath, hint: string): string => {
+    if (path.length > 4 * maxNesting) unsupported(path.slice(0, 8), `Schemas nested deeper than ${maxNesting} levels are not supported.`);
     if (schema === true) return usePrimitive(this.rules, "value");
     if (schema === false) invalidSchema(path, "the schema false allows no value.");
     if (!isObject(schema)) invalidSchema(path, "a schema must be an object or a boolean.");
@@ -106,39 +109,33 @@ class SchemaCompiler {
       case "integer":
         return this.integerRule(schema, path, hint);
       case "number":
-        for (const keyword of ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"]) {
-          if (schema[keyword] !== undefined) unsupported([...path, keyword], `'${keyword}' is supported for integers only; use "type": "integer" or drop it.`);
-        }
-        return usePrimitive(this.rules, "number");
+        return this.numberRule(schema, path, hint);
       default:
         return usePrimitive(this.rules, type satisfies PrimitiveName);
     }
   }
 
   private integerRule(schema: SchemaObject, path: SchemaPath, hint: string): string {
-    const bound = (keyword: string): number | boolean | undefined => {
-      const value = schema[keyword];
-      if (value === undefined) return undefined;
-      if (typeof value === "boolean" && keyword.startsWith("exclusive")) return value;
-      if (typeof value !== "number" || !Number.isFinite(value)) invalidSchema([...path, keyword], `'${keyword}' must be a number.`);
-      return value;
-    };
-    const minimum = bound("minimum");
-    const maximum = bound("maximum");
-    const exclusiveMinimum = bound("exclusiveMinimum");
-    const exclusiveMaximum = bound("exclusiveMaximum");
-    const lows: bigint[] = [];
-    const highs: bigint[] = [];
-    // Draft 4 spelled exclusivity as a boolean beside minimum/maximum.
-    if (typeof minimum === "number") lows.push(exclusiveMinimum === true ? BigInt(Math.floor(minimum)) + 1n : BigInt(Math.ceil(minimum)));
-    if (typeof maximum === "number") highs.push(exclusiveMaximum === true ? BigInt(Math.ceil(maximum)) - 1n : BigInt(Math.floor(maximum)));
-    if (typeof exclusiveMinimum === "number") lows.push(BigInt(Math.floor(exclusiveMinimum)) + 1n);
-    if (typeof exclusiveMaximum === "number") highs.push(BigInt(Math.ceil(exclusiveMaximum)) - 1n);
-    if (lows.length === 0 && highs.length === 0) return usePrimitive(this.rules, "integer");
-    const min = lows.length === 0 ? null : lows.reduce((a, b) => (a > b ? a : b));
-    const max = highs.length === 0 ? null : highs.reduce((a, b) => (a < b ? a : b));
-    const expression = integerRangeGbnf(min, max);
-    if (expression === null) invalidSchema([...path, "minimum"], "no integer lies between the minimum and the maximum.");
+    const { min, max } = readBounds(schema, path);
+    if (min === null && max === null) return usePrimitive(this.rules, "integer");
+    const low = min === null ? null : min.isExclusive ? BigInt(Math.floor(min.value)) + 1n : BigInt(Math.ceil(min.value));
+    const high = max === null ? null : max.isExclusive ? BigInt(Math.ceil(max.value)) - 1n : BigInt(Math.floor(max.value));
+    const expression = integerRangeGbnf(low, high);
+    if (expression === null) invalidSchema([...path, (min ?? max)!.keyword], "no integer lies between the minimum and the maximum.");
+    return this.rules.add(hint, expression);
+  }
+
+  private numberRule(schema: SchemaObject, path: SchemaPath, hint: string): string {
+    const { min, max } = readBounds(schema, path);
+    if (min === null && max === null) return usePrimitive(this.rules, "number");
+    for (const bound of [min, max]) {
+      if (bound !== null && !Number.isInteger(bound.value)) {
+        unsupported([...path, bound.keyword], `'${bound.keyword}' on a number must be a whole number for structured outputs, got ${bound.value}.`);
+      }
+    }
+    const toBound = (bound: Bound | null) => (bound === null ? null : { value: BigInt(bound.value), isExclusive: bound.isExclusive });
+    const expression = numberRangeGbnf(toBound(min), toBound(max));
+    if (expression === null) invalidSchema([...path, (min ?? max)!.keyword], "no number lies between the minimum and the maximum.");
     return this.rules.add(hint, expression);
   }
 
@@ -169,7 +166,7 @@ class SchemaCompiler {
     rejectUnsupportedKeywords(schema, path);
     if (++this.mergeDepth > 64) invalidSchema(path, "allOf/$ref nesting is too deep (a reference cycle?).");
     try {
-      let { $ref, allOf, ...rest } = schema;
+      const { $ref, allOf, ...rest } = schema;
       let result: SchemaObject = rest;
       if ($ref !== undefined) result = mergeSchemas(this.flatten(this.resolve($ref, [...path, "$ref"]), [...path, "$ref"]), result, path);
       if (allOf !== undefined) {

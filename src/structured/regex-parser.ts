@@ -6,6 +6,7 @@
  * or change matching (inline flags) are unsupported.
  */
 import { CharSet, digitChars, dotChars, spaceChars, wordChars } from "./char-set.js";
+import { maxNesting } from "./gbnf.js";
 
 export type RegexNode =
   | { kind: "chars"; set: CharSet }
@@ -35,6 +36,7 @@ export function parseRegex(pattern: string): RegexNode {
 class Parser {
   private readonly chars: string[];
   private pos = 0;
+  private depth = 0;
 
   constructor(pattern: string) {
     this.chars = [...pattern];
@@ -156,6 +158,7 @@ class Parser {
   }
 
   private group(): RegexNode {
+    if (++this.depth > maxNesting) throw new UnsupportedRegexError(`groups nested deeper than ${maxNesting}`);
     if (this.peek() === "?") {
       const kind = this.chars.slice(this.pos + 1, this.pos + 3).join("");
       if (kind.startsWith(":")) this.pos += 2;
@@ -167,6 +170,7 @@ class Parser {
     const node = this.alternation();
     if (this.peek() !== ")") throw new RegexSyntaxError("missing ')'");
     this.pos++;
+    this.depth--;
     return node;
   }
 

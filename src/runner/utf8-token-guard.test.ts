@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Utf8TokenGuard, vocabularyBytes } from "./utf8-token-guard.js";
+
+// Token ids: 0 "a", 1 F0, 2 80, 3 "9F 98 80" (rest of U+1F600 after F0), 4 "C1 A1" (overlong 'a'),
+// 5 E0, 6 "A0 80" (U+0800 after E0), 7 "ED A0" (surrogate start), 8 F5, 9 a control token.
+const vocabulary = [[0x61], [0xf0], [0x80], [0x9f, 0x98, 0x80], [0xc1, 0xa1], [0xe0], [0xa0, 0x80], [0xed, 0xa0], [0xf5], null].map((bytes) =>
+  bytes === null ? null : Uint8Array.from(bytes),
+);
+
+function bannedAfter(guard: Utf8TokenGuard, generated: number[]): number[] {
+  const bias = guard.biasFor({ utf8State: 0, utf8NumTokens: 0 }, generated, null);
+  return bias === null ? [] : [...bias.tokenIds].filter((_, i) => bias!.biases[i] === -Infinity);
+}
+
+test("at a character boundary, tokens that are invalid on their own are banned", () => {
+  assert.deepEqual(bannedAfter(new Utf8TokenGuard(vocabulary), []), [2, 3, 4, 6, 7, 8]);
+});
+
+test("inside a character, only valid continuations remain", () => {
+  const guard = new Utf8TokenGuard(vocabulary);
+  // After F0 the next byte must be 90-BF: "80" (overlong) is banned, "9F 98 80" allowed.
+  // Tokens not starting with a continuation byte are left to llama.cpp's grammar, which rejects them itself.
+  assert.deepEqual(bannedAfter(guard, [1]), [2]);
+  assert.deepEqual(bannedAfter(guard, [5]), [2, 3]);
+  assert.deepEqual(bannedAfter(guard, [1, 3]), [2, 3, 4, 6, 7, 8]);
+});
+
+test("the request's own biases are kept, and the same object comes back for the same state", () => {
+  const guard = new Utf8TokenGuard(vocabulary);
+  const requestBias = { tokenIds: Uint32Array.of(0, 2), biases: Float32Array.of(5, 3) };
+  const holder = { utf8State: 0, utf8NumTokens: 0 };
+  const bias = guard.biasFor(holder, [], requestBias)!;
+  assert.deepEqual([...bias.tokenIds], [0, 2, 3, 4, 6, 7, 8]);
+  assert.equal(bias.biases[0], 5);
+  assert.equal(bias.biases[1], -Infinity);
+  assert.equal(guard.biasFor(holder, [0], requestBias), bias);
+});
+
+test("vocabulary bytes: GPT-2 byte-level and SentencePiece byte tokens", () => {
+  const gpt2 = vocabularyBytes("gpt2", ["Ġa", "Ã©", "<|im_end|>", "ð"], [1, 1, 3, 1])!;
+  assert.deepEqual(gpt2.map((bytes) => (bytes ? [...bytes] : null)), [[0x20, 0x61], [0xc3, 0xa9], null, [0xf0]]);
+  const spm = vocabularyBytes("llama", ["▁hi", "<0xE0>", "<s>"], [1, 6, 3])!;
+  assert.deepEqual(spm.map((bytes) => (bytes ? [...bytes] : null)), [[0x20, 0x68, 0x69], [0xe0], null]);
+  assert.equal(vocabularyBytes("bert", [], []), null);
+});
