@@ -3,11 +3,12 @@
 // ~128-token prompts generating --output tokens each (ignore_eos), and the
 // pure decode rate measured after all prompts are in. Usage:
 //   UV_THREADPOOL_SIZE=1 node scripts/bench-engine.mjs MODEL.gguf [--threads 2] [--concurrency 1,2,4,8,16] [--output 64]
-//     [--sampling greedy,temperature,top-p,top-k-top-p,penalties,logprobs,top-logprobs]
+//     [--sampling greedy,temperature,top-p,top-p-cold,top-k-top-p,penalties,logprobs,top-logprobs]
 // Each sampling variant runs every concurrency level; the decode step time
 // (ms per step once all prompts are in) shows what sampling and logprobs cost.
 import { parseArgs } from "node:util";
 import { Engine } from "../dist/src/engine/engine.js";
+import { samplingParams } from "../dist/src/engine/sampling-defaults.js";
 import { LlamaRunner } from "../dist/src/runner/llama-runner.js";
 
 const { values, positionals } = parseArgs({
@@ -24,12 +25,13 @@ const levels = values.concurrency.split(",").map(Number);
 const maxC = Math.max(...levels);
 const runner = await LlamaRunner.load({ modelPath, numSlots: maxC, resolveSlotCapacity: () => 1024, maxBatchTokens: 512, threads: Number(values.threads) });
 const engine = new Engine(runner, { maxNumBatchedTokens: 512, maxWaitingRequests: 1000, enablePrefixCaching: false });
-const baseParams = { n: 1, maxTokens: Number(values.output), temperature: 0, topP: 1, topK: 0, minP: 0, presencePenalty: 0, frequencyPenalty: 0, repetitionPenalty: 1, seed: 1, stop: [], stopTokenIds: [], ignoreEos: true, includeStopStringInOutput: false, logitBias: new Map(), minTokens: 0, allowedTokenIds: null, logprobs: null, promptLogprobs: null, badWords: [], skipSpecialTokens: true, grammar: null };
+const baseParams = samplingParams({ maxTokens: Number(values.output), temperature: 0, seed: 1, ignoreEos: true });
 const words = "the quick brown fox jumps over a lazy dog while seven wizards quietly hum".split(" ");
 const variants = {
   greedy: {},
   temperature: { temperature: 1 },
   "top-p": { temperature: 0.8, topP: 0.95 },
+  "top-p-cold": { temperature: 0.3, topP: 0.9 },
   "top-k-top-p": { temperature: 0.8, topK: 40, topP: 0.95 },
   penalties: { temperature: 0.8, topK: 40, repetitionPenalty: 1.1 },
   logprobs: { logprobs: 0 },

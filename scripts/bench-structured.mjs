@@ -6,6 +6,7 @@
 //   npm run build && UV_THREADPOOL_SIZE=1 node scripts/bench-structured.mjs MODEL.gguf [--threads 2] [--concurrency 16] [--output 128] [--temperature 1] [--rounds 2]
 // The schema keeps the grammar active for the whole run (a long array of
 // records), so every sampled token goes through llama.cpp's grammar check.
+import { samplingParams } from "../dist/src/engine/sampling-defaults.js";
 import { parseArgs } from "node:util";
 import { Engine } from "../dist/src/engine/engine.js";
 import { LlamaRunner } from "../dist/src/runner/llama-runner.js";
@@ -45,7 +46,7 @@ const grammar = jsonSchemaToGbnf(schema);
 
 const runner = await LlamaRunner.load({ modelPath, numSlots: numSequences, resolveSlotCapacity: () => 1024, maxBatchTokens: 512, threads: Number(values.threads) });
 const engine = new Engine(runner, { maxNumBatchedTokens: 512, maxWaitingRequests: 1000, enablePrefixCaching: false });
-const baseParams = { n: 1, maxTokens, temperature: Number(values.temperature), topP: 1, topK: 0, minP: 0, presencePenalty: 0, frequencyPenalty: 0, repetitionPenalty: 1, seed: 1, stop: [], stopTokenIds: [], ignoreEos: true, includeStopStringInOutput: false, logitBias: new Map(), minTokens: 0, allowedTokenIds: null, grammar: null };
+const baseParams = samplingParams({ maxTokens, temperature: Number(values.temperature), seed: 1, ignoreEos: true });
 const words = "the quick brown fox jumps over a lazy dog while seven wizards quietly hum".split(" ");
 const prompts = Array.from({ length: numSequences }, (_, i) =>
   runner.tokenize(`#${i} ` + Array.from({ length: 120 }, (_, j) => words[(i * 5 + j * 3) % words.length]).join(" "), { parseSpecialTokens: false }).slice(0, 128),

@@ -1,33 +1,12 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Engine, type EngineConfig } from "./engine.js";
+import { samplingParams } from "./sampling-defaults.js";
 import { FakeRunner, fakeEos, type FakeRunnerOptions } from "./fake-runner.js";
 import type { RequestOutput, RequestTimings, SamplingParams } from "./types.js";
 import type { ModelRunner } from "./model-runner.js";
 
-const greedy: SamplingParams = {
-  n: 1,
-  maxTokens: 5,
-  temperature: 0,
-  topP: 1,
-  topK: 0,
-  minP: 0,
-  presencePenalty: 0,
-  frequencyPenalty: 0,
-  repetitionPenalty: 1,
-  seed: 1,
-  stop: [],
-  stopTokenIds: [],
-  ignoreEos: false,
-  includeStopStringInOutput: false,
-  logitBias: new Map(),
-  minTokens: 0,
-  allowedTokenIds: null,
-  logprobs: null,
-  promptLogprobs: null,
-  badWords: [], skipSpecialTokens: true,
-  grammar: null,
-};
+const greedy: SamplingParams = samplingParams({ maxTokens: 5, temperature: 0, seed: 1 });
 
 function setup(runnerOptions: FakeRunnerOptions = {}, config: Partial<EngineConfig> = {}) {
   const runner = new FakeRunner(runnerOptions);

@@ -11,12 +11,18 @@ import type { SamplerConfig, SequenceSampler } from "../engine/model-runner.js";
 import type { TokenLogprob } from "../engine/types.js";
 import { SeededRandom } from "../sampling/seeded-random.js";
 import { applyBiasesAndPenalties, argmax, candidatesFromLogits, draw, filteredDistribution } from "../sampling/vllm-sampler.js";
-import type { AddonContext, AddonGrammarEvaluationState, AddonSampler } from "./addon-types.js";
+import type { AddonContext, AddonGrammarEvaluationState, AddonSampler, AddonSamplerConfig } from "./addon-types.js";
 import type { GrammarHolder, GrammarStates } from "./grammar-states.js";
 import { isGreedy, nativeProcessing, nativeSamplerConfig, samplingPathOf } from "./sampling-plan.js";
 
-/** How many top tokens the "candidates" path asks for first; it asks for 8x more while they do not suffice. */
-const initialCandidates = 256;
+/**
+ * How many top tokens the "candidates" path asks llama.cpp for: enough for a
+ * peaked distribution's nucleus. Each costs a JS array entry (~0.2 us; the
+ * whole 152k vocabulary ~35 ms), so a flat one is sampled by rejection instead.
+ */
+const numCandidates = 256;
+/** A draw lands in the nucleus with probability >= top_p; this many misses in a row does not happen in practice. */
+const maxNucleusDraws = 64;
 
 export class LlamaSequenceSampler implements SequenceSampler, GrammarHolder {
   grammarText: string | null = null;
@@ -79,11 +85,7 @@ export class LlamaSampling {
     const path = samplingPathOf(request.config);
     if (path === "full") return this.withShared(() => this.sampleFromAllLogits(request));
     const processing = nativeProcessing(request.config, request.promptTokens, request.outputTokens);
-    if (path === "candidates") {
-      const token = await this.sampleFromCandidates(request, processing);
-      if (token !== null) return token;
-      return this.withShared(() => this.sampleFromAllLogits(request));
-    }
+    if (path === "candidates") return this.sampleFromCandidates(request, processing);
     // The grammar's state (and its UTF-8 guard's biases, which include the request's): absent keys when unconstrained.
     const grammarConfig = this.grammars.nativeConfigFor(request.sampler, request.config, request.outputTokens);
     request.sampler.main.applyConfig({ ...nativeSamplerConfig(request.config, processing), ...grammarConfig });
@@ -119,24 +121,57 @@ export class LlamaSampling {
     return toPairs(pairs).slice(0, k);
   }
 
-  /** null: even the whole vocabulary's top tokens did not settle it (cannot happen once they are all there). */
-  private async sampleFromCandidates(request: SampleRequest, processing: ReturnType<typeof nativeProcessing>): Promise<number | null> {
+  /** Temperature, min_p, top_k and top_p in TypeScript over llama.cpp's top candidates. */
+  private async sampleFromCandidates(request: SampleRequest, processing: AddonSamplerConfig): Promise<number> {
     const { config, sampler, batchLogitIndex } = request;
     const temperature = config.temperature;
     sampler.normalizer.applyConfig({ ...processing, temperature: temperature === 1 ? 0 : temperature, seed: config.seed });
     const [, , , , weight] = await this.context.sampleToken(batchLogitIndex, sampler.normalizer, false, false, false, true);
-    for (let numCandidates = config.topK > 0 ? config.topK : initialCandidates; ; numCandidates *= 8) {
-      const size = Math.min(numCandidates, this.vocabSize);
-      sampler.main.applyConfig({ ...processing, temperature: 1, topK: size, seed: config.seed });
-      const [, , , pairs] = await this.context.sampleToken(batchLogitIndex, sampler.main, false, false, [[], false, false, false, size], false);
-      const top = toPairs(pairs).slice(0, size);
-      const distribution = filteredDistribution(
-        { tokens: top.map(([id]) => id), logits: top.map(([, logit]) => logit), isComplete: size >= this.vocabSize, logNormalizer: Math.log(weight ?? 1) },
-        config,
-      );
-      if (distribution !== null) return draw(distribution, sampler.randomFor(config.seed));
-      if (size >= this.vocabSize) return null;
+    const size = Math.min(config.topK > 0 ? config.topK : numCandidates, this.vocabSize);
+    sampler.main.applyConfig({ ...processing, temperature: 1, topK: size, seed: config.seed });
+    const [, , , pairs] = await this.context.sampleToken(batchLogitIndex, sampler.main, false, false, [[], false, false, false, size], false);
+    const top = toPairs(pairs).slice(0, size);
+    const distribution = filteredDistribution(
+      { tokens: top.map(([id]) => id), logits: top.map(([, logit]) => logit), isComplete: size >= this.vocabSize, logNormalizer: Math.log(weight ?? 1) },
+      config,
+    );
+    if (distribution !== null) return draw(distribution, sampler.randomFor(config.seed));
+    return this.sampleFlatNucleus(request, processing, weight ?? 1, top);
+  }
+
+  /**
+   * The nucleus reaches past the candidates (a flat distribution): draw from
+   * the whole kept set at temperature T in llama.cpp and accept a draw inside
+   * the nucleus (the mass of the tokens more likely than it is below top_p),
+   * which is exactly the nucleus distribution; a draw is accepted with
+   * probability >= top_p. Every draw among the candidates is in the nucleus.
+   */
+  private async sampleFlatNucleus(request: SampleRequest, processing: AddonSamplerConfig, fullWeight: number, top: ReadonlyArray<[number, number]>): Promise<number> {
+    const { config, sampler, batchLogitIndex } = request;
+    const temperature = config.temperature;
+    const maxLogit = top[0][1];
+    const candidates = new Set(top.map(([token]) => token));
+    // min_p at T is llama.cpp's min_p of min_p^T before scaling; top_k never gets here (its candidates are complete).
+    const keptFilter = config.minP > 0 ? { minP: Math.pow(config.minP, temperature) } : {};
+    const massAtLeast = async (filter: AddonSamplerConfig): Promise<number> => {
+      sampler.normalizer.applyConfig({ ...processing, ...filter, temperature, seed: config.seed });
+      const [, , , , weight] = await this.context.sampleToken(batchLogitIndex, sampler.normalizer, false, false, false, true);
+      return weight ?? 0;
+    };
+    const keptWeight = config.minP > 0 ? await massAtLeast(keptFilter) : fullWeight;
+    sampler.main.applyConfig({ ...processing, ...keptFilter, temperature, seed: config.seed });
+    for (let attempt = 0; attempt < maxNucleusDraws; attempt++) {
+      const [token, , , pairs] = await this.context.sampleToken(batchLogitIndex, sampler.main, false, false, [[], false, false, true, 0], false);
+      if (candidates.has(token)) return token;
+      const scaled = toPairs(pairs).find(([id]) => id === token)?.[1];
+      if (scaled === undefined) return checked(token);
+      const logit = scaled * temperature;
+      // Tokens at least as likely as the draw: llama.cpp's min_p keeps logit >= max + ln(m).
+      const atLeast = await massAtLeast({ minP: Math.exp(logit - maxLogit) });
+      const above = atLeast - Math.exp((logit - maxLogit) / temperature);
+      if (above < config.topP * keptWeight) return token;
     }
+    return top[0][0];
   }
 
   /** Every logit to TypeScript: exact for any combination, slow on big vocabularies. */

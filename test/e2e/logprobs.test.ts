@@ -181,3 +181,44 @@ test("bad values are 400s naming the parameter, and the server goes on", async (
   }
   assert.equal((await complete({ max_tokens: 1 })).choices.length, 1);
 });
+
+test("top_p at a temperature samples exactly vLLM's nucleus: every draw inside it, frequencies as its probabilities", async () => {
+  // Hot and wide: the nucleus has more tokens than the 256 candidates, so the flat-distribution (rejection) path runs.
+  const temperature = 3;
+  const topP = 0.95;
+  const prompt = "Once upon a time";
+  // The raw distribution of the first token, over the whole vocabulary.
+  const all = await complete({ prompt, max_tokens: 1, temperature: 0, logprobs: 100000, return_tokens_as_token_ids: true });
+  const raw = Object.entries(all.choices[0].logprobs!.top_logprobs![0]).map(([token, logprob]) => ({ token, logprob }));
+  raw.sort((a, b) => b.logprob - a.logprob);
+  const scaled = raw.map(({ logprob }) => logprob / temperature);
+  const max = scaled[0];
+  const weights = scaled.map((value) => Math.exp(value - max));
+  const total = weights.reduce((a, b) => a + b, 0);
+  const nucleus = new Map<string, number>();
+  let above = 0;
+  for (let i = 0; i < raw.length && above < topP; i++) {
+    nucleus.set(raw[i].token, weights[i] / total);
+    above += weights[i] / total;
+  }
+  assert.ok(nucleus.size > 256, `a nucleus wider than the candidates (${nucleus.size} of ${raw.length} tokens)`);
+  const draws: string[] = [];
+  for (let seed = 0; seed < 6; seed++) {
+    const response = await complete({ prompt, max_tokens: 1, temperature, top_p: topP, n: 100, seed, logprobs: 0, return_tokens_as_token_ids: true });
+    for (const choice of response.choices) draws.push(choice.logprobs!.tokens![0]);
+  }
+  const outside = draws.filter((token) => !nucleus.has(token));
+  assert.deepEqual(outside, [], "no draw outside the nucleus");
+  // The nucleus's more likely half (by mass) should take about half the draws.
+  const nucleusMass = [...nucleus.values()].reduce((a, b) => a + b, 0);
+  let mass = 0;
+  const upperHalf = new Set<string>();
+  for (const [token, p] of nucleus) {
+    if (mass >= nucleusMass / 2) break;
+    upperHalf.add(token);
+    mass += p;
+  }
+  const expected = mass / nucleusMass;
+  const observed = draws.filter((token) => upperHalf.has(token)).length / draws.length;
+  assert.ok(Math.abs(observed - expected) < 0.1, `upper half drawn ${observed.toFixed(3)} of the time, expected ${expected.toFixed(3)}`);
+});
