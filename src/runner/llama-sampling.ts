@@ -21,6 +21,8 @@ import { isGreedy, nativeProcessing, nativeSamplerConfig, samplingPathOf } from 
  * whole 152k vocabulary ~35 ms), so a flat one is sampled by rejection instead.
  */
 const numCandidates = 256;
+/** Top logits read for a logprob even when fewer alternatives are asked for: the sampled token is usually among them. */
+const minTopForLogprobs = 8;
 /** A draw lands in the nucleus with probability >= top_p; this many misses in a row does not happen in practice. */
 const maxNucleusDraws = 64;
 
@@ -92,20 +94,26 @@ export class LlamaSampling {
     return checked(await this.context.sampleToken(request.batchLogitIndex, request.sampler.main));
   }
 
-  /** The token's raw logprob and `numTop` alternatives at a batch logit index. */
+  /**
+   * The token's raw logprob and `numTop` alternatives at a batch logit index:
+   * the top logits (the maximum first) and the vocabulary's sum of
+   * exp(logit - max); a token outside the top costs one more call for its logit.
+   */
   logprob(batchLogitIndex: number, token: number, numTop: number): Promise<TokenLogprob> {
     return this.withShared(async () => {
-      const [, , , pairs, weight] = await this.context.sampleToken(batchLogitIndex, this.rawGreedy, false, false, [[token], false, false, true, 0], true);
-      // The greedy pick is the top logit: includeSelected adds it next to the asked token.
-      const values = toPairs(pairs);
-      const maxLogit = Math.max(...values.map(([, logit]) => logit));
+      const top = await this.topLogits(batchLogitIndex, Math.max(numTop, minTopForLogprobs));
+      const [, , , , weight] = await this.context.sampleToken(batchLogitIndex, this.rawGreedy, false, false, false, true);
+      const maxLogit = top[0][1];
       const logNormalizer = maxLogit + Math.log(weight ?? 1);
-      const own = values.find(([id]) => id === token);
-      const top = numTop > 0 ? await this.topLogits(batchLogitIndex, numTop) : [];
+      let own = top.find(([id]) => id === token)?.[1];
+      if (own === undefined) {
+        const [, , , pairs] = await this.context.sampleToken(batchLogitIndex, this.rawGreedy, false, false, [[token], false, false, false, 0], false);
+        own = toPairs(pairs).find(([id]) => id === token)?.[1];
+      }
       return {
         token,
-        logprob: own ? own[1] - logNormalizer : -Infinity,
-        top: top.map(([id, logit]) => ({ token: id, logprob: logit - logNormalizer })),
+        logprob: own === undefined ? -Infinity : own - logNormalizer,
+        top: top.slice(0, numTop).map(([id, logit]) => ({ token: id, logprob: logit - logNormalizer })),
       };
     });
   }
@@ -125,8 +133,12 @@ export class LlamaSampling {
   private async sampleFromCandidates(request: SampleRequest, processing: AddonSamplerConfig): Promise<number> {
     const { config, sampler, batchLogitIndex } = request;
     const temperature = config.temperature;
-    sampler.normalizer.applyConfig({ ...processing, temperature: temperature === 1 ? 0 : temperature, seed: config.seed });
-    const [, , , , weight] = await this.context.sampleToken(batchLogitIndex, sampler.normalizer, false, false, false, true);
+    // With top_k the kept set lies within the candidates and is renormalized: the vocabulary's normalizer cancels out.
+    let weight: number | undefined = 1;
+    if (config.topK === 0) {
+      sampler.normalizer.applyConfig({ ...processing, temperature: temperature === 1 ? 0 : temperature, seed: config.seed });
+      [, , , , weight] = await this.context.sampleToken(batchLogitIndex, sampler.normalizer, false, false, false, true);
+    }
     const size = Math.min(config.topK > 0 ? config.topK : numCandidates, this.vocabSize);
     sampler.main.applyConfig({ ...processing, temperature: 1, topK: size, seed: config.seed });
     const [, , , pairs] = await this.context.sampleToken(batchLogitIndex, sampler.main, false, false, [[], false, false, false, size], false);
