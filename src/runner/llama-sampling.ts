@@ -191,7 +191,9 @@ export class LlamaSampling {
     const { config } = request;
     const [, , , pairs] = await this.context.sampleToken(request.batchLogitIndex, this.rawGreedy, false, false, true, false);
     const logits = new Float32Array(this.vocabSize).fill(-Infinity);
-    for (const [token, logit] of toPairs(pairs)) logits[token] = logit;
+    // A flat [token, logit, ...] array of the whole vocabulary: read in place, no pair per token.
+    const flat = pairs ?? [];
+    for (let i = 0; i + 1 < flat.length; i += 2) logits[flat[i]] = flat[i + 1];
     const biases = new Map<number, number>();
     config.logitBias?.tokenIds.forEach((token, i) => biases.set(token, config.logitBias!.biases[i]));
     applyBiasesAndPenalties(logits, biases, config, request.promptTokens, request.outputTokens);
