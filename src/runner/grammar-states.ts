@@ -18,14 +18,21 @@ export interface GrammarHolder extends GuardHolder {
   grammarState: AddonGrammarEvaluationState | null;
 }
 
+export interface GrammarVocabulary {
+  /** Each token's bytes (null: leave it alone), or null when the vocabulary's bytes are unknown. */
+  tokenBytes: Array<Uint8Array | null> | null;
+  /** Tokens never sampled under a grammar (see Utf8TokenGuard). */
+  bannedTokens: number[];
+}
+
 export class GrammarStates {
   private readonly parsed = new Map<string, AddonGrammar>();
   private guard: Utf8TokenGuard | null | undefined;
 
-  /** `loadTokenBytes`: each token's bytes (null: leave it alone), or null when the vocabulary's bytes are unknown. */
+  /** `loadVocabulary`: what the token guard needs, read on the first constrained request. */
   constructor(
     private readonly internals: Internals,
-    private readonly loadTokenBytes: () => Array<Uint8Array | null> | null = () => null,
+    private readonly loadVocabulary: () => GrammarVocabulary = () => ({ tokenBytes: null, bannedTokens: [] }),
   ) {}
 
   /** What the sampler needs on top of the request's own config: the grammar state and the UTF-8 guard's bans. */
@@ -33,8 +40,8 @@ export class GrammarStates {
     if (config.grammar === null) return {};
     const grammarEvaluationState = this.stateFor(holder, config.grammar, generatedTokens);
     if (this.guard === undefined) {
-      const tokenBytes = this.loadTokenBytes();
-      this.guard = tokenBytes === null ? null : new Utf8TokenGuard(tokenBytes);
+      const { tokenBytes, bannedTokens } = this.loadVocabulary();
+      this.guard = tokenBytes === null && bannedTokens.length === 0 ? null : new Utf8TokenGuard(tokenBytes ?? [], bannedTokens);
     }
     const bias = this.guard?.biasFor(holder, generatedTokens, config.logitBias) ?? null;
     return bias === null ? { grammarEvaluationState } : { grammarEvaluationState, tokenBiasKeys: bias.tokenIds, tokenBiasValues: bias.biases };

@@ -13,8 +13,8 @@ import type { BatchItem, ItemResult, ModelInfo, ModelRunner, SequenceSampler } f
 import type { TokenLogprob } from "../engine/types.js";
 import { LlamaSampling, type LlamaSequenceSampler } from "./llama-sampling.js";
 import { LlamaTokenizer } from "./llama-tokenizer.js";
-import { GrammarStates } from "./grammar-states.js";
-import { vocabularyBytes } from "./utf8-token-guard.js";
+import { GrammarStates, type GrammarVocabulary } from "./grammar-states.js";
+import { controlTokensBannedUnderGrammar, vocabularyBytes } from "./utf8-token-guard.js";
 import { LlamaEmbeddingRunner, type LlamaEmbeddingRunnerOptions } from "./llama-embedding-runner.js";
 import { readEmbeddingTraits, type EmbeddingTraits } from "./embedding-traits.js";
 import type { AddonContext, AddonModel, AddonModelLora, BindingModule, Internals } from "./addon-types.js";
@@ -90,7 +90,7 @@ export class LlamaRunner implements ModelRunner {
   ) {
     this.tokenizer = new LlamaTokenizer(model);
     const internals = asInternals(llama, model);
-    this.grammars = new GrammarStates(internals, () => readTokenBytes(model));
+    this.grammars = new GrammarStates(internals, () => readGrammarVocabulary(model, info.endOfGenerationTokens));
     this.sampling = new LlamaSampling(context, () => new internals.bindings.AddonSampler(internals.addonModel), info.vocabSize, this.grammars);
   }
 
@@ -301,7 +301,11 @@ function readModelInfo(model: LlamaModel): ModelInfo {
   };
 }
 
-function readTokenBytes(model: LlamaModel): Array<Uint8Array | null> | null {
+function readGrammarVocabulary(model: LlamaModel, endOfGenerationTokens: ReadonlySet<number>): GrammarVocabulary {
   const tokenizer = (model.fileInfo.metadata as unknown as { tokenizer?: { ggml?: { model?: unknown; tokens?: unknown[]; token_type?: unknown[] } } }).tokenizer?.ggml;
-  return vocabularyBytes(tokenizer?.model, tokenizer?.tokens ?? [], tokenizer?.token_type ?? []);
+  const tokenTypes = tokenizer?.token_type ?? [];
+  return {
+    tokenBytes: vocabularyBytes(tokenizer?.model, tokenizer?.tokens ?? [], tokenTypes),
+    bannedTokens: controlTokensBannedUnderGrammar(tokenTypes, endOfGenerationTokens),
+  };
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Utf8TokenGuard, vocabularyBytes } from "./utf8-token-guard.js";
+import { controlTokensBannedUnderGrammar, Utf8TokenGuard, vocabularyBytes } from "./utf8-token-guard.js";
 
 // Token ids: 0 "a", 1 F0, 2 80, 3 "9F 98 80" (rest of U+1F600 after F0), 4 "C1 A1" (overlong 'a'),
 // 5 E0, 6 "A0 80" (U+0800 after E0), 7 "ED A0" (surrogate start), 8 F5, 9 a control token.
@@ -43,4 +43,16 @@ test("vocabulary bytes: GPT-2 byte-level and SentencePiece byte tokens", () => {
   const spm = vocabularyBytes("llama", ["▁hi", "<0xE0>", "<s>"], [1, 6, 3])!;
   assert.deepEqual(spm.map((bytes) => (bytes ? [...bytes] : null)), [[0x20, 0x68, 0x69], [0xe0], null]);
   assert.equal(vocabularyBytes("bert", [], []), null);
+});
+
+test("tokens banned always are banned in every state, alongside the UTF-8 bans", () => {
+  const guard = new Utf8TokenGuard(vocabulary, [9]);
+  assert.deepEqual(bannedAfter(guard, []), [2, 3, 4, 6, 7, 8, 9]);
+  assert.deepEqual(bannedAfter(guard, [1]), [2, 9]);
+  assert.deepEqual(bannedAfter(new Utf8TokenGuard([], [9, 4]), [0]), [4, 9], "without known bytes, only the control tokens");
+});
+
+test("control tokens are banned under a grammar, except the end-of-generation ones", () => {
+  // normal, control (<|im_start|>), control (<|im_end|>, end of generation), user-defined, unused
+  assert.deepEqual(controlTokensBannedUnderGrammar([1, 3, 3, 4, 5], new Set([2])), [1]);
 });

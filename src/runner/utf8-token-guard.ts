@@ -1,10 +1,13 @@
 /**
- * Keeps grammar-constrained output valid UTF-8. llama.cpp's grammar decodes
- * token bytes without validating them, so with byte-level vocabularies it can
- * accept overlong or out-of-range sequences (e.g. F0 80 A0 80 read as U+0800)
- * that clients then see as several U+FFFD, breaking maxLength and patterns.
- * This bans, at each step, the tokens whose bytes cannot continue the
- * sequence's UTF-8 so far, through the sampler's logit biases.
+ * Keeps grammar-constrained output equal to the text the client receives.
+ * llama.cpp's grammar decodes token bytes without validating them, so with
+ * byte-level vocabularies it can accept overlong or out-of-range sequences
+ * (e.g. F0 80 A0 80 read as U+0800) that clients then see as several U+FFFD,
+ * breaking maxLength and patterns. This bans, at each step, the tokens whose
+ * bytes cannot continue the sequence's UTF-8 so far, through the sampler's
+ * logit biases. It also bans control tokens in every state: the grammar
+ * matches their text ("<|im_start|>" is 12 characters of a string) but the
+ * detokenizer drops them, so a string of minLength 1 could arrive empty.
  */
 import type { LogitBias } from "../engine/model-runner.js";
 
@@ -72,17 +75,24 @@ export class Utf8TokenGuard {
   private readonly merged = new WeakMap<LogitBias, Map<number, LogitBias>>();
   private readonly bansOnly = new Map<number, LogitBias>();
 
-  /** `tokenBytes[id]`: the token's bytes, or null for tokens the guard leaves alone (control tokens). */
-  constructor(private readonly tokenBytes: ReadonlyArray<Uint8Array | null>) {
+  /**
+   * `tokenBytes[id]`: the token's bytes, or null for tokens the UTF-8 check leaves
+   * alone (control tokens; all of them when the vocabulary's bytes are unknown).
+   * `alwaysBanned`: tokens banned in every state.
+   */
+  constructor(
+    private readonly tokenBytes: ReadonlyArray<Uint8Array | null>,
+    alwaysBanned: readonly number[] = [],
+  ) {
     this.bannedFrom = Array.from({ length: numStates }, (_, state) => {
-      const banned: number[] = [];
+      const banned = [...alwaysBanned];
       tokenBytes.forEach((bytes, token) => {
         // Inside a character, llama.cpp's grammar already rejects a token not starting with a
         // continuation byte; leaving those out keeps the ban lists short (hundreds, not the vocabulary).
         if (bytes === null || (state !== Utf8State.Boundary && !(bytes[0] >= 0x80 && bytes[0] <= 0xbf))) return;
         if (run(state, bytes) === Utf8State.Invalid) banned.push(token);
       });
-      return Uint32Array.from(banned);
+      return Uint32Array.from(new Set(banned)).sort();
     });
   }
 
@@ -131,6 +141,19 @@ function byteLevelDecoder(): Map<string, number> {
 }
 
 const controlTokenType = 3;
+
+/**
+ * The tokens a grammar must never let through: control tokens, except the
+ * end-of-generation ones, which llama.cpp's grammar allows only where the
+ * grammar is complete.
+ */
+export function controlTokensBannedUnderGrammar(tokenTypes: readonly unknown[], endOfGenerationTokens: ReadonlySet<number>): number[] {
+  const banned: number[] = [];
+  tokenTypes.forEach((type, token) => {
+    if (type === controlTokenType && !endOfGenerationTokens.has(token)) banned.push(token);
+  });
+  return banned;
+}
 
 /**
  * Token bytes from GGUF vocabulary strings: byte-level BPE ("gpt2") or

@@ -186,6 +186,28 @@ async function closingTokenBias(): Promise<Record<string, number>> {
   return bias;
 }
 
+test("a control token never enters constrained output, even at logit_bias +100 (its text would count as 12 characters)", async () => {
+  const response = await fetch(`${server.url}/tokenize`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ prompt: "<|im_start|>", add_special_tokens: false }),
+  });
+  const { tokens } = (await response.json()) as { tokens: number[] };
+  assert.equal(tokens.length, 1, "<|im_start|> is one control token");
+  const schema = { type: "object", properties: { name: { type: "string", minLength: 1, maxLength: 12 } }, required: ["name"], additionalProperties: false };
+  schemas.controlProbe = schema;
+  const completion = await client.chat.completions.create({
+    model,
+    messages: [{ role: "user", content: "A name." }],
+    n: 4,
+    temperature: 1,
+    max_tokens: 100,
+    logit_bias: { [String(tokens[0])]: 100 },
+    response_format: { type: "json_schema", json_schema: { name: "controlProbe", schema } },
+  });
+  for (const choice of completion.choices) assertValid("controlProbe", choice.message.content ?? "");
+});
+
 test("json_object gives a JSON object, on chat and completions", async () => {
   const logit_bias = await closingTokenBias();
   const chat = await client.chat.completions.create({ model, messages: [{ role: "user", content: "json" }], max_tokens: 400, n: 8, logit_bias, response_format: { type: "json_object" } });
