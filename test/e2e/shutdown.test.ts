@@ -77,7 +77,7 @@ function openStream(server: TestServer, content: string): StreamRun {
 }
 
 /** The finish_reason of the stream's one choice and its usage, checking the chunk sequence on the way. */
-function summarize(payloads: string[]): { finishReason: string; completionTokens: number; text: string } {
+function summarize(payloads: string[]): { finishReason: string; completionTokens: number } {
   assert.equal(payloads.at(-1), "[DONE]", "the stream must end with data: [DONE]");
   const chunks = payloads.slice(0, -1).map((payload) => JSON.parse(payload) as Chunk);
   assert.ok(!chunks.some((chunk) => "error" in chunk), `an error frame: ${payloads.find((p) => p.includes('"error"'))}`);
@@ -85,8 +85,7 @@ function summarize(payloads: string[]): { finishReason: string; completionTokens
   assert.equal(finishes.length, 1, "exactly one chunk carries the finish_reason");
   const usage = chunks.at(-1)!;
   assert.deepEqual(usage.choices, [], "the last chunk is the usage chunk (include_usage)");
-  const text = chunks.map((chunk) => chunk.choices[0]?.delta?.content ?? "").join("");
-  return { finishReason: finishes[0].finish_reason!, completionTokens: usage.usage!.completion_tokens, text };
+  return { finishReason: finishes[0].finish_reason!, completionTokens: usage.usage!.completion_tokens };
 }
 
 async function withServer(args: string[], run: (server: TestServer) => Promise<void>): Promise<void> {
@@ -163,11 +162,12 @@ test("--shutdown-timeout 0: SIGTERM aborts the requests in flight (finish_reason
     }
     server.process.kill("SIGTERM");
 
+    // No check on the text's length: the tiny model emits mostly invalid UTF-8 bytes, which
+    // the detokenizer may still be holding when the abort lands, so a stream's text can be "".
     for (const run of runs) {
-      const { finishReason, completionTokens, text } = summarize(await run.frames);
+      const { finishReason, completionTokens } = summarize(await run.frames);
       assert.equal(finishReason, "abort");
       assert.ok(completionTokens >= 1 && completionTokens < maxTokens, `completion_tokens ${completionTokens}`);
-      assert.ok(text.length > 0);
     }
     const response = await nonStreaming;
     assert.equal(response.status, 200);
