@@ -4,18 +4,13 @@
  * this very server answers.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { startServer, type TestServer } from "./server-harness.js";
+import { test } from "node:test";
+import { useServer, type TestServer } from "./server-harness.js";
 
 const apiKey = "docs-secret";
 let server: TestServer;
 
-before(async () => {
-  server = await startServer({ apiKey, args: ["--api-key", apiKey, "--root-path", "/llm"] });
-});
-after(async () => {
-  assert.equal(await server.stop(), 0);
-});
+useServer({ apiKey, args: ["--api-key", apiKey, "--root-path", "/llm"] }, (served) => ({ server } = served));
 
 interface OpenApiDocument {
   openapi: string;

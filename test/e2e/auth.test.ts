@@ -4,18 +4,13 @@
  * /health, /version and /metrics stay open.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import OpenAI from "openai";
-import { startServer, type TestServer } from "./server-harness.js";
+import { useServer, type TestServer } from "./server-harness.js";
 
 let server: TestServer;
 
-before(async () => {
-  server = await startServer({ args: ["--api-key", "secret-one", "--api-key", "secret-two"] });
-});
-after(async () => {
-  assert.equal(await server.stop(), 0);
-});
+useServer({ apiKey: "secret-one", args: ["--api-key", "secret-one", "--api-key", "secret-two"] }, (served) => ({ server } = served));
 
 const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "Who won the world series in 2020?" }];
 

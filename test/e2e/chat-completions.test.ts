@@ -1,21 +1,14 @@
 /** The issue's client snippets, in JS, against the real server with the official `openai` client. */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import type OpenAI from "openai";
-import { readSse, startServer, type TestServer } from "./server-harness.js";
+import { readSse, useServer, type TestServer } from "./server-harness.js";
 
 let server: TestServer;
 let client: OpenAI;
 let model: string;
 
-before(async () => {
-  server = await startServer({ args: ["--max-model-len", "256", "--max-num-seqs", "16", "--served-model-name", "tiny", "alias-b"] });
-  client = server.client();
-  model = (await client.models.list()).data[0].id;
-});
-after(async () => {
-  assert.equal(await server.stop(), 0);
-});
+useServer({ args: ["--max-model-len", "256", "--max-num-seqs", "16", "--served-model-name", "tiny", "alias-b"] }, (served) => ({ server, client, model } = served));
 
 const messages: OpenAI.ChatCompletionMessageParam[] = [
   { role: "system", content: "You are a helpful assistant." },

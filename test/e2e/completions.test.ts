@@ -1,21 +1,14 @@
 /** /v1/completions against the real server: prompts of every shape, n, streaming, stop, seeds. */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import OpenAI from "openai";
-import { readSse, startServer, type TestServer } from "./server-harness.js";
+import { readSse, useServer, type TestServer } from "./server-harness.js";
 
 let server: TestServer;
 let client: OpenAI;
 let model: string;
 
-before(async () => {
-  server = await startServer({ args: ["--max-model-len", "512", "--max-num-seqs", "8"] });
-  client = server.client();
-  model = (await client.models.list()).data[0].id;
-});
-after(async () => {
-  assert.equal(await server.stop(), 0);
-});
+useServer({ args: ["--max-model-len", "512", "--max-num-seqs", "8"] }, (served) => ({ server, client, model } = served));
 
 /** vLLM extras (ignore_eos, ...) go in the body as they would through `extra_body`. */
 const complete = (body: Record<string, unknown>) => client.completions.create({ model, ...body } as OpenAI.CompletionCreateParamsNonStreaming);

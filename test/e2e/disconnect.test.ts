@@ -5,9 +5,9 @@
  * lands (ignore_eos), so a generation that keeps running shows in the counters.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import OpenAI from "openai";
-import { startServer, type TestServer } from "./server-harness.js";
+import { useServer, type TestServer } from "./server-harness.js";
 
 const maxTokens = 2000;
 /** A request that ran to completion would add maxTokens; an aborted one must add far fewer. */
@@ -18,14 +18,7 @@ let server: TestServer;
 let client: OpenAI;
 let model: string;
 
-before(async () => {
-  server = await startServer({ args: ["--max-model-len", "4096", "--max-num-seqs", "16"] });
-  client = server.client();
-  model = (await client.models.list()).data[0].id;
-});
-after(async () => {
-  assert.equal(await server.stop(), 0);
-});
+useServer({ args: ["--max-model-len", "4096", "--max-num-seqs", "16"] }, (served) => ({ server, client, model } = served));
 
 type MetricName =
   | "vllm:num_requests_running"

@@ -5,22 +5,15 @@
  * empty KV cache) or beside it.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import OpenAI from "openai";
-import { startServer, type TestServer } from "./server-harness.js";
+import { useServer, type TestServer } from "./server-harness.js";
 
 let server: TestServer;
 let client: OpenAI;
 let model: string;
 
-before(async () => {
-  server = await startServer({ args: ["--pooling", "mean", "--max-model-len", "256"] });
-  client = server.client();
-  model = (await client.models.list()).data[0].id;
-});
-after(async () => {
-  assert.equal(await server.stop(), 0);
-});
+useServer({ args: ["--pooling", "mean", "--max-model-len", "256"] }, (served) => ({ server, client, model } = served));
 
 const texts = ["The capital of France is", "hello", "a much longer text about rivers, banks and money", "hello"];
 const embed = async (input: string | string[]) => (await client.embeddings.create({ model, input, encoding_format: "float" })).data.map((d) => d.embedding);

@@ -8,22 +8,15 @@
  * JSON of float32 values round-trips exactly through doubles.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import OpenAI from "openai";
-import { startServer, type TestServer } from "./server-harness.js";
+import { useServer, type TestServer } from "./server-harness.js";
 
 let server: TestServer;
 let client: OpenAI;
 let model: string;
 
-before(async () => {
-  server = await startServer({ preset: "tiny-bert" });
-  client = server.client();
-  model = (await client.models.list()).data[0].id;
-});
-after(async () => {
-  assert.equal(await server.stop(), 0);
-});
+useServer({ preset: "tiny-bert" }, (served) => ({ server, client, model } = served));
 
 const words = ["river", "mountain", "bank", "money", "tree", "quantum", "pizza", "llama", "cloud", "engine", "violin", "desert"];
 /** 32 different texts of 1 to 40 words. */

@@ -4,18 +4,13 @@
  * with no arguments from OPENAI_BASE_URL / OPENAI_API_KEY, as users set it up.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import OpenAI from "openai";
-import { startServer, type TestServer } from "./server-harness.js";
+import { useServer, type TestServer } from "./server-harness.js";
 
 let server: TestServer;
 
-before(async () => {
-  server = await startServer({ env: { PAGODA_API_KEY: "from-env" } });
-});
-after(async () => {
-  assert.equal(await server.stop(), 0);
-});
+useServer({ apiKey: "from-env", env: { PAGODA_API_KEY: "from-env" } }, (served) => ({ server } = served));
 
 /** Builds `new OpenAI()` from the environment, restoring process.env afterwards. */
 function clientFromEnv(env: { OPENAI_BASE_URL: string; OPENAI_API_KEY: string }): OpenAI {

@@ -5,9 +5,9 @@
  * the server: it keeps serving afterwards.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import OpenAI from "openai";
-import { startServer, type TestServer } from "./server-harness.js";
+import { useServer, type TestServer } from "./server-harness.js";
 
 const maxModelLen = 128;
 
@@ -15,14 +15,7 @@ let server: TestServer;
 let client: OpenAI;
 let model: string;
 
-before(async () => {
-  server = await startServer({ args: ["--max-model-len", String(maxModelLen)] });
-  client = server.client();
-  model = (await client.models.list()).data[0].id;
-});
-after(async () => {
-  assert.equal(await server.stop(), 0);
-});
+useServer({ args: ["--max-model-len", String(maxModelLen)] }, (served) => ({ server, client, model } = served));
 
 const userMessages = [{ role: "user", content: "Who won the world series in 2020?" }];
 

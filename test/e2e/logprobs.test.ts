@@ -5,24 +5,17 @@
  * prompt logprobs, seeds under concurrency on every sampling path, and 400s.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import OpenAI from "openai";
-import { startServer, type TestServer } from "./server-harness.js";
+import { useServer, type TestServer } from "./server-harness.js";
 
 let server: TestServer;
 let client: OpenAI;
 let model: string;
 const maxModelLen = 512;
 
-before(async () => {
   // --max-logprobs above the vocabulary: a request can see the whole distribution.
-  server = await startServer({ args: ["--max-model-len", String(maxModelLen), "--max-num-seqs", "8", "--max-logprobs", "100000"] });
-  client = server.client();
-  model = (await client.models.list()).data[0].id;
-});
-after(async () => {
-  assert.equal(await server.stop(), 0);
-});
+useServer({ args: ["--max-model-len", String(maxModelLen), "--max-num-seqs", "8", "--max-logprobs", "100000"] }, (served) => ({ server, client, model } = served));
 
 type Body = Record<string, unknown>;
 const complete = (body: Body) => client.completions.create({ model, prompt: "Once upon a time", ...body } as OpenAI.CompletionCreateParamsNonStreaming);

@@ -6,20 +6,15 @@
  * counters and histogram counts by exactly what they should; gauges are back at 0.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { readSse, startServer, type TestServer } from "./server-harness.js";
+import { test } from "node:test";
+import { readSse, useServer, type TestServer } from "./server-harness.js";
 
 const servedName = "metrics-model";
 const maxTokens = 5;
 
 let server: TestServer;
 
-before(async () => {
-  server = await startServer({ args: ["--served-model-name", servedName, "--max-model-len", "512"] });
-});
-after(async () => {
-  assert.equal(await server.stop(), 0);
-});
+useServer({ args: ["--served-model-name", servedName, "--max-model-len", "512"] }, (served) => ({ server } = served));
 
 interface Scrape {
   /** Sample value by series, e.g. `vllm:foo_total{model_name="m"}`. */

@@ -4,24 +4,17 @@
  * logged without prompts; nothing logged without the flag.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import OpenAI from "openai";
 import type { RequestLogLine } from "../../src/http/request-log.js";
-import { startServer, type TestServer } from "./server-harness.js";
+import { startServer, useServer, type TestServer } from "./server-harness.js";
 
 const maxLogLen = 5;
 let server: TestServer;
 let client: OpenAI;
 let model: string;
 
-before(async () => {
-  server = await startServer({ args: ["--enable-log-requests", "--max-log-len", String(maxLogLen)] });
-  client = server.client();
-  model = (await client.models.list()).data[0].id;
-});
-after(async () => {
-  assert.equal(await server.stop(), 0);
-});
+useServer({ args: ["--enable-log-requests", "--max-log-len", String(maxLogLen)] }, (served) => ({ server, client, model } = served));
 
 /** The line as written: pino's fields around pagoda's. */
 interface LogLine extends RequestLogLine {

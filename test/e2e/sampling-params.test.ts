@@ -5,22 +5,15 @@
  * the tests do not depend on the random model's particular vocabulary.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import OpenAI from "openai";
-import { startServer, type TestServer } from "./server-harness.js";
+import { useServer, type TestServer } from "./server-harness.js";
 
 let server: TestServer;
 let client: OpenAI;
 let model: string;
 
-before(async () => {
-  server = await startServer({ args: ["--max-model-len", "512", "--max-num-seqs", "4"] });
-  client = server.client();
-  model = (await client.models.list()).data[0].id;
-});
-after(async () => {
-  assert.equal(await server.stop(), 0);
-});
+useServer({ args: ["--max-model-len", "512", "--max-num-seqs", "4"] }, (served) => ({ server, client, model } = served));
 
 /** vLLM extras go in the body as they would through `extra_body`. */
 const complete = (body: Record<string, unknown>) =>

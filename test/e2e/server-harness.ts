@@ -3,8 +3,10 @@
  * One server per test file; the port is picked by the OS (--port 0) and read
  * from the start-up banner; readiness is /health answering, never a sleep.
  */
+import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import OpenAI from "openai";
 import { ensureGeneratedModel } from "../../src/models/model-cache.js";
 import { repoRoot, testCacheDir } from "../../src/testing/paths.js";
@@ -109,6 +111,30 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
       return exited;
     },
   };
+}
+
+export interface ServedFile {
+  server: TestServer;
+  client: OpenAI;
+  /** The first model /v1/models lists. */
+  model: string;
+}
+
+/**
+ * One server for the whole test file: started before its tests, handed to
+ * `onStart` (which assigns the file's variables), and stopped after them,
+ * checking that it exits cleanly.
+ */
+export function useServer(options: StartOptions, onStart: (served: ServedFile) => void): void {
+  let server: TestServer | undefined;
+  before(async () => {
+    server = await startServer(options);
+    const client = server.client();
+    onStart({ server, client, model: (await client.models.list()).data[0].id });
+  });
+  after(async () => {
+    if (server) assert.equal(await server.stop(), 0);
+  });
 }
 
 /** Reads an SSE response body into its `data:` payloads. */

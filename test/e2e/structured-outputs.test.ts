@@ -4,11 +4,11 @@
  * the grammar alone: every constrained output must parse and validate.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import OpenAI from "openai";
-import { startServer, type TestServer } from "./server-harness.js";
+import { useServer, type TestServer } from "./server-harness.js";
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 const ajv = new Ajv2020({ strict: false });
@@ -18,14 +18,7 @@ let server: TestServer;
 let client: OpenAI;
 let model: string;
 
-before(async () => {
-  server = await startServer({ args: ["--max-model-len", "1024", "--max-num-seqs", "8"] });
-  client = server.client();
-  model = (await client.models.list()).data[0].id;
-});
-after(async () => {
-  assert.equal(await server.stop(), 0);
-});
+useServer({ args: ["--max-model-len", "1024", "--max-num-seqs", "8"] }, (served) => ({ server, client, model } = served));
 
 /** Realistic schemas whose values are bounded (enums, lengths, ranges, item counts), so every generation ends. */
 const schemas: Record<string, object> = {

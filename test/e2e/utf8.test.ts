@@ -6,22 +6,15 @@
  * seeded sampling, on chat and completions.
  */
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import OpenAI from "openai";
-import { startServer, type TestServer } from "./server-harness.js";
+import { useServer, type TestServer } from "./server-harness.js";
 
 let server: TestServer;
 let client: OpenAI;
 let model: string;
 
-before(async () => {
-  server = await startServer({ args: ["--max-model-len", "512"] });
-  client = server.client();
-  model = (await client.models.list()).data[0].id;
-});
-after(async () => {
-  assert.equal(await server.stop(), 0);
-});
+useServer({ args: ["--max-model-len", "512"] }, (served) => ({ server, client, model } = served));
 
 const multiByte = "日本語 𝄞 é";
 const prompts = [multiByte, "Write some emoji: 😀🎉 and accents: àéîõü", "Plain ASCII text, nothing special.", "Ελληνικά και русский текст"];
