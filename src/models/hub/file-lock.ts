@@ -14,9 +14,17 @@ export async function withFileLock<T>(lockPath: string, onWait: () => void, body
   for (;;) {
     try {
       const handle = await open(lockPath, "wx");
-      await handle.writeFile(String(process.pid));
-      await handle.close();
+      // Marked held before the pid is written: another holder in this process
+      // reading our pid in between must not take it for an earlier process's.
       heldHere.add(lockPath);
+      try {
+        await handle.writeFile(String(process.pid));
+      } catch (writeError) {
+        await release(lockPath);
+        throw writeError;
+      } finally {
+        await handle.close();
+      }
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
@@ -32,9 +40,13 @@ export async function withFileLock<T>(lockPath: string, onWait: () => void, body
   try {
     return await body();
   } finally {
-    heldHere.delete(lockPath);
-    await rm(lockPath, { force: true });
+    await release(lockPath);
   }
+}
+
+async function release(lockPath: string): Promise<void> {
+  heldHere.delete(lockPath);
+  await rm(lockPath, { force: true });
 }
 
 async function isStale(lockPath: string): Promise<boolean> {
