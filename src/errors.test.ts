@@ -44,3 +44,8 @@ test("unknown errors become a generic 500, never a 400", () => {
   assert.equal(error.status, 500);
   assert.doesNotMatch(error.message, /secret/);
 });
+
+test("a request to the Responses API is told to use chat completions", () => {
+  assert.match(new errors.RouteNotFoundError("POST", "/v1/responses").message, /^Unknown route: POST \/v1\/responses\. .*\/v1\/chat\/completions/);
+  assert.equal(new errors.RouteNotFoundError("GET", "/v1/nope").message, "Unknown route: GET /v1/nope");
+});
