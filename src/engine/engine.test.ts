@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { InvalidRequestError } from "../errors.js";
 import { Engine, type EngineConfig } from "./engine.js";
 import { samplingParams } from "./sampling-defaults.js";
 import { FakeRunner, fakeEos, type FakeRunnerOptions } from "./fake-runner.js";
@@ -236,6 +237,28 @@ test("a failed forward pass fails its requests with a 500 and the engine goes on
   await assert.rejects(collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params: greedy })), { status: 500 });
   const result = await collect(engine.generate({ requestId: "b", promptTokens: ids("z"), params: greedy }));
   assert.deepEqual(result.texts, ["abcde"]);
+  await engine.stop();
+});
+
+test("a sequence whose sampling fails fails its own request only; the batch's others go on", async () => {
+  const runner = new FakeRunner();
+  const execute = runner.execute.bind(runner);
+  let failedOnce = false;
+  // The request whose prompt is "q" fails its first sampling with a client error.
+  runner.execute = async (items) => {
+    const results = await execute(items);
+    return results.map((result, i) => {
+      if (failedOnce || items[i].sample === undefined || items[i].tokens[0] !== ids("q")[0]) return result;
+      failedOnce = true;
+      return { error: new InvalidRequestError("no token left") };
+    });
+  };
+  const engine = new Engine(runner, { maxNumBatchedTokens: 64, maxWaitingRequests: 10, enablePrefixCaching: false });
+  const failing = collect(engine.generate({ requestId: "bad", promptTokens: ids("q"), params: greedy }));
+  const fine = collect(engine.generate({ requestId: "good", promptTokens: ids("z"), params: greedy }));
+  await assert.rejects(failing, { status: 400, message: "no token left" });
+  assert.deepEqual((await fine).texts, ["abcde"]);
+  assert.ok(runner.batches.some((batch) => batch.length === 2), "both requests were in one batch");
   await engine.stop();
 });
 

@@ -4,7 +4,7 @@
  * requests enter through `generate` and leave when finished or aborted.
  */
 import { randomInt } from "node:crypto";
-import { InternalServerError, ServiceUnavailableError } from "../errors.js";
+import { InternalServerError, ServerError, ServiceUnavailableError } from "../errors.js";
 import type { BatchItem, ItemResult, ModelRunner } from "./model-runner.js";
 import { OutputStream } from "./output-stream.js";
 import { Scheduler } from "./scheduler.js";
@@ -195,6 +195,13 @@ export class Engine {
       for (const { sequence } of chunks) this.failRequest(sequence.requestId, new InternalServerError());
       return;
     }
+    // Failures first: a request with one failed sequence publishes nothing more.
+    chunks.forEach(({ sequence }, i) => {
+      const { error } = results[i];
+      if (error === undefined) return;
+      if (!(error instanceof ServerError)) console.error(`pagoda: sampling failed (request ${sequence.requestId}):`, error);
+      this.failRequest(sequence.requestId, error instanceof ServerError ? error : new InternalServerError());
+    });
     const touched = new Set<RequestState>();
     const stepEnd = this.now();
     chunks.forEach(({ sequence, numTokens }, i) => {

@@ -58,6 +58,12 @@ export interface BatchItem {
 
 /** What a forward pass produced for one batch item. */
 export interface ItemResult {
+  /**
+   * Sampling this item failed; the batch's other items are unaffected. A
+   * ServerError is the request's answer as it is (e.g. a 400 for constraints
+   * no token satisfies); anything else is logged and answered 500.
+   */
+  error?: unknown;
   /** The sampled token, when the item asked to sample. */
   token?: number;
   logprob?: TokenLogprob;

@@ -162,7 +162,7 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
       if (request.method !== route.method) throw new MethodNotAllowedError(request.method ?? "", path, route.method);
       const runHandler = () => route.handler(request, context);
       const result = await (logged ? config.requestLog!.run(logged, runHandler) : runHandler());
-      if ("requestId" in result && result.requestId !== undefined) response.setHeader("X-Request-Id", result.requestId);
+      if ("requestId" in result && result.requestId !== undefined) response.setHeader("X-Request-Id", headerSafe(result.requestId));
       if (result.kind === "stream") await writeEventStream(response, result.chunks, context);
       else if (result.kind === "text") response.writeHead(200, { "Content-Type": result.contentType }).end(result.body);
       else sendJson(response, 200, await result.body);
@@ -203,6 +203,21 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
 function requestIdOf(request: IncomingMessage): string {
   const given = request.headers["x-request-id"];
   return typeof given === "string" && given !== "" ? given : randomUUID();
+}
+
+/**
+ * A body `request_id` as a header value: printable ASCII verbatim, any other
+ * character percent-encoded as UTF-8 (a lone surrogate as U+FFFD), since
+ * Node refuses controls and characters above U+00FF in a header.
+ */
+export function headerSafe(value: string): string {
+  return value.replace(/[^\t\x20-\x7e]/gu, (character) => {
+    try {
+      return encodeURIComponent(character);
+    } catch {
+      return "%EF%BF%BD";
+    }
+  });
 }
 
 /** The route path: query dropped, `rootPath` stripped when the path starts with it, trailing slashes dropped. */

@@ -51,6 +51,7 @@ test("bad requests name the wire field", () => {
   assertBadRequest({ structured_outputs: { grammar: "root ::= nope" } }, InvalidRequestError, "structured_outputs.grammar");
   assertBadRequest({ structured_outputs: { structural_tag: "{}" } }, UnsupportedParameterError, "structured_outputs.structural_tag");
   assertBadRequest({ guided_json: schema, min_tokens: 3 }, UnsupportedParameterError, "min_tokens");
+  assertBadRequest({ guided_json: schema, allowed_token_ids: [5] }, UnsupportedParameterError, "allowed_token_ids");
 });
 
 test("deep nesting is a 400 before it can reach llama.cpp's recursion", () => {

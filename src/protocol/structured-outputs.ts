@@ -31,16 +31,29 @@ export function toStructuredOutputGrammar(request: object): string | null {
     );
   }
   if (constraints.length === 0) return null;
-  // A grammar that has ended allows only EOS; masking EOS as well would leave nothing to sample.
-  if (typeof body.min_tokens === "number" && body.min_tokens > 0) {
-    throw new UnsupportedParameterError(`'min_tokens' cannot be combined with '${constraints[0].param}'.`, "min_tokens");
-  }
+  rejectBansUnderGrammar(body, constraints[0].param);
   try {
     return compile(constraints[0]);
   } catch (error) {
     // Absurdly deep schemas or regexes exhaust the compilers' recursion: the client's problem, not a 500.
     if (error instanceof RangeError) throw new InvalidRequestError(`'${constraints[0].param}' is nested too deeply.`, { param: constraints[0].param });
     throw error;
+  }
+}
+
+/**
+ * Token bans a grammar cannot live with, a 400 naming the ban: a grammar that
+ * has ended allows only EOS, which `min_tokens` masks; `allowed_token_ids`
+ * can exclude every token the grammar accepts. Either leaves llama.cpp
+ * nothing to sample.
+ */
+export function rejectBansUnderGrammar(request: object, constraintParam: string): void {
+  const body = request as Record<string, unknown>;
+  if (typeof body.min_tokens === "number" && body.min_tokens > 0) {
+    throw new UnsupportedParameterError(`'min_tokens' cannot be combined with '${constraintParam}'.`, "min_tokens");
+  }
+  if (body.allowed_token_ids != null) {
+    throw new UnsupportedParameterError(`'allowed_token_ids' cannot be combined with '${constraintParam}'.`, "allowed_token_ids");
   }
 }
 

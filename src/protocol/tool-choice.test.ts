@@ -54,6 +54,13 @@ test("a grammar from another constraint cannot be combined with a named choice",
   assertBadRequest(() => withToolPlan({ grammar: "root ::= \"x\"" } as SamplingParams, planChatTools(request, server), request), "tool_choice");
 });
 
+test("min_tokens and allowed_token_ids cannot be combined with a named or required choice (they could leave no token)", () => {
+  for (const [field, value] of [["min_tokens", 2], ["allowed_token_ids", [1, 2]]] as const) {
+    const request = { tools, tool_choice: "required" as const, [field]: value };
+    assertBadRequest(() => withToolPlan(params, planChatTools(request, server), request), field, UnsupportedParameterError);
+  }
+});
+
 test("the mistral parser asks for special tokens rendered ([TOOL_CALLS] is a control token)", () => {
   const plan = planChatTools({ tools }, { toolSyntax: mistralToolSyntax, reasoningParser: null });
   assert.equal(withToolPlan(params, plan, { tools }).skipSpecialTokens, false);

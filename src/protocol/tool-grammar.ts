@@ -7,6 +7,7 @@
  */
 import { InvalidRequestError, UnsupportedParameterError } from "../errors.js";
 import { jsonSchemaToGbnf } from "../structured/json-schema-to-gbnf.js";
+import { rejectBansUnderGrammar } from "./structured-outputs.js";
 import type { SamplingParams } from "../engine/types.js";
 import type { ChatToolPlan, ToolRequest } from "./tool-choice.js";
 
@@ -26,6 +27,7 @@ export function withToolPlan(params: SamplingParams, plan: ChatToolPlan, request
       param: "tool_choice",
     });
   }
+  rejectBansUnderGrammar(request, "tool_choice");
   return { ...params, grammar };
 }
 

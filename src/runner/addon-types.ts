@@ -96,6 +96,8 @@ export interface BindingModule {
   AddonContext: new (model: unknown, params: AddonContextParams) => AddonContext;
   AddonSampler: (new (model: unknown) => AddonSampler) & {
     acceptGrammarEvaluationStateToken(state: AddonGrammarEvaluationState, token: number): void;
+    /** Whether the grammar, in this state, accepts `token` next (for an end-of-generation token: whether it may end here). */
+    canBeNextTokenForGrammarEvaluationState(state: AddonGrammarEvaluationState, token: number): boolean;
   };
   AddonGrammar: new (grammar: string, params?: { addonExports?: unknown; rootRuleName?: string }) => AddonGrammar;
   AddonGrammarEvaluationState: new (model: unknown, grammar: AddonGrammar) => AddonGrammarEvaluationState;

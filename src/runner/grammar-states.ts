@@ -47,6 +47,28 @@ export class GrammarStates {
     return bias === null ? { grammarEvaluationState } : { grammarEvaluationState, tokenBiasKeys: bias.tokenIds, tokenBiasValues: bias.biases };
   }
 
+  /**
+   * Samples `holder`'s next token under its grammar. When the grammar and the
+   * request's bans (allowed_token_ids, bad_words, ...) leave no token, llama.cpp
+   * either fails to accept what it drew or draws an end-of-generation token the
+   * grammar does not allow yet: both are answered as a 400, never as an output
+   * that breaks the constraint or as a failure of the whole batch.
+   */
+  async sampleUnder(holder: GrammarHolder, isEndOfGeneration: (token: number) => boolean, sample: () => Promise<number>): Promise<number> {
+    let token: number;
+    try {
+      token = await sample();
+    } catch (error) {
+      if (/grammar/i.test(String(error))) throw noTokenLeftError();
+      throw error;
+    }
+    const state = holder.grammarState;
+    if (state !== null && isEndOfGeneration(token) && !this.internals.bindings.AddonSampler.canBeNextTokenForGrammarEvaluationState(state, token)) {
+      throw noTokenLeftError();
+    }
+    return token;
+  }
+
   /** Parses the grammar in llama.cpp; an unparsable one is a 400, never a crash at sampling time. */
   check(grammar: string): void {
     this.parse(grammar);
@@ -85,4 +107,10 @@ export class GrammarStates {
     if (this.parsed.size > maxCachedGrammars) this.parsed.delete(this.parsed.keys().next().value!);
     return parsed;
   }
+}
+
+function noTokenLeftError(): InvalidRequestError {
+  return new InvalidRequestError(
+    "No token can continue the output: every token the structured-output or tool-call grammar accepts here is banned (bad_words).",
+  );
 }

@@ -91,7 +91,7 @@ export class LlamaRunner implements ModelRunner {
     this.tokenizer = new LlamaTokenizer(model);
     const internals = asInternals(llama, model);
     this.grammars = new GrammarStates(internals, () => readGrammarVocabulary(model, info.endOfGenerationTokens));
-    this.sampling = new LlamaSampling(context, () => new internals.bindings.AddonSampler(internals.addonModel), info.vocabSize, this.grammars);
+    this.sampling = new LlamaSampling(context, () => new internals.bindings.AddonSampler(internals.addonModel), info.vocabSize, info.endOfGenerationTokens, this.grammars);
   }
 
   get numSlots(): number {
@@ -181,19 +181,34 @@ export class LlamaRunner implements ModelRunner {
     }
     await this.context.decodeBatch();
     // Each sequence's own samplers can run at once; logprobs queue on shared ones.
+    // A sequence whose sampling fails fails alone, never its batch.
     const tokens = await Promise.all(
-      items.map((item, index) => {
+      items.map(async (item, index): Promise<number | undefined | SamplingFailure> => {
         if (!item.sample) return undefined;
-        return this.sampling.sample({
-          batchLogitIndex: logitIndexes[index].get(item.tokens.length - 1)!,
-          sampler: item.sample.sampler as LlamaSequenceSampler,
-          config: item.sample.config,
-          promptTokens: item.sample.promptTokens,
-          outputTokens: item.sample.penaltyTokens,
-        });
+        try {
+          return await this.sampling.sample({
+            batchLogitIndex: logitIndexes[index].get(item.tokens.length - 1)!,
+            sampler: item.sample.sampler as LlamaSequenceSampler,
+            config: item.sample.config,
+            promptTokens: item.sample.promptTokens,
+            outputTokens: item.sample.penaltyTokens,
+          });
+        } catch (error) {
+          return { error };
+        }
       }),
     );
-    return Promise.all(items.map((item, index) => this.resultOf(item, logitIndexes[index], tokens[index])));
+    return Promise.all(
+      items.map(async (item, index) => {
+        const token = tokens[index];
+        if (typeof token === "object") return token;
+        try {
+          return await this.resultOf(item, logitIndexes[index], token);
+        } catch (error) {
+          return { error };
+        }
+      }),
+    );
   }
 
   private async resultOf(item: BatchItem, logitIndexes: Map<number, number>, token: number | undefined): Promise<ItemResult> {
@@ -308,4 +323,8 @@ function readGrammarVocabulary(model: LlamaModel, endOfGenerationTokens: Readonl
     tokenBytes: vocabularyBytes(tokenizer?.model, tokenizer?.tokens ?? [], tokenTypes),
     bannedTokens: controlTokensBannedUnderGrammar(tokenTypes, endOfGenerationTokens),
   };
+}
+
+interface SamplingFailure {
+  error: unknown;
 }

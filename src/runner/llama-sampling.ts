@@ -73,6 +73,7 @@ export class LlamaSampling {
     private readonly context: AddonContext,
     private readonly createNative: () => AddonSampler,
     private readonly vocabSize: number,
+    private readonly endOfGenerationTokens: ReadonlySet<number>,
     private readonly grammars: GrammarStates,
   ) {
     this.rawGreedy = createNative();
@@ -91,7 +92,9 @@ export class LlamaSampling {
     // The grammar's state (and its UTF-8 guard's biases, which include the request's): absent keys when unconstrained.
     const grammarConfig = this.grammars.nativeConfigFor(request.sampler, request.config, request.outputTokens);
     request.sampler.main.applyConfig({ ...nativeSamplerConfig(request.config, processing), ...grammarConfig });
-    return checked(await this.context.sampleToken(request.batchLogitIndex, request.sampler.main));
+    const sampleNative = async () => checked(await this.context.sampleToken(request.batchLogitIndex, request.sampler.main));
+    if (grammarConfig.grammarEvaluationState === undefined) return sampleNative();
+    return this.grammars.sampleUnder(request.sampler, (token) => this.endOfGenerationTokens.has(token), sampleNative);
   }
 
   /**

@@ -282,6 +282,11 @@ test("vLLM's body request_id names the request when no X-Request-Id header is se
   const fromHeader = await post("/v1/completions", { model, prompt: "Hi", max_tokens: 1, request_id: "body-id-8" }, { ...auth, "X-Request-Id": "header-id" });
   assert.equal(fromHeader.headers.get("x-request-id"), "header-id");
   await fromHeader.text();
+  // Characters a header cannot carry are percent-encoded in the header (they were a 500).
+  const unicode = await post("/v1/completions", { model, prompt: "Hi", max_tokens: 1, request_id: "job-😀\u0000" }, auth);
+  assert.equal(unicode.status, 200);
+  assert.equal(unicode.headers.get("x-request-id"), "job-%F0%9F%98%80%00");
+  await unicode.text();
 });
 
 test("two requests in flight with the same X-Request-Id both succeed", async () => {

@@ -8,7 +8,7 @@ import { test } from "node:test";
 import { Ajv2020 } from "ajv/dist/2020.js";
 import addFormatsModule from "ajv-formats";
 import OpenAI from "openai";
-import { useServer, type TestServer } from "./server-harness.js";
+import { readSse, useServer, type TestServer } from "./server-harness.js";
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
 const ajv = new Ajv2020({ strict: false });
@@ -199,6 +199,40 @@ test("a control token never enters constrained output, even at logit_bias +100 (
     response_format: { type: "json_schema", json_schema: { name: "controlProbe", schema } },
   });
   for (const choice of completion.choices) assertValid("controlProbe", choice.message.content ?? "");
+});
+
+test("a grammar its token bans leave no way to continue: a 400 for that request alone, its batch goes on", async () => {
+  // The choice's only first token is the banned word's token.
+  const deadEnd = { model, prompt: "pick", max_tokens: 4, guided_choice: ["a"], bad_words: ["a"] } as OpenAI.CompletionCreateParamsNonStreaming;
+  const [rejected, fine] = await Promise.allSettled([
+    client.completions.create(deadEnd),
+    client.completions.create({ model, prompt: "story", max_tokens: 16, ignore_eos: true } as OpenAI.CompletionCreateParamsNonStreaming),
+  ]);
+  assert.equal(rejected.status, "rejected");
+  assert.ok(rejected.reason instanceof OpenAI.BadRequestError, String(rejected.reason));
+  assert.match(rejected.reason.message, /No token can continue the output/);
+  assert.equal(fine.status, "fulfilled");
+  assert.equal(fine.value.usage?.completion_tokens, 16);
+
+  // Streaming, stuck after the first token ("x", then only the banned "q" fits):
+  // "x" is sent, then the error as the stream's error event, then the end.
+  const stream = await fetch(`${server.url}/v1/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model, prompt: "pick", max_tokens: 4, guided_choice: ["xq"], bad_words: ["q"], stream: true }),
+  });
+  assert.equal(stream.status, 200);
+  const frames = await readSse(stream);
+  assert.equal(frames.length, 3, frames.join("\n"));
+  assert.equal((JSON.parse(frames[0]) as OpenAI.Completion).choices[0].text, "x");
+  assert.match(frames[1], /"type":"invalid_request_error".*"message":"No token can continue|"message":"No token can continue.*"type":"invalid_request_error"/);
+  assert.equal(frames[2], "[DONE]");
+
+  // allowed_token_ids could exclude everything a grammar accepts: refused up front.
+  await assert.rejects(
+    client.completions.create({ model, prompt: "json", max_tokens: 4, allowed_token_ids: [5], response_format: { type: "json_object" } } as OpenAI.CompletionCreateParamsNonStreaming),
+    (error: unknown) => error instanceof OpenAI.BadRequestError && (error.error as { param?: string }).param === "allowed_token_ids",
+  );
 });
 
 test("json_object gives a JSON object, on chat and completions", async () => {
