@@ -38,7 +38,14 @@ if [[ ! -f "${src_dir}/CMakeLists.txt" ]]; then
 fi
 echo "build-peer: llama.cpp source at commit $(git -C "${src_dir}" rev-parse --short HEAD)" >&2
 
+# AMX off: on a host whose CPU reports AMX but whose VM does not let it be
+# used (seen on a Firecracker Xeon), a -march=native build runs llama.cpp's
+# AMX matmuls and faults on the first ldtilecfg. pagoda does not run them there
+# either: node-llama-cpp loads its sapphirerapids CPU variant, which has AMX
+# code, and decodes without faulting, so its AMX path stays unused.
+no_amx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
 cmake -S "${src_dir}" -B "${build_dir}" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_C_FLAGS="${no_amx}" -DCMAKE_CXX_FLAGS="${no_amx}" \
   -DGGML_NATIVE=ON -DLLAMA_BUILD_SERVER=ON -DLLAMA_OPENSSL=OFF \
   -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_BUILD_TESTS=OFF \
   -DLLAMA_BUILD_EXAMPLES=OFF -DBUILD_SHARED_LIBS=OFF >&2
