@@ -38,11 +38,12 @@ if [[ ! -f "${src_dir}/CMakeLists.txt" ]]; then
 fi
 echo "build-peer: llama.cpp source at commit $(git -C "${src_dir}" rev-parse --short HEAD)" >&2
 
-# AMX off: on a host whose CPU reports AMX but whose VM does not let it be
-# used (seen on a Firecracker Xeon), a -march=native build runs llama.cpp's
-# AMX matmuls and faults on the first ldtilecfg. pagoda does not run them there
-# either: node-llama-cpp loads its sapphirerapids CPU variant, which has AMX
-# code, and decodes without faulting, so its AMX path stays unused.
+# AMX off: on a Xeon VM that reports AMX, llama.cpp built here runs its AMX
+# matmuls and crashes on the first one (a -march=native build faults on
+# ldtilecfg; the sapphirerapids variant's exact flags die of SIGILL on
+# tileloadd), while node-llama-cpp's prebuilt sapphirerapids variant runs AMX
+# fine there. A fair comparison on such a host then needs pagoda without AMX
+# too (BENCHMARKS.md, 2026-12-03 08:51, says how).
 no_amx="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
 cmake -S "${src_dir}" -B "${build_dir}" -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_C_FLAGS="${no_amx}" -DCMAKE_CXX_FLAGS="${no_amx}" \

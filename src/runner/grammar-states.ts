@@ -49,7 +49,7 @@ export class GrammarStates {
 
   /**
    * Samples `holder`'s next token under its grammar. When the grammar and the
-   * request's bans (allowed_token_ids, bad_words, ...) leave no token, llama.cpp
+   * request's bans (bad_words) leave no token, llama.cpp
    * either fails to accept what it drew or draws an end-of-generation token the
    * grammar does not allow yet: both are answered as a 400, never as an output
    * that breaks the constraint or as a failure of the whole batch.

@@ -182,28 +182,25 @@ export class LlamaRunner implements ModelRunner {
     await this.context.decodeBatch();
     // Each sequence's own samplers can run at once; logprobs queue on shared ones.
     // A sequence whose sampling fails fails alone, never its batch.
-    const tokens = await Promise.all(
-      items.map(async (item, index): Promise<number | undefined | SamplingFailure> => {
-        if (!item.sample) return undefined;
-        try {
-          return await this.sampling.sample({
-            batchLogitIndex: logitIndexes[index].get(item.tokens.length - 1)!,
-            sampler: item.sample.sampler as LlamaSequenceSampler,
-            config: item.sample.config,
-            promptTokens: item.sample.promptTokens,
-            outputTokens: item.sample.penaltyTokens,
-          });
-        } catch (error) {
-          return { error };
-        }
-      }),
+    const sampled = await Promise.allSettled(
+      items.map((item, index) =>
+        item.sample
+          ? this.sampling.sample({
+              batchLogitIndex: logitIndexes[index].get(item.tokens.length - 1)!,
+              sampler: item.sample.sampler as LlamaSequenceSampler,
+              config: item.sample.config,
+              promptTokens: item.sample.promptTokens,
+              outputTokens: item.sample.penaltyTokens,
+            })
+          : Promise.resolve(undefined),
+      ),
     );
     return Promise.all(
-      items.map(async (item, index) => {
-        const token = tokens[index];
-        if (typeof token === "object") return token;
+      items.map(async (item, index): Promise<ItemResult> => {
+        const outcome = sampled[index];
+        if (outcome.status === "rejected") return { error: outcome.reason };
         try {
-          return await this.resultOf(item, logitIndexes[index], token);
+          return await this.resultOf(item, logitIndexes[index], outcome.value);
         } catch (error) {
           return { error };
         }
@@ -323,8 +320,4 @@ function readGrammarVocabulary(model: LlamaModel, endOfGenerationTokens: Readonl
     tokenBytes: vocabularyBytes(tokenizer?.model, tokenizer?.tokens ?? [], tokenTypes),
     bannedTokens: controlTokensBannedUnderGrammar(tokenTypes, endOfGenerationTokens),
   };
-}
-
-interface SamplingFailure {
-  error: unknown;
 }
