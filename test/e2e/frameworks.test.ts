@@ -51,20 +51,26 @@ function langchainChat(options: { maxTokens: number; seed?: number }): ChatOpenA
   });
 }
 
+/** Random weights may draw EOS early (and CPU kernels differ between hosts), so a seeded run may stop short. */
+function assertFinishMatchesUsage(finishReason: unknown, outputTokens: number | undefined, maxTokens: number, label: string): void {
+  assert.ok(finishReason === "length" || finishReason === "stop", `${label}: finish reason ${String(finishReason)}`);
+  if (finishReason === "length") assert.equal(outputTokens, maxTokens, label);
+  else assert.ok(outputTokens !== undefined && outputTokens >= 1 && outputTokens <= maxTokens, `${label}: ${outputTokens} tokens`);
+}
+
 test("Vercel AI SDK: generateText and streamText give the same seeded text, with usage and finish reason", async () => {
   for (const [provider, languageModel] of Object.entries(vercelModels())) {
     const request = { model: languageModel, prompt: "Tell me a story.", maxOutputTokens: 12, temperature: 0.8, seed: 5, maxRetries: 0 };
     const generated = await generateText(request);
-    assert.equal(generated.finishReason, "length", provider);
-    assert.equal(generated.usage.outputTokens, 12, provider);
+    assertFinishMatchesUsage(generated.finishReason, generated.usage.outputTokens, 12, provider);
     assert.ok(generated.usage.inputTokens! > 0, provider);
 
     const streamed = streamText(request);
     let text = "";
     for await (const delta of streamed.textStream) text += delta;
     assert.equal(text, generated.text, provider);
-    assert.equal(await streamed.finishReason, "length", provider);
-    assert.equal((await streamed.usage).outputTokens, 12, provider);
+    assert.equal(await streamed.finishReason, generated.finishReason, provider);
+    assert.equal((await streamed.usage).outputTokens, generated.usage.outputTokens, provider);
   }
 });
 
@@ -111,8 +117,7 @@ test("LangChain ChatOpenAI: invoke and stream give the same seeded text, with us
   const chat = langchainChat({ maxTokens: 10, seed: 9 });
   const message = await chat.invoke([new HumanMessage("Hello")]);
   assert.equal(typeof message.content, "string");
-  assert.equal(message.usage_metadata?.output_tokens, 10);
-  assert.equal(message.response_metadata.finish_reason, "length");
+  assertFinishMatchesUsage(message.response_metadata.finish_reason, message.usage_metadata?.output_tokens, 10, "langchain");
 
   let text = "";
   let usage: typeof message.usage_metadata;
@@ -121,7 +126,7 @@ test("LangChain ChatOpenAI: invoke and stream give the same seeded text, with us
     usage = chunk.usage_metadata ?? usage;
   }
   assert.equal(text, message.content);
-  assert.equal(usage?.output_tokens, 10);
+  assert.equal(usage?.output_tokens, message.usage_metadata?.output_tokens);
 });
 
 test("LangChain ChatOpenAI: withStructuredOutput (json_schema and function calling) parses into the schema", async () => {
@@ -143,7 +148,9 @@ test("LangChain ChatOpenAI: bindTools with a forced tool, the tool run, and its 
   messages.push(call, new ToolMessage({ content: await weather.invoke(toolCall.args as { city: string }), tool_call_id: toolCall.id! }));
 
   const answer = await langchainChat({ maxTokens: 5 }).bindTools([weather]).invoke(messages);
-  assert.equal(answer.usage_metadata?.output_tokens, 5);
+  // Unseeded on random weights: EOS may come before the fifth token.
+  const outputTokens = answer.usage_metadata?.output_tokens ?? 0;
+  assert.ok(outputTokens >= 1 && outputTokens <= 5, `output_tokens ${outputTokens}`);
   assert.ok(answer.usage_metadata!.input_tokens > call.usage_metadata!.input_tokens, "the tool result is part of the second prompt");
 });
 
