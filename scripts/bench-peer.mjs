@@ -6,7 +6,7 @@
 // workloads, stop it. Appends a section to BENCHMARKS.md and writes the raw JSON
 // to docs/bench/<stamp>/.
 //
-// Usage: npm run bench:peer -- [--quick] [--reps N] [--model FILE] [--servers pagoda,llama-server]
+// Usage: npm run bench -- [--quick] [--reps N] [--model FILE] [--servers pagoda,llama-server]
 //   --quick    C = 1, 4, 16 with fewer prompts, shorter shared-prefix run (~5 min)
 //   --reps N   run every server's workloads N times (servers alternate); tables show the mean
 //   --model FILE       another GGUF (default: generate-model --preset bench-qwen2.5-0.5b)
@@ -24,16 +24,33 @@ import { parseArgs } from "node:util";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const cli = join(root, "bin/pagoda.cjs");
-const { values: opts } = parseArgs({
-  options: {
-    quick: { type: "boolean", default: false },
-    reps: { type: "string", default: "1" },
-    model: { type: "string" },
-    servers: { type: "string", default: "pagoda,llama-server" },
-    threads: { type: "string", default: "2" },
-    "prefix-len": { type: "string", default: "1000" },
-  },
-});
+const usage = readFileSync(fileURLToPath(import.meta.url), "utf8")
+  .split("\n")
+  .filter((line) => /^\/\/ ( |Usage)/.test(line))
+  .map((line) => line.slice(3))
+  .join("\n");
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      help: { type: "boolean", default: false },
+      quick: { type: "boolean", default: false },
+      reps: { type: "string", default: "1" },
+      model: { type: "string" },
+      servers: { type: "string", default: "pagoda,llama-server" },
+      threads: { type: "string", default: "2" },
+      "prefix-len": { type: "string", default: "1000" },
+    },
+  });
+} catch (error) {
+  console.error(`bench-peer: ${error.message}\n${usage}`);
+  process.exit(2);
+}
+const opts = parsed.values;
+if (opts.help) {
+  console.log(usage);
+  process.exit(0);
+}
 const reps = Math.max(1, Number(opts.reps) || 1);
 const threads = opts.threads;
 const log = (...args) => console.error("[bench-peer]", ...args);
