@@ -145,16 +145,17 @@ test("n choices come back with their own index", async () => {
 });
 
 test("a stop string never reaches the output, streamed or not", async () => {
-  const base = await client.chat.completions.create({ model, messages, max_tokens: 40, temperature: 0, stop: [] });
+  // ignore_eos: the text must be long enough to pick a stop string from, whatever the host's greedy path.
+  const base = await client.chat.completions.create({ model, messages, max_tokens: 40, temperature: 0, stop: [], ignore_eos: true } as OpenAI.ChatCompletionCreateParamsNonStreaming);
   const text = base.choices[0].message.content ?? "";
   const codePoints = [...text];
   assert.ok(codePoints.length >= 6, `too little text to pick a stop string from: ${JSON.stringify(text)}`);
   const stop = codePoints.slice(3, 5).join("");
   const expected = text.slice(0, text.indexOf(stop));
-  const cut = await client.chat.completions.create({ model, messages, max_tokens: 40, temperature: 0, stop: [stop] });
+  const cut = await client.chat.completions.create({ model, messages, max_tokens: 40, temperature: 0, stop: [stop], ignore_eos: true } as OpenAI.ChatCompletionCreateParamsNonStreaming);
   assert.equal(cut.choices[0].message.content, expected);
   assert.equal(cut.choices[0].finish_reason, "stop");
-  const stream = await client.chat.completions.create({ model, messages, max_tokens: 40, temperature: 0, stop, stream: true });
+  const stream = await client.chat.completions.create({ model, messages, max_tokens: 40, temperature: 0, stop, stream: true, ignore_eos: true } as OpenAI.ChatCompletionCreateParamsStreaming);
   let streamed = "";
   for await (const chunk of stream) streamed += chunk.choices[0]?.delta.content ?? "";
   assert.equal(streamed, expected);
@@ -175,8 +176,9 @@ test("16 concurrent streams each equal their single-stream greedy output", async
 });
 
 test("a presence/frequency penalty changes greedy output", async () => {
-  const plain = await client.chat.completions.create({ model, messages, max_tokens: 40, temperature: 0 });
-  const penalized = await client.chat.completions.create({ model, messages, max_tokens: 40, temperature: 0, frequency_penalty: 2, presence_penalty: 2 });
+  const body = { model, messages, max_tokens: 40, temperature: 0, ignore_eos: true } as OpenAI.ChatCompletionCreateParamsNonStreaming;
+  const plain = await client.chat.completions.create(body);
+  const penalized = await client.chat.completions.create({ ...body, frequency_penalty: 2, presence_penalty: 2 });
   assert.notEqual(penalized.choices[0].message.content, plain.choices[0].message.content);
 });
 

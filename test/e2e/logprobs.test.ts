@@ -65,7 +65,8 @@ test("completions logprobs: the sampled token plus top-N in a map, text offsets 
   const { choices } = await complete({ max_tokens: 5, temperature: 0, logprobs: 2, ignore_eos: true });
   const { tokens, token_logprobs, top_logprobs, text_offset } = choices[0].logprobs!;
   assert.equal(tokens!.length, 5);
-  assert.equal(tokens!.join(""), choices[0].text, "tokens spell the text");
+  // Only printable ASCII tokens spell the text exactly: a multi-byte character split over byte tokens shows as U+FFFD per token.
+  if (tokens!.every((token) => /^[\x20-\x7e]*$/.test(token))) assert.equal(tokens!.join(""), choices[0].text, "tokens spell the text");
   text_offset!.forEach((offset, i) => assert.equal(offset, tokens!.slice(0, i).join("").length));
   top_logprobs!.forEach((map, i) => {
     assert.ok(Object.keys(map).length >= 1 && Object.keys(map).length <= 3);
@@ -125,8 +126,9 @@ test("bad_words: a banned word never appears, the greedy output changes", async 
   for (const prompt of ["1 2 3", "Hello", "a b c d", "The capital of France is"]) {
     const first = (await complete({ ...body, prompt })).choices[0].text;
     if (first.trim() === "" || first.includes("\uFFFD")) continue;
-    const banned = (await complete({ ...body, prompt, max_tokens: 8, bad_words: [first] })).choices[0].text;
-    assert.ok(!banned.startsWith(first), `${JSON.stringify(first)} came back: ${JSON.stringify(banned)}`);
+    // By token: another token (a merge) may still start with the same text.
+    const banned = (await complete({ ...body, prompt, max_tokens: 8, bad_words: [first], logprobs: 0 })).choices[0];
+    assert.notEqual(banned.logprobs!.tokens![0], first, `${JSON.stringify(first)} came back: ${JSON.stringify(banned.text)}`);
     return;
   }
   assert.fail("no prompt with a printable greedy first token");
