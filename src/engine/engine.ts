@@ -190,17 +190,13 @@ export class Engine {
     try {
       results = await this.runner.execute(items);
     } catch (error) {
-      const requestIds = [...new Set(chunks.map(({ sequence }) => sequence.requestId))];
-      console.error(`pagoda: forward pass failed (requests ${requestIds.join(", ")}):`, error);
-      for (const { sequence } of chunks) this.failRequest(sequence.requestId, new InternalServerError());
+      this.failRequests(new Set(chunks.map(({ sequence }) => sequence.requestId)), error, "forward pass");
       return;
     }
     // Failures first: a request with one failed sequence publishes nothing more.
     chunks.forEach(({ sequence }, i) => {
       const { error } = results[i];
-      if (error === undefined) return;
-      if (!(error instanceof ServerError)) console.error(`pagoda: sampling failed (request ${sequence.requestId}):`, error);
-      this.failRequest(sequence.requestId, error instanceof ServerError ? error : new InternalServerError());
+      if (error !== undefined) this.failRequests([sequence.requestId], error, "sampling");
     });
     const touched = new Set<RequestState>();
     const stepEnd = this.now();
@@ -291,6 +287,14 @@ export class Engine {
       },
       choices,
     );
+  }
+
+  /** A ServerError is the requests' answer as it is; anything else is a bug, logged and answered 500. */
+  private failRequests(requestIds: Iterable<string>, error: unknown, stage: string): void {
+    const ids = [...requestIds];
+    if (!(error instanceof ServerError)) console.error(`pagoda: ${stage} failed (requests ${ids.join(", ")}):`, error);
+    const answer = error instanceof ServerError ? error : new InternalServerError();
+    for (const id of ids) this.failRequest(id, answer);
   }
 
   private failRequest(requestId: string, error: unknown): void {

@@ -48,13 +48,13 @@ export class GrammarStates {
   }
 
   /**
-   * Samples `holder`'s next token under its grammar. When the grammar and the
+   * Samples the next token under the grammar `state`. When the grammar and the
    * request's bans (bad_words) leave no token, llama.cpp
    * either fails to accept what it drew or draws an end-of-generation token the
    * grammar does not allow yet: both are answered as a 400, never as an output
    * that breaks the constraint or as a failure of the whole batch.
    */
-  async sampleUnder(holder: GrammarHolder, isEndOfGeneration: (token: number) => boolean, sample: () => Promise<number>): Promise<number> {
+  async sampleUnder(state: AddonGrammarEvaluationState, endOfGenerationTokens: ReadonlySet<number>, sample: () => Promise<number>): Promise<number> {
     let token: number;
     try {
       token = await sample();
@@ -62,8 +62,7 @@ export class GrammarStates {
       if (/grammar/i.test(String(error))) throw noTokenLeftError();
       throw error;
     }
-    const state = holder.grammarState;
-    if (state !== null && isEndOfGeneration(token) && !this.internals.bindings.AddonSampler.canBeNextTokenForGrammarEvaluationState(state, token)) {
+    if (endOfGenerationTokens.has(token) && !this.internals.bindings.AddonSampler.canBeNextTokenForGrammarEvaluationState(state, token)) {
       throw noTokenLeftError();
     }
     return token;

@@ -93,8 +93,9 @@ export class LlamaSampling {
     const grammarConfig = this.grammars.nativeConfigFor(request.sampler, request.config, request.outputTokens);
     request.sampler.main.applyConfig({ ...nativeSamplerConfig(request.config, processing), ...grammarConfig });
     const sampleNative = async () => checked(await this.context.sampleToken(request.batchLogitIndex, request.sampler.main));
-    if (grammarConfig.grammarEvaluationState === undefined) return sampleNative();
-    return this.grammars.sampleUnder(request.sampler, (token) => this.endOfGenerationTokens.has(token), sampleNative);
+    const grammarState = grammarConfig.grammarEvaluationState;
+    if (grammarState === undefined) return sampleNative();
+    return this.grammars.sampleUnder(grammarState, this.endOfGenerationTokens, sampleNative);
   }
 
   /**
