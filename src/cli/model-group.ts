@@ -31,7 +31,7 @@ import type { ServedModelSpec } from "./served-models.js";
 /** Without --max-model-len, a long-context model still gets a modest KV cache per slot. */
 export const defaultMaxModelLen = 4096;
 
-type EngineConfig = Pick<ServeConfig, "maxWaitingRequests" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser"> & {
+type EngineConfig = Pick<ServeConfig, "maxWaitingRequests" | "maxStepMs" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser"> & {
   /** --enable-log-requests: told which request each generation belongs to, and when it finishes. */
   requestLog?: RequestLog;
 };
@@ -229,6 +229,7 @@ export class ModelGroup {
         config.requestLog?.observeEngineRequest(timings);
       },
       maxNumBatchedTokens: this.spec.maxNumBatchedTokens,
+      maxStepMs: config.maxStepMs,
       maxWaitingRequests: config.maxWaitingRequests,
       enablePrefixCaching: config.enablePrefixCaching,
       schedulingPolicy: config.schedulingPolicy === "priority" ? "priority" : "fcfs",

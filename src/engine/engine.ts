@@ -11,10 +11,18 @@ import { Scheduler } from "./scheduler.js";
 import { Sequence, type SequenceContext } from "./sequence.js";
 import { SlotPool, type SlotGrant } from "./slot-pool.js";
 import { TokenBiasPlan } from "./token-bias.js";
+import { StepBudget } from "./step-budget.js";
+import { StepCostModel, shapeOf } from "./step-cost-model.js";
 import type { EngineStats, GenerateRequest, RequestOutput, RequestTimings, SchedulingPolicy } from "./types.js";
 
 export interface EngineConfig {
   maxNumBatchedTokens: number;
+  /**
+   * Inter-token-latency target (ms) of a step that carries decodes: prompt
+   * chunks beside them are sized to fit, by the step cost learnt from measured
+   * steps. Absent or null: `defaultDecodeStepFactor` times the decodes' own step.
+   */
+  maxStepMs?: number | null;
   /** Called once per request as it leaves the engine. */
   onRequestFinished?: (timings: RequestTimings) => void;
   /** Milliseconds; injectable so tests need no wall clock. */
@@ -33,6 +41,12 @@ interface RequestState {
   /** When the first choice produced each of its tokens. */
   tokenTimes: number[];
 }
+
+/** Without --max-step-ms, a step with prompt tokens may take this many times the decodes' own step. */
+export const defaultDecodeStepFactor = 2;
+
+/** A step carrying decodes still prefills at least max(1, this fraction of --max-num-batched-tokens) prompt tokens: no prompt starves. */
+const minPrefillShare = 1 / 32;
 
 /** A fault that comes back this many times in a row, resets notwithstanding, kills the engine. */
 const maxConsecutiveFaults = 3;
@@ -55,11 +69,18 @@ export class Engine {
   private readonly loopDone: Promise<void>;
   private readonly totals = { promptTokens: 0, generationTokens: 0, prefixQueried: 0, prefixHits: 0 };
   private readonly now: () => number;
+  /** Learns what a step costs from the steps the engine runs. */
+  readonly stepCost = new StepCostModel();
 
   constructor(private readonly runner: ModelRunner, private readonly config: EngineConfig) {
     this.now = config.now ?? (() => performance.now());
     this.slots = new SlotPool(runner.numSlots, config.enablePrefixCaching);
-    this.scheduler = new Scheduler({ maxNumBatchedTokens: config.maxNumBatchedTokens });
+    const stepBudget = new StepBudget(this.stepCost, {
+      maxStepMs: config.maxStepMs ?? null,
+      decodeStepFactor: defaultDecodeStepFactor,
+      minPrefillTokens: Math.max(1, Math.floor(config.maxNumBatchedTokens * minPrefillShare)),
+    });
+    this.scheduler = new Scheduler({ maxNumBatchedTokens: config.maxNumBatchedTokens, stepBudget });
     this.sequenceContext = {
       decode: (tokens) => runner.detokenize(tokens),
       decodeWithSpecialTokens: (tokens) => runner.detokenize(tokens, { renderSpecialTokens: true }),
@@ -264,7 +285,9 @@ export class Engine {
     let results: ItemResult[];
     this.stage = "running the forward pass";
     try {
+      const startedMs = this.now();
       results = await this.runner.execute(items);
+      this.stepCost.observe(shapeOf(items), this.now() - startedMs);
     } catch (error) {
       this.failRequests(new Set(chunks.map(({ sequence }) => sequence.requestId)), error, "forward pass");
       return;

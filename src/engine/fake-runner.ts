@@ -14,6 +14,8 @@ export interface FakeRunnerOptions {
   slotCapacity?: number;
   /** Next token given the whole sequence so far (prompt + output). */
   next?: (tokens: readonly number[]) => number;
+  /** What a forward pass costs on the fake clock (ms); default: `stepMs`, whatever the batch. */
+  costOf?: (items: readonly BatchItem[]) => number;
 }
 
 /** By default: repeat the lowercase letters after the last one, wrapping; never EOS. */
@@ -39,12 +41,14 @@ export class FakeRunner implements ModelRunner {
   readonly slotContents: number[][];
   readonly copies: Array<{ fromSlotId: number; toSlotId: number; numTokens: number }> = [];
   private readonly next: (tokens: readonly number[]) => number;
+  private readonly costOf: ((items: readonly BatchItem[]) => number) | undefined;
   private numLiveSamplers = 0;
 
   constructor(options: FakeRunnerOptions = {}) {
     this.numSlots = options.numSlots ?? 4;
     this.slotCapacity = options.slotCapacity ?? 256;
     this.next = options.next ?? alphabetNext;
+    this.costOf = options.costOf;
     this.slotContents = Array.from({ length: this.numSlots }, () => []);
     this.info = {
       trainContextLength: this.slotCapacity,
@@ -79,7 +83,7 @@ export class FakeRunner implements ModelRunner {
 
   async execute(items: readonly BatchItem[]): Promise<ItemResult[]> {
     this.batches.push(items.map((item) => ({ ...item, tokens: [...item.tokens] })));
-    this.elapsedMs += this.stepMs;
+    this.elapsedMs += this.costOf?.(items) ?? this.stepMs;
     return items.map((item) => {
       const contents = this.slotContents[item.slotId];
       if (item.startPosition !== contents.length) {
