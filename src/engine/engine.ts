@@ -276,6 +276,7 @@ export class Engine {
               config: sequence.samplerConfig(),
               penaltyTokens: sequence.outputTokens,
               promptTokens: sequence.promptTokens,
+              tokenWindow: sequence.tokenWindow,
               numLogprobs: sequence.params.logprobs,
             }
           : undefined,

@@ -9,6 +9,14 @@ import type { TokenBiasPlan } from "./token-bias.js";
 import type { ChoiceOutput, FinishReason, SamplingParams, TokenLogprob } from "./types.js";
 import { withBans } from "./token-bias.js";
 
+const noTokens: readonly number[] = [];
+
+function sameTokens(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export type SequenceStatus = "waiting" | "running" | "finished";
 
 export interface SequenceContext {
@@ -31,6 +39,8 @@ export class Sequence {
   numComputed = 0;
   numCachedPromptTokens = 0;
   readonly outputTokens: number[] = [];
+  /** `tokens` again, as one growing typed array: the penalty window a runner reads without a copy per step. */
+  private windowBuffer: Uint32Array;
   finishReason: FinishReason | null = null;
   stopReason: string | number | null = null;
   isAbortRequested = false;
@@ -40,6 +50,9 @@ export class Sequence {
   /** The sampler config without logit biases; `samplerConfig()` adds the current ones. */
   private readonly baseSamplerConfig: SamplerConfig;
   private lastSamplerConfig: SamplerConfig;
+  /** What `lastSamplerConfig`'s biases were built from. */
+  private lastPlanned: LogitBias | null = null;
+  private lastBans: readonly number[] = noTokens;
 
   private readonly detokenizer: IncrementalDetokenizer;
   private readonly stopChecker: StopChecker;
@@ -60,6 +73,8 @@ export class Sequence {
     private readonly biasPlan: TokenBiasPlan | null = null,
   ) {
     this.tokens = [...promptTokens];
+    this.windowBuffer = new Uint32Array(Math.max(16, promptTokens.length * 2));
+    this.windowBuffer.set(promptTokens);
     this.promptTokens = promptTokens;
     this.numPromptTokens = promptTokens.length;
     this.promptLogprobs = params.promptLogprobs !== null && index === 0 ? [null] : null;
@@ -78,6 +93,10 @@ export class Sequence {
   samplerConfig(): SamplerConfig {
     const planned = this.biasPlan?.forOutputLength(this.outputTokens.length) ?? null;
     const bans = this.badWordBans();
+    // Built again only when the plan's phase or the banned set changed, not every step.
+    if (planned === this.lastPlanned && sameTokens(bans, this.lastBans)) return this.lastSamplerConfig;
+    this.lastPlanned = planned;
+    this.lastBans = bans;
     const logitBias: LogitBias | null = bans.length > 0 ? withBans(planned, bans) : planned;
     if (logitBias !== this.lastSamplerConfig.logitBias) this.lastSamplerConfig = { ...this.baseSamplerConfig, logitBias };
     return this.lastSamplerConfig;
@@ -87,7 +106,8 @@ export class Sequence {
    * vLLM's bad words: a word's last token is banned whenever the output ends
    * with the tokens before it (a one-token word always).
    */
-  private badWordBans(): number[] {
+  private badWordBans(): readonly number[] {
+    if (this.params.badWords.length === 0) return noTokens;
     const bans: number[] = [];
     const output = this.outputTokens;
     for (const word of this.params.badWords) {
@@ -98,6 +118,11 @@ export class Sequence {
       if (matches) bans.push(word[prefixLength]);
     }
     return bans;
+  }
+
+  /** Prompt then generated tokens: a view of a buffer grown in place (doubling), valid until the next token. */
+  get tokenWindow(): Uint32Array {
+    return this.windowBuffer.subarray(0, this.tokens.length);
   }
 
   /** Whether this sequence's prompt must be computed here rather than taken from the prefix cache (its logprobs are wanted). */
@@ -133,6 +158,12 @@ export class Sequence {
 
   /** Applies a sampled token: detokenize, check stops and limits. */
   appendToken(token: number, logprob?: TokenLogprob): void {
+    if (this.tokens.length === this.windowBuffer.length) {
+      const grown = new Uint32Array(this.windowBuffer.length * 2);
+      grown.set(this.windowBuffer);
+      this.windowBuffer = grown;
+    }
+    this.windowBuffer[this.tokens.length] = token;
     this.tokens.push(token);
     this.outputTokens.push(token);
     this.pendingTokenIds.push(token);
