@@ -11,7 +11,7 @@
 // docs/bench/<stamp>/.
 //
 // Usage: npm run bench -- [--quick] [--reps N] [--model FILE] [--servers pagoda,llama-server]
-//   --quick    C = 1, 4, 16 with fewer prompts, shorter shared-prefix run (~5 min)
+//   --quick    C = 1, 4, 16 (or --concurrencies), one wave of C prompts each, 4 shared-prefix prompts
 //   --reps N   run every workload's A-B-B-A block N times; tables show the mean
 //   --model FILE       another GGUF (default: generate-model --preset bench-qwen2.5-0.5b)
 //   --servers LIST     which servers, in order (default pagoda,llama-server)
@@ -72,7 +72,7 @@ const concurrencies = opts.concurrencies ? opts.concurrencies.split(",").map(Num
 const numSlots = 16;
 /** KV cells per slot, the same for both servers. */
 const slotContext = 2048;
-const numPrompts = (c) => (opts.quick ? Math.max(4, c) : Math.max(8, 3 * c));
+const numPrompts = (c) => (opts.quick ? Math.max(2, c) : Math.max(8, 3 * c));
 // Every workload has its own seed: no run's prompts repeat an earlier run's, so
 // neither server is measured on prompts it still has cached.
 const common = ["--endpoint", "chat", "--output-len", "64", "--ignore-eos", "--temperature", "0", "--warmup", "1"];
@@ -86,7 +86,7 @@ const workloads = [
   {
     name: `shared-prefix ${opts["prefix-len"]} C=4`,
     slug: `shared${opts["prefix-len"]}-c4`,
-    args: ["--dataset", "shared-prefix", "--prefix-len", opts["prefix-len"], "--input-len", "20", "--num-prompts", opts.quick ? "8" : "16", "--max-concurrency", "4"],
+    args: ["--dataset", "shared-prefix", "--prefix-len", opts["prefix-len"], "--input-len", "20", "--num-prompts", opts.quick ? "4" : "16", "--max-concurrency", "4"],
     seed: 10_000,
   },
 ];
