@@ -26,12 +26,10 @@ import { poolingOverrides, setUpEmbeddings, type EmbeddingSetup } from "./embedd
 import type { ServerToolOptions } from "../protocol/tool-choice.js";
 import { resolveToolOptions } from "./tool-options.js";
 import { UsageError, type ServeConfig } from "./serve-config.js";
+import { defaultMaxModelLenWithoutPool, resolveMaxModelLen } from "./context-length.js";
 import type { ServedModelSpec } from "./served-models.js";
 
-/** Without --max-model-len, a long-context model still gets a modest KV cache per slot. */
-export const defaultMaxModelLen = 4096;
-
-type EngineConfig = Pick<ServeConfig, "maxWaitingRequests" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser"> & {
+type EngineConfig = Pick<ServeConfig, "allowLongMaxModelLen" | "maxWaitingRequests" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser"> & {
   /** --enable-log-requests: told which request each generation belongs to, and when it finishes. */
   requestLog?: RequestLog;
 };
@@ -131,7 +129,13 @@ export class ModelGroup {
       return info.size;
     };
     const sizes = await Promise.all([path, ...spec.loraModules.map((lora) => lora.path)].map(sizeOf));
-    const maxModelLen = spec.maxModelLen ?? Math.min(trainContextLengthOf(path), defaultMaxModelLen);
+    const maxModelLen = resolveMaxModelLen({
+      requested: spec.maxModelLen,
+      trainContextLength: trainContextLengthOf(path),
+      allowLong: engineConfig.allowLongMaxModelLen,
+      isKvPoolAvailable: false,
+      modelName: spec.names[0] ?? path,
+    });
     return new ModelGroup(spec, path, maxModelLen, sizes.reduce((a, b) => a + b, 0), engineConfig, log);
   }
 
@@ -271,5 +275,5 @@ function trainContextLengthOf(path: string): number {
   const { metadata } = readGgufInfoSync(path);
   const architecture = metadata.get("general.architecture");
   const length = architecture?.type === "string" ? metadata.get(`${architecture.value}.context_length`) : undefined;
-  return length && typeof length.value === "number" ? length.value : defaultMaxModelLen;
+  return length && typeof length.value === "number" ? length.value : defaultMaxModelLenWithoutPool;
 }

@@ -21,6 +21,8 @@ export interface ServeConfig {
   apiKeys: string[];
   servedModelNames: string[];
   maxModelLen: number | null;
+  /** Serve a --max-model-len above the model's trained context (vLLM's VLLM_ALLOW_LONG_MAX_MODEL_LEN). */
+  allowLongMaxModelLen: boolean;
   maxNumSeqs: number;
   maxNumBatchedTokens: number;
   maxWaitingRequests: number;
@@ -71,7 +73,8 @@ export const serveFlags: FlagSpec[] = [
   { name: "port", key: "port", kind: "int", placeholder: "PORT", help: "port to listen on (default 8000; 0 picks a free one)" },
   { name: "api-key", key: "apiKeys", kind: "list", placeholder: "KEY", help: "require 'Authorization: Bearer KEY' on /v1/* (repeatable)" },
   { name: "served-model-name", key: "servedModelNames", kind: "list", placeholder: "NAME", help: "model names clients use; the first is reported (default: the file name)" },
-  { name: "max-model-len", key: "maxModelLen", kind: "int", placeholder: "N", help: "context length per sequence, prompt plus output (default: the model's, at most 4096)" },
+  { name: "max-model-len", key: "maxModelLen", kind: "int", placeholder: "N", help: "context length per sequence, prompt plus output (default: the model's, at most 4096); longer than the model's is refused" },
+  { name: "allow-long-max-model-len", key: "allowLongMaxModelLen", kind: "bool", help: "serve a --max-model-len longer than the model was trained with (default off)" },
   { name: "max-num-seqs", key: "maxNumSeqs", kind: "int", placeholder: "N", help: "sequences decoded together (default 16)" },
   { name: "max-num-batched-tokens", key: "maxNumBatchedTokens", kind: "int", placeholder: "N", help: "tokens per forward pass; longer prompts are prefilled in chunks (default 512)" },
   { name: "max-waiting-requests", key: "maxWaitingRequests", kind: "int", placeholder: "N", help: "queued requests beyond which new ones get 503 (default 1024)" },
@@ -109,6 +112,7 @@ export function defaultServeConfig(): ServeConfig {
     apiKeys: [],
     servedModelNames: [],
     maxModelLen: null,
+    allowLongMaxModelLen: false,
     maxNumSeqs: 16,
     maxNumBatchedTokens: 512,
     maxWaitingRequests: 1024,
