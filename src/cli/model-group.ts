@@ -39,7 +39,7 @@ class ServedUnit {
   readonly metrics: VllmMetrics;
   engine: Engine | null = null;
   /** Token totals of engines already unloaded, so counters never go back. */
-  private carried = { promptTokensTotal: 0, generationTokensTotal: 0, prefixCacheQueriedTokens: 0, prefixCacheHitTokens: 0 };
+  private carried = { preemptionsTotal: 0, promptTokensTotal: 0, generationTokensTotal: 0, prefixCacheQueriedTokens: 0, prefixCacheHitTokens: 0 };
 
   constructor(
     readonly names: readonly string[],
@@ -57,6 +57,8 @@ class ServedUnit {
       numWaiting: live?.numWaiting ?? 0,
       numSlotsInUse: live?.numSlotsInUse ?? 0,
       numSlots: live?.numSlots ?? 0,
+      kvCacheUsage: live?.kvCacheUsage ?? 0,
+      preemptionsTotal: carried.preemptionsTotal + (live?.preemptionsTotal ?? 0),
       promptTokensTotal: carried.promptTokensTotal + (live?.promptTokensTotal ?? 0),
       generationTokensTotal: carried.generationTokensTotal + (live?.generationTokensTotal ?? 0),
       prefixCacheQueriedTokens: carried.prefixCacheQueriedTokens + (live?.prefixCacheQueriedTokens ?? 0),
@@ -65,7 +67,7 @@ class ServedUnit {
   }
 
   detach(): void {
-    const { numRunning, numWaiting, numSlotsInUse, numSlots, ...totals } = this.stats();
+    const { numRunning, numWaiting, numSlotsInUse, numSlots, kvCacheUsage, ...totals } = this.stats();
     this.carried = totals;
     this.engine = null;
   }
