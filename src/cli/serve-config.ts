@@ -23,6 +23,10 @@ export interface ServeConfig {
   maxModelLen: number | null;
   /** Serve a --max-model-len above the model's trained context (vLLM's VLLM_ALLOW_LONG_MAX_MODEL_LEN). */
   allowLongMaxModelLen: boolean;
+  /** KV pool budget in bytes (vLLM's --kv-cache-memory); null: the default. */
+  kvCacheMemory: number | null;
+  /** KV pool size in tokens; null: from --kv-cache-memory or the default. */
+  kvCacheTokens: number | null;
   maxNumSeqs: number;
   maxNumBatchedTokens: number;
   maxWaitingRequests: number;
@@ -73,8 +77,10 @@ export const serveFlags: FlagSpec[] = [
   { name: "port", key: "port", kind: "int", placeholder: "PORT", help: "port to listen on (default 8000; 0 picks a free one)" },
   { name: "api-key", key: "apiKeys", kind: "list", placeholder: "KEY", help: "require 'Authorization: Bearer KEY' on /v1/* (repeatable)" },
   { name: "served-model-name", key: "servedModelNames", kind: "list", placeholder: "NAME", help: "model names clients use; the first is reported (default: the file name)" },
-  { name: "max-model-len", key: "maxModelLen", kind: "int", placeholder: "N", help: "context length per sequence, prompt plus output (default: the model's, at most 4096); longer than the model's is refused" },
+  { name: "max-model-len", key: "maxModelLen", kind: "int", placeholder: "N", help: "context length per sequence, prompt plus output (default: the model's; without the shared KV pool at most 4096); longer than the model's is refused" },
   { name: "allow-long-max-model-len", key: "allowLongMaxModelLen", kind: "bool", help: "serve a --max-model-len longer than the model was trained with (default off)" },
+  { name: "kv-cache-memory", key: "kvCacheMemory", kind: "int", placeholder: "BYTES", help: "memory for the KV cache pool all sequences share (default: up to 1 GiB, at least one --max-model-len); needs the unified-KV addon (npm run build:native)" },
+  { name: "kv-cache-tokens", key: "kvCacheTokens", kind: "int", placeholder: "N", help: "the KV cache pool's size in tokens, instead of --kv-cache-memory" },
   { name: "max-num-seqs", key: "maxNumSeqs", kind: "int", placeholder: "N", help: "sequences decoded together (default 16)" },
   { name: "max-num-batched-tokens", key: "maxNumBatchedTokens", kind: "int", placeholder: "N", help: "tokens per forward pass; longer prompts are prefilled in chunks (default 512)" },
   { name: "max-waiting-requests", key: "maxWaitingRequests", kind: "int", placeholder: "N", help: "queued requests beyond which new ones get 503 (default 1024)" },
@@ -113,6 +119,8 @@ export function defaultServeConfig(): ServeConfig {
     servedModelNames: [],
     maxModelLen: null,
     allowLongMaxModelLen: false,
+    kvCacheMemory: null,
+    kvCacheTokens: null,
     maxNumSeqs: 16,
     maxNumBatchedTokens: 512,
     maxWaitingRequests: 1024,
@@ -181,6 +189,7 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv):
   if ((config.sslKeyfile === null) !== (config.sslCertfile === null)) {
     throw new UsageError("HTTPS needs both --ssl-keyfile and --ssl-certfile (or neither, for HTTP)");
   }
+  if (config.kvCacheMemory !== null && config.kvCacheTokens !== null) throw new UsageError("give --kv-cache-memory or --kv-cache-tokens, not both");
   if (config.maxLogLen !== null && !config.enableLogRequests) throw new UsageError("--max-log-len only applies with --enable-log-requests");
   return Object.freeze(config);
 }
