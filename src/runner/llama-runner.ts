@@ -240,6 +240,10 @@ export class LlamaRunner implements ModelRunner {
   }
 
   async copySlotPrefix(fromSlotId: number, toSlotId: number, numTokens: number): Promise<void> {
+    // In a unified KV cache the copy adds the target to the source's cells and
+    // keeps whatever the target held (separate streams are overwritten whole):
+    // clear it first, or a position would have two cells.
+    this.context.removeTokenCellsFromSequence(toSlotId, 0, -1);
     await this.context.copySequenceStateFromOtherSequence(toSlotId, fromSlotId);
     this.context.removeTokenCellsFromSequence(toSlotId, numTokens, -1);
   }
