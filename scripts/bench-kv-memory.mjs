@@ -35,13 +35,13 @@ const modelPath = resolve(
 const servers = {
   "pagoda-pool": {
     cmd: process.execPath,
-    args: [cli, "serve", "--model", modelPath, "--threads", threads, "--max-num-seqs", "16", "--max-model-len", "32768", "--kv-cache-tokens", "32768"],
+    args: [cli, "serve", "--model", modelPath, "--threads", threads, "--max-num-seqs", "16", "--max-model-len", "32768", "--kv-cache-tokens", "32768", "--served-model-name", "m"],
     env: {},
     shown: "pagoda serve --max-num-seqs 16 --max-model-len 32768 --kv-cache-tokens 32768",
   },
   "pagoda-slots": {
     cmd: process.execPath,
-    args: [cli, "serve", "--model", modelPath, "--threads", threads, "--max-num-seqs", "16", "--max-model-len", "32768"],
+    args: [cli, "serve", "--model", modelPath, "--threads", threads, "--max-num-seqs", "16", "--max-model-len", "32768", "--served-model-name", "m"],
     env: { PAGODA_NATIVE_ADDON: "prebuilt" },
     shown: "PAGODA_NATIVE_ADDON=prebuilt pagoda serve --max-num-seqs 16 --max-model-len 32768",
   },
