@@ -1,20 +1,26 @@
 #!/usr/bin/env node
 // pagoda vs llama.cpp's llama-server on the same GGUF, same machine, same load
 // generator (`pagoda bench serve`). Builds the peer once (scripts/build-peer.sh),
-// generates the benchmark model if missing, runs llama-bench for the tg128
-// anchor, then for each server in turn: start it, wait for /health, run the
-// workloads, stop it. Appends a section to BENCHMARKS.md and writes the raw JSON
-// to docs/bench/<stamp>/.
+// generates the benchmark model if missing, runs llama-bench (pp512, tg128) and
+// llama-batched-bench (the kernels' compute bound), then starts both servers,
+// keeps both up, and runs each workload A-B-B-A (pagoda, llama-server,
+// llama-server, pagoda) so that a machine whose speed drifts affects both
+// alike; every run has its own seed, so no server sees prompts it has cached.
+// Both servers get the same KV cells per slot (llama-server splits -c across
+// --parallel). Appends a section to BENCHMARKS.md and writes the raw JSON to
+// docs/bench/<stamp>/.
 //
 // Usage: npm run bench -- [--quick] [--reps N] [--model FILE] [--servers pagoda,llama-server]
 //   --quick    C = 1, 4, 16 with fewer prompts, shorter shared-prefix run (~5 min)
-//   --reps N   run every server's workloads N times (servers alternate); tables show the mean
+//   --reps N   run every workload's A-B-B-A block N times; tables show the mean
 //   --model FILE       another GGUF (default: generate-model --preset bench-qwen2.5-0.5b)
 //   --servers LIST     which servers, in order (default pagoda,llama-server)
 //   --threads N        server and llama-bench threads (default 2)
 //   --prefix-len N     words in the shared system prompt (default 1000)
+//   --concurrencies L  comma list of C for the random workload (default 1,2,4,8,16)
+//   --pagoda-args "A"  extra flags for pagoda serve (e.g. "--max-step-ms 300")
 // Needs a quiet machine: on 2 cores, any other busy process skews both servers.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, appendFileSync, createWriteStream } from "node:fs";
 import { createServer } from "node:net";
 import { loadavg } from "node:os";
@@ -40,6 +46,8 @@ try {
       servers: { type: "string", default: "pagoda,llama-server" },
       threads: { type: "string", default: "2" },
       "prefix-len": { type: "string", default: "1000" },
+      concurrencies: { type: "string" },
+      "pagoda-args": { type: "string", default: "" },
     },
   });
 } catch (error) {
@@ -52,6 +60,7 @@ if (opts.help) {
   process.exit(0);
 }
 const reps = Math.max(1, Number(opts.reps) || 1);
+const pagodaArgs = opts["pagoda-args"].split(/\s+/).filter(Boolean);
 const threads = opts.threads;
 const log = (...args) => console.error("[bench-peer]", ...args);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -59,7 +68,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 // ---- workloads -------------------------------------------------------------
 // Chat, as clients use it. 100 words + Qwen's chat template (default system prompt)
 // = ~129 prompt tokens, as in /work/shared/research/anchors.md.
-const concurrencies = opts.quick ? [1, 4, 16] : [1, 2, 4, 8, 16];
+const concurrencies = opts.concurrencies ? opts.concurrencies.split(",").map(Number) : opts.quick ? [1, 4, 16] : [1, 2, 4, 8, 16];
+const numSlots = 16;
+/** KV cells per slot, the same for both servers. */
+const slotContext = 2048;
 const numPrompts = (c) => (opts.quick ? Math.max(4, c) : Math.max(8, 3 * c));
 // Every workload has its own seed: no run's prompts repeat an earlier run's, so
 // neither server is measured on prompts it still has cached.
@@ -68,12 +80,14 @@ const workloads = [
   ...concurrencies.map((c) => ({
     name: `random C=${c}`,
     slug: `random-c${c}`,
-    args: ["--dataset", "random", "--input-len", "100", "--num-prompts", String(numPrompts(c)), "--max-concurrency", String(c), "--seed", String(c)],
+    args: ["--dataset", "random", "--input-len", "100", "--num-prompts", String(numPrompts(c)), "--max-concurrency", String(c)],
+    seed: 100 * c,
   })),
   {
     name: `shared-prefix ${opts["prefix-len"]} C=4`,
     slug: `shared${opts["prefix-len"]}-c4`,
-    args: ["--dataset", "shared-prefix", "--prefix-len", opts["prefix-len"], "--input-len", "20", "--num-prompts", opts.quick ? "8" : "16", "--max-concurrency", "4", "--seed", "1000"],
+    args: ["--dataset", "shared-prefix", "--prefix-len", opts["prefix-len"], "--input-len", "20", "--num-prompts", opts.quick ? "8" : "16", "--max-concurrency", "4"],
+    seed: 10_000,
   },
 ];
 
@@ -158,8 +172,8 @@ async function stopServer(child) {
   clearTimeout(timer);
 }
 
-function benchServe(baseUrl, label, workload, outFile) {
-  const args = [cli, "bench", "serve", "--base-url", baseUrl, "--label", label, ...common, ...workload.args, "--save-result", outFile];
+function benchServe(baseUrl, label, workload, seed, outFile) {
+  const args = [cli, "bench", "serve", "--base-url", baseUrl, "--label", label, ...common, ...workload.args, "--seed", String(seed), "--save-result", outFile];
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, args, { cwd: root, stdio: ["ignore", "pipe", "inherit"] });
     let stdout = "";
@@ -218,50 +232,83 @@ const tps = (nPrompt, nGen) => {
   return e ? `${e.avg_ts.toFixed(1)} ± ${e.stddev_ts.toFixed(1)}` : "n/a";
 };
 const anchor = { pp512: tps(512, 0), tg128: tps(0, 128) };
+const tg128 = llamaBench.find((x) => x.n_prompt === 0 && x.n_gen === 128)?.avg_ts ?? null;
 log(`llama-bench: pp512 ${anchor.pp512} t/s, tg128 ${anchor.tg128} t/s`);
+
+// llama-batched-bench: what the kernels do with 128-token prompts and 64 output
+// tokens at each batch size: the compute bound a server's random workload meets.
+log("llama-batched-bench (npp 128, ntg 64)");
+const batchedArgs = ["-m", modelPath, "-t", threads, "-c", String(numSlots * slotContext), "-npp", "128", "-ntg", "64", "-npl", concurrencies.join(","), "--output-format", "jsonl"];
+const batchedRun = spawnSync(join(binDir, "llama-batched-bench"), batchedArgs, { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 });
+const batched = `${batchedRun.stdout}\n${batchedRun.stderr}`
+  .split("\n")
+  .filter((line) => line.startsWith("{"))
+  .map((line) => JSON.parse(line));
+writeFileSync(join(outDir, "llama-batched-bench.json"), JSON.stringify(batched, null, 2) + "\n");
+const pp512 = llamaBench.find((x) => x.n_prompt === 512 && x.n_gen === 0)?.avg_ts ?? null;
+/**
+ * The compute bound of the random workload at concurrency c: each request's
+ * prompt at llama-bench's pp speed (prompts are not batched with each other in
+ * the bound: a 128-token chunk is already a full matrix product), plus its 64
+ * tokens at 1/c of batched-bench's aggregate decode speed at batch c.
+ */
+const computeBound = (c, promptTokens, outputTokens = 64) => {
+  const tg = batched.find((x) => x.pl === c)?.speed_tg;
+  if (!tg || !pp512) return null;
+  const secondsPerRequest = promptTokens / pp512 + outputTokens / tg;
+  return outputTokens / secondsPerRequest; // output tok/s
+};
+log(`llama-batched-bench TG t/s: ${batched.map((x) => `B=${x.pl} ${x.speed_tg.toFixed(1)}`).join(", ")}`);
 
 const serverDefs = {
   pagoda: (port) => ({
     cmd: process.execPath,
-    args: [cli, "serve", "--model", modelPath, "--threads", threads, "--max-num-seqs", "16", "--max-model-len", "2048", "--port", String(port)],
-    shown: `node bin/pagoda.cjs serve --model M --threads ${threads} --max-num-seqs 16 --max-model-len 2048`,
+    args: [cli, "serve", "--model", modelPath, "--threads", threads, "--max-num-seqs", String(numSlots), "--max-model-len", String(slotContext), ...pagodaArgs, "--port", String(port)],
+    shown: `node bin/pagoda.cjs serve --model M --threads ${threads} --max-num-seqs ${numSlots} --max-model-len ${slotContext}${pagodaArgs.length ? " " + pagodaArgs.join(" ") : ""}`,
   }),
+  // -c is split across --parallel: slotContext cells per slot, as pagoda's.
   "llama-server": (port) => ({
     cmd: join(binDir, "llama-server"),
-    args: ["-m", modelPath, "-t", threads, "--parallel", "16", "--cont-batching", "-c", "32768", "--port", String(port)],
-    shown: `llama-server -m M -t ${threads} --parallel 16 --cont-batching -c 32768`,
+    args: ["-m", modelPath, "-t", threads, "--parallel", String(numSlots), "--cont-batching", "-c", String(numSlots * slotContext), "--port", String(port)],
+    shown: `llama-server -m M -t ${threads} --parallel ${numSlots} --cont-batching -c ${numSlots * slotContext}`,
   }),
 };
 const serverNames = opts.servers.split(",").map((s) => s.trim()).filter(Boolean);
 for (const name of serverNames) if (!serverDefs[name]) throw new Error(`unknown server '${name}' (known: ${Object.keys(serverDefs).join(", ")})`);
 
-const results = {}; // results[server][slug] = [json per rep]
+const results = {}; // results[server][slug] = [json per run]
 const peakRss = {};
 const quietness = [];
-for (let rep = 1; rep <= reps; rep++) {
-  const order = rep % 2 === 1 ? serverNames : [...serverNames].reverse();
-  for (const name of order) {
+// Both servers stay up; each workload runs A-B-B-A (per rep), each run with its own seed.
+const running = {};
+try {
+  for (const name of serverNames) {
     const port = await freePort();
     const def = serverDefs[name](port);
-    log(`rep ${rep}: starting ${name} on port ${port}`);
-    const logFile = createWriteStream(join(logDir, `${name}-rep${rep}.log`));
+    log(`starting ${name} on port ${port}`);
+    const logFile = createWriteStream(join(logDir, `${name}.log`));
     const child = spawn(def.cmd, def.args, { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
     child.stdout.pipe(logFile);
     child.stderr.pipe(logFile);
-    try {
-      await waitHealthy(port, child);
-      for (const workload of workloads) {
-        quietness.push(await waitQuiet());
-        const outFile = join(outDir, `${name}-${workload.slug}-rep${rep}.json`);
-        log(`rep ${rep}: ${name}: ${workload.name}`);
-        const json = await benchServe(`http://127.0.0.1:${port}/v1`, name, workload, outFile);
+    running[name] = { child, port };
+    await waitHealthy(port, child);
+  }
+  const block = serverNames.length === 2 ? [serverNames[0], serverNames[1], serverNames[1], serverNames[0]] : serverNames;
+  for (const workload of workloads) {
+    for (let rep = 1; rep <= reps; rep++) {
+      for (const [i, name] of block.entries()) {
+        quietness.push(await cpuBusy(1000));
+        const seed = workload.seed + (rep - 1) * block.length + i;
+        const outFile = join(outDir, `${name}-${workload.slug}-seed${seed}.json`);
+        log(`${workload.name}: ${name} (seed ${seed})`);
+        const json = await benchServe(`http://127.0.0.1:${running[name].port}/v1`, name, workload, seed, outFile);
         ((results[name] ??= {})[workload.slug] ??= []).push(json);
       }
-      peakRss[name] = Math.max(peakRss[name] ?? 0, peakRssMb(child.pid) ?? 0);
-    } finally {
-      await stopServer(child);
     }
   }
+  for (const name of serverNames) peakRss[name] = peakRssMb(running[name].child.pid);
+} finally {
+  for (const { child } of Object.values(running)) await stopServer(child);
 }
 
 // ---- report ----------------------------------------------------------------
@@ -311,6 +358,36 @@ try {
 } catch (error) {
   log(`warning: no chart: ${error instanceof Error ? error.message : error}`);
 }
+// The issue's targets, as ratios pagoda / llama-server (and against the kernels' bounds).
+const ratio = (slug, key) => {
+  const va = metric("pagoda", slug, key);
+  const vb = metric("llama-server", slug, key);
+  return va !== null && vb !== null && vb !== 0 ? va / vb : null;
+};
+const r2 = (v) => (v === null ? "n/a" : `${v.toFixed(2)}x`);
+const promptTokensOf = (slug) => {
+  const first = results.pagoda?.[slug]?.[0] ?? results["llama-server"]?.[slug]?.[0];
+  return first ? first.total_input_tokens / Math.max(1, first.completed) : null;
+};
+const boundLines = concurrencies.map((c) => {
+  const slug = `random-c${c}`;
+  const bound = promptTokensOf(slug) === null ? null : computeBound(c, promptTokensOf(slug));
+  const share = (name) => (bound === null || metric(name, slug, "output_throughput") === null ? "n/a" : (metric(name, slug, "output_throughput") / bound).toFixed(2));
+  return `C=${c}: bound ${bound === null ? "n/a" : bound.toFixed(1)} out tok/s; share pagoda ${share("pagoda")}, llama-server ${share("llama-server")}`;
+});
+const tpot1 = metric("pagoda", "random-c1", "median_tpot_ms");
+const peerTpot1 = metric("llama-server", "random-c1", "median_tpot_ms");
+const sharedSlug = workloads.at(-1).slug;
+const targetLines = b
+  ? [
+      `- ITL p99 pagoda/llama-server: ${concurrencies.filter((c) => c >= 8).map((c) => `C=${c} ${r2(ratio(`random-c${c}`, "p99_itl_ms"))}`).join(", ")} (target <= 1.0x)`,
+      `- TTFT at C=16 pagoda/llama-server: p50 ${r2(ratio("random-c16", "median_ttft_ms"))} (target < 1.0x), p99 ${r2(ratio("random-c16", "p99_ttft_ms"))} (target <= 1.0x)`,
+      `- Output tok/s pagoda/llama-server: ${concurrencies.map((c) => `C=${c} ${r2(ratio(`random-c${c}`, "output_throughput"))}`).join(", ")} (target >= 0.97x)`,
+      `- Shared-prefix C=4 TTFT p99 pagoda/llama-server: ${r2(ratio(sharedSlug, "p99_ttft_ms"))} (target <= 0.1x)`,
+      `- Single-stream decode (1000 / TPOT p50 at C=1) against llama-bench tg128 (${tg128?.toFixed(1) ?? "n/a"} t/s): pagoda ${tpot1 ? (1000 / tpot1).toFixed(1) : "n/a"} t/s = ${tpot1 && tg128 ? ((1000 / tpot1) / tg128).toFixed(2) : "n/a"}x (target >= 0.95x); llama-server ${peerTpot1 && tg128 ? ((1000 / peerTpot1) / tg128).toFixed(2) : "n/a"}x`,
+      `- Compute bound of the random workload (each request's prompt at llama-bench pp512 ${pp512?.toFixed(1) ?? "n/a"} t/s, plus 64 tokens at 1/C of llama-batched-bench's TG at batch C: ${batched.map((x) => `B=${x.pl} ${x.speed_tg.toFixed(1)}`).join(", ")} t/s), and each server's share (target >= 0.9 at C=16): ${boundLines.join("; ")}`,
+    ]
+  : [];
 const cpuNote = `${machine.nproc} × ${machine.cpuModel} (${machine.simd.join(", ") || "no AVX2"}), ${machine.memGb} GB RAM, Linux ${machine.kernel}, Node ${machine.node}`;
 const command = `npm run bench:peer${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
 const maxBusy = Math.max(...quietness);
@@ -320,10 +397,10 @@ const section = [
   "",
   `- Machine: ${cpuNote}`,
   `- pagoda commit: ${machine.commit}; llama.cpp: ${peerCommit} (the source node-llama-cpp ships), built by scripts/build-peer.sh with -DGGML_NATIVE=ON`,
-  `- Command: \`${command}\`${reps > 1 ? ` (${reps} reps, servers alternating; cells are means)` : ""}`,
+  `- Command: \`${command}\`; both servers up together, each workload run ${b ? `A-B-B-A (${a}, ${b}, ${b}, ${a})` : "once"}${reps > 1 ? ` ${reps} times` : ""} with a fresh seed per run; cells are means over runs`,
   `- Model: ${relative(root, modelPath).startsWith("..") ? modelPath : relative(root, modelPath)} (${modelMb} MB)`,
   ...serverNames.map((s) => `- ${s}: \`${serverDefs[s](0).shown}\`, peak RSS ${peakRss[s] ?? "?"} MB`),
-  `- Load: \`pagoda bench serve ${common.join(" ")}\`; random = 100 random words (+ chat template), shared-prefix = a ${opts["prefix-len"]}-word system prompt + a distinct 20-word user message; each run after 1 s of < 10% CPU busy (worst seen: ${(maxBusy * 100).toFixed(0)}%)`,
+  `- Load: \`pagoda bench serve ${common.join(" ")}\`; random = 100 random words (+ chat template), shared-prefix = a ${opts["prefix-len"]}-word system prompt + a distinct 20-word user message; CPU busy in the second before each run: worst ${(maxBusy * 100).toFixed(0)}% (the machine is shared with other work: noisy)`,
   `- llama-bench \`-t ${threads} -p 512 -n 128 -r 3\`: pp512 ${anchor.pp512} t/s, tg128 ${anchor.tg128} t/s`,
   `- Raw JSON: \`${relative(root, outDir)}/\``,
   ...(chartNote ? [chartNote] : []),
@@ -334,6 +411,7 @@ const section = [
   `|---|---|---|${columns.map(() => "---").join("|")}|---|`,
   ...rows,
   "",
+  ...(targetLines.length ? ["Against issue 14's targets:", "", ...targetLines, ""] : []),
 ].join("\n");
 
 const benchmarksMd = join(root, "BENCHMARKS.md");

@@ -14,6 +14,7 @@ const catalogue: Array<[errors.ServerError, number, errors.ErrorType, string | n
   [new errors.MethodNotAllowedError("GET", "/x", "POST"), 405, "invalid_request_error", "method_not_allowed"],
   [new errors.PayloadTooLargeError(10), 413, "invalid_request_error", "payload_too_large"],
   [new errors.ServiceUnavailableError("x"), 503, "server_error", "service_unavailable"],
+  [new errors.EngineDeadError(), 503, "server_error", "engine_dead"],
   [new errors.InternalServerError(), 500, "server_error", "internal_error"],
 ];
 

@@ -126,6 +126,20 @@ export class ServiceUnavailableError extends ServerError {
   }
 }
 
+/**
+ * The engine hit a fault it could not recover from and serves nothing more.
+ * The process stays up so that /health (503) tells an orchestrator to replace
+ * it, instead of dying with requests half answered.
+ */
+export class EngineDeadError extends ServerError {
+  readonly status = 503;
+  readonly type = "server_error" as const;
+  override readonly headers: Readonly<Record<string, string>> = { "Retry-After": "5" };
+  constructor(message = "The inference engine failed and is no longer serving; retry on another instance.") {
+    super(message, { code: "engine_dead" });
+  }
+}
+
 /** A failure inside the server; the message shown to clients stays generic. */
 export class InternalServerError extends ServerError {
   readonly status = 500;

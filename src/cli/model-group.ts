@@ -33,7 +33,7 @@ import { UsageError, type ServeConfig } from "./serve-config.js";
 import { defaultMaxModelLenWithoutPool, resolveMaxModelLen } from "./context-length.js";
 import type { ServedModelSpec } from "./served-models.js";
 
-type EngineConfig = Pick<ServeConfig, "allowLongMaxModelLen" | "kvCacheMemory" | "kvCacheTokens" | "maxWaitingRequests" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser"> & {
+type EngineConfig = Pick<ServeConfig, "allowLongMaxModelLen" | "kvCacheMemory" | "kvCacheTokens" | "maxWaitingRequests" | "maxStepMs" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser"> & {
   /** --enable-log-requests: told which request each generation belongs to, and when it finishes. */
   requestLog?: RequestLog;
 };
@@ -245,6 +245,7 @@ export class ModelGroup {
         config.requestLog?.observeEngineRequest(timings);
       },
       maxNumBatchedTokens: this.spec.maxNumBatchedTokens,
+      maxStepMs: config.maxStepMs,
       maxWaitingRequests: config.maxWaitingRequests,
       enablePrefixCaching: config.enablePrefixCaching,
       schedulingPolicy: config.schedulingPolicy === "priority" ? "priority" : "fcfs",

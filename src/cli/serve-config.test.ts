@@ -73,3 +73,10 @@ test("request logs: off by default, prompts only with --max-log-len, which needs
   assert.throws(() => parseServeArgs(["--max-log-len", "5"], {}), /--enable-log-requests/);
   for (const name of ["SSL_KEYFILE", "SSL_CERTFILE", "ENABLE_LOG_REQUESTS", "MAX_LOG_LEN"]) assert.match(serveHelp(), new RegExp(`\\[env PAGODA_${name}\\]`));
 });
+
+test("--max-step-ms (or PAGODA_MAX_STEP_MS) sets the step time target; absent, the engine derives it", () => {
+  assert.equal(parseServeArgs([], {}).maxStepMs, null);
+  assert.equal(parseServeArgs(["--max-step-ms", "250"], {}).maxStepMs, 250);
+  assert.equal(parseServeArgs([], { PAGODA_MAX_STEP_MS: "300" }).maxStepMs, 300);
+  assert.match(serveHelp(), /\[env PAGODA_MAX_STEP_MS\]/);
+});

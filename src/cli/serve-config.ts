@@ -29,6 +29,8 @@ export interface ServeConfig {
   kvCacheTokens: number | null;
   maxNumSeqs: number;
   maxNumBatchedTokens: number;
+  /** ITL target of a step that carries decodes (ms); null: twice the decodes' own measured step. */
+  maxStepMs: number | null;
   maxWaitingRequests: number;
   enablePrefixCaching: boolean;
   schedulingPolicy: string;
@@ -83,6 +85,7 @@ export const serveFlags: FlagSpec[] = [
   { name: "kv-cache-tokens", key: "kvCacheTokens", kind: "int", placeholder: "N", help: "the KV cache pool's size in tokens, instead of --kv-cache-memory" },
   { name: "max-num-seqs", key: "maxNumSeqs", kind: "int", placeholder: "N", help: "sequences decoded together (default 16)" },
   { name: "max-num-batched-tokens", key: "maxNumBatchedTokens", kind: "int", placeholder: "N", help: "tokens per forward pass; longer prompts are prefilled in chunks (default 512)" },
+  { name: "max-step-ms", key: "maxStepMs", kind: "int", placeholder: "MS", help: "while streams are decoding, prompt chunks are sized so a step stays within MS milliseconds, by a step cost the engine learns as it runs (default: twice the decodes' own step)" },
   { name: "max-waiting-requests", key: "maxWaitingRequests", kind: "int", placeholder: "N", help: "queued requests beyond which new ones get 503 (default 1024)" },
   { name: "enable-prefix-caching", key: "enablePrefixCaching", kind: "bool", help: "reuse the KV of shared prompt prefixes (default on; --no-enable-prefix-caching)" },
   { name: "scheduling-policy", key: "schedulingPolicy", kind: "string", placeholder: "POLICY", help: "fcfs (default), or priority: lower request 'priority' runs first, then arrival" },
@@ -123,6 +126,7 @@ export function defaultServeConfig(): ServeConfig {
     kvCacheTokens: null,
     maxNumSeqs: 16,
     maxNumBatchedTokens: 512,
+    maxStepMs: null,
     maxWaitingRequests: 1024,
     enablePrefixCaching: true,
     maxLogprobs: 20,

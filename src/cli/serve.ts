@@ -55,6 +55,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     rootPath: config.rootPath,
     tls,
     requestLog,
+    isHealthy: () => registry.loadedValues().every((loaded) => loaded.engines.every((engine) => engine.isAlive)),
   });
   const { server } = http;
   await new Promise<void>((resolve, reject) => {

@@ -11,7 +11,8 @@ const greedy: SamplingParams = samplingParams({ maxTokens: 5, temperature: 0, se
 
 function setup(runnerOptions: FakeRunnerOptions = {}, config: Partial<EngineConfig> = {}) {
   const runner = new FakeRunner(runnerOptions);
-  const engine = new Engine(runner, { maxNumBatchedTokens: 64, maxWaitingRequests: 100, enablePrefixCaching: true, ...config });
+  // The fake clock: the learnt step cost, and so every batch, is deterministic.
+  const engine = new Engine(runner, { maxNumBatchedTokens: 64, maxWaitingRequests: 100, enablePrefixCaching: true, now: () => runner.elapsedMs, ...config });
   return { runner, engine };
 }
 

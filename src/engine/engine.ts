@@ -4,7 +4,7 @@
  * requests enter through `generate` and leave when finished or aborted.
  */
 import { randomInt } from "node:crypto";
-import { InternalServerError, ServerError, ServiceUnavailableError } from "../errors.js";
+import { EngineDeadError, InternalServerError, ServerError, ServiceUnavailableError } from "../errors.js";
 import type { BatchItem, ItemResult, ModelRunner } from "./model-runner.js";
 import { OutputStream } from "./output-stream.js";
 import { PooledKv } from "./pooled-kv.js";
@@ -12,10 +12,18 @@ import { Scheduler } from "./scheduler.js";
 import { Sequence, type SequenceContext } from "./sequence.js";
 import { SlotPool, type SlotGrant } from "./slot-pool.js";
 import { TokenBiasPlan } from "./token-bias.js";
+import { StepBudget } from "./step-budget.js";
+import { StepCostModel, shapeOf } from "./step-cost-model.js";
 import type { EngineStats, GenerateRequest, RequestOutput, RequestTimings, SchedulingPolicy } from "./types.js";
 
 export interface EngineConfig {
   maxNumBatchedTokens: number;
+  /**
+   * Inter-token-latency target (ms) of a step that carries decodes: prompt
+   * chunks beside them are sized to fit, by the step cost learnt from measured
+   * steps. Absent or null: `defaultDecodeStepFactor` times the decodes' own step.
+   */
+  maxStepMs?: number | null;
   /** Called once per request as it leaves the engine. */
   onRequestFinished?: (timings: RequestTimings) => void;
   /** Milliseconds; injectable so tests need no wall clock. */
@@ -35,36 +43,66 @@ interface RequestState {
   tokenTimes: number[];
 }
 
+/** Without --max-step-ms, a step with prompt tokens may take this many times the decodes' own step. */
+export const defaultDecodeStepFactor = 2;
+
+/** A step carrying decodes still prefills at least max(1, this fraction of --max-num-batched-tokens) prompt tokens: no prompt starves. */
+const minPrefillShare = 1 / 32;
+
+/** A fault that comes back this many times in a row, resets notwithstanding, kills the engine. */
+const maxConsecutiveFaults = 3;
+
 export class Engine {
   private readonly requests = new Map<string, RequestState>();
   private readonly waiting: Sequence[] = [];
   private readonly running: Sequence[] = [];
-  private readonly slots: SlotPool;
+  private slots: SlotPool;
   private readonly kv: PooledKv;
   private readonly scheduler: Scheduler;
   private readonly sequenceContext: SequenceContext;
   private wakeLoop: (() => void) | null = null;
   private isStopped = false;
+  /** Set when a fault left state that a reset could not restore: everything new gets a 503. */
+  private deadBecause: unknown = null;
+  /** Loop faults since the last step that completed; a fault that recurs after every reset is fatal. */
+  private numConsecutiveFaults = 0;
+  /** What the loop is doing, named in the log when it faults. */
+  private stage = "idle";
   private readonly loopDone: Promise<void>;
   private readonly totals = { promptTokens: 0, generationTokens: 0, prefixQueried: 0, prefixHits: 0, preemptions: 0 };
   private readonly now: () => number;
+  /** Learns what a step costs from the steps the engine runs. */
+  readonly stepCost = new StepCostModel();
 
   constructor(private readonly runner: ModelRunner, private readonly config: EngineConfig) {
     this.now = config.now ?? (() => performance.now());
     this.slots = new SlotPool(runner.numSlots, config.enablePrefixCaching);
     this.kv = new PooledKv(runner);
-    this.scheduler = new Scheduler({ maxNumBatchedTokens: config.maxNumBatchedTokens });
+    const stepBudget = new StepBudget(this.stepCost, {
+      maxStepMs: config.maxStepMs ?? null,
+      decodeStepFactor: defaultDecodeStepFactor,
+      minPrefillTokens: Math.max(1, Math.floor(config.maxNumBatchedTokens * minPrefillShare)),
+    });
+    this.scheduler = new Scheduler({ maxNumBatchedTokens: config.maxNumBatchedTokens, stepBudget });
     this.sequenceContext = {
       decode: (tokens) => runner.detokenize(tokens),
       decodeWithSpecialTokens: (tokens) => runner.detokenize(tokens, { renderSpecialTokens: true }),
       endOfGenerationTokens: runner.info.endOfGenerationTokens,
       slotCapacity: runner.slotCapacity,
     };
-    this.loopDone = this.loop();
+    // The loop contains its own faults; this catch is the last line, so that a
+    // bug in the containment itself still leaves a dead engine, not a dead process.
+    this.loopDone = this.loop().catch((error: unknown) => this.die(error, "the engine loop"));
+  }
+
+  /** False once the engine has died of a fault it could not recover from (/health answers 503). */
+  get isAlive(): boolean {
+    return this.deadBecause === null;
   }
 
   /** Starts a request; its outputs arrive on the returned stream. Throws 503 when the queue is full. */
   generate(request: GenerateRequest): AsyncIterable<RequestOutput> {
+    if (this.deadBecause !== null) throw new EngineDeadError();
     if (this.isStopped) throw new ServiceUnavailableError("The server is shutting down.");
     if (this.requests.has(request.requestId)) throw new InternalServerError(`duplicate request id ${request.requestId}`);
     if (this.requests.size >= this.config.maxWaitingRequests + this.runner.numSlots) {
@@ -141,20 +179,77 @@ export class Engine {
   }
 
   private async loop(): Promise<void> {
-    while (true) {
-      this.retireFinished();
-      if (this.running.length === 0 && this.waiting.length === 0) {
-        if (this.isStopped) return;
-        await new Promise<void>((resolve) => (this.wakeLoop = resolve));
-        continue;
+    while (this.deadBecause === null) {
+      try {
+        this.stage = "retiring finished requests";
+        this.retireFinished();
+        if (this.running.length === 0 && this.waiting.length === 0) {
+          if (this.isStopped) return;
+          this.stage = "idle";
+          await new Promise<void>((resolve) => (this.wakeLoop = resolve));
+          continue;
+        }
+        await this.step();
+        this.numConsecutiveFaults = 0;
+      } catch (error) {
+        this.recoverFromFault(error);
       }
-      await this.step();
     }
   }
 
+  /**
+   * A throw escaped a step: the scheduler's lists and the slot pool may be
+   * half updated, so nothing in flight can be trusted. Every request in
+   * flight fails with a 500 and the engine starts over with empty lists and
+   * empty KV slots (the prefix cache is dropped). If even that throws, or the
+   * fault comes back after every reset, the engine is dead.
+   */
+  private recoverFromFault(error: unknown): void {
+    const ids = [...this.requests.keys()];
+    console.error(`pagoda: the engine loop failed while ${this.stage}; failing ${ids.length} request(s) in flight (${ids.join(", ")}) and resetting the engine:`, error);
+    try {
+      this.failEverything(new InternalServerError());
+      this.slots = new SlotPool(this.runner.numSlots, this.config.enablePrefixCaching);
+      for (let slotId = 0; slotId < this.runner.numSlots; slotId++) this.kv.truncate(slotId, 0);
+    } catch (resetError) {
+      this.die(resetError, "the reset after a fault");
+      return;
+    }
+    if (++this.numConsecutiveFaults >= maxConsecutiveFaults) this.die(error, `${maxConsecutiveFaults} faults in a row`);
+  }
+
+  /** Marks the engine dead: requests in flight fail with a 500, new ones get a 503. */
+  private die(error: unknown, what: string): void {
+    if (this.deadBecause !== null) return;
+    console.error(`pagoda: the engine is dead (${what} failed); /health answers 503 from now on:`, error);
+    this.deadBecause = error;
+    try {
+      this.failEverything(new InternalServerError());
+    } catch {
+      // Streams that could not be failed are left; nothing else can be done for them.
+    }
+  }
+
+  /** Fails every request in flight; each one's cleanup is independent of the others'. */
+  private failEverything(answer: ServerError): void {
+    let firstError: unknown = null;
+    for (const id of [...this.requests.keys()]) {
+      try {
+        this.failRequest(id, answer);
+      } catch (error) {
+        firstError ??= error;
+      }
+    }
+    this.waiting.length = 0;
+    this.running.length = 0;
+    if (firstError !== null) throw firstError;
+  }
+
   private async step(): Promise<void> {
+    this.stage = "scheduling";
     const { chunks, admitted } = this.scheduler.schedule(this.waiting, this.running, this.slots, this.kv.room(this.slots));
     // In admission order: a later grant may take over a slot an earlier one copies from.
+    this.stage = "preparing the KV of admitted requests";
     for (const { sequence, grant } of admitted) {
       try {
         await this.onAdmitted(sequence, grant);
@@ -167,6 +262,7 @@ export class Engine {
     }
     const live = chunks.filter(({ sequence }) => !sequence.isFinished);
     if (live.length < chunks.length) chunks.splice(0, chunks.length, ...live);
+    this.stage = "making room in the KV pool";
     if (!this.kv.makeRoom(chunks, this.running, this.slots, (sequence) => this.preempt(sequence))) {
       this.failRequests(new Set(chunks.map(({ sequence }) => sequence.requestId)), new Error("the KV pool is smaller than one sequence"), "KV allocation");
       return;
@@ -177,6 +273,7 @@ export class Engine {
       await new Promise((resolve) => setImmediate(resolve));
       return;
     }
+    this.stage = "building the batch";
     const items: BatchItem[] = chunks.map(({ sequence, numTokens, isSampling }) => {
       const nextTokens = sequence.promptNextTokens(sequence.numComputed, numTokens);
       return {
@@ -196,13 +293,17 @@ export class Engine {
       };
     });
     let results: ItemResult[];
+    this.stage = "running the forward pass";
     try {
+      const startedMs = this.now();
       results = await this.runner.execute(items);
+      this.stepCost.observe(shapeOf(items), this.now() - startedMs);
     } catch (error) {
       this.failRequests(new Set(chunks.map(({ sequence }) => sequence.requestId)), error, "forward pass");
       return;
     }
     // Failures first: a request with one failed sequence publishes nothing more.
+    this.stage = "processing outputs";
     chunks.forEach(({ sequence }, i) => {
       const { error } = results[i];
       if (error !== undefined) this.failRequests([sequence.requestId], error, "sampling");
@@ -214,14 +315,20 @@ export class Engine {
       const { token, logprob, promptLogprobs } = results[i];
       if (promptLogprobs) sequence.addPromptLogprobs(promptLogprobs);
       if (token === undefined || sequence.isFinished) return;
-      sequence.appendToken(token, logprob);
+      try {
+        sequence.appendToken(token, logprob);
+      } catch (error) {
+        this.failRequests([sequence.requestId], error, "output processing (detokenize, stop checks)");
+        return;
+      }
       this.totals.generationTokens++;
       const state = this.requests.get(sequence.requestId);
       if (!state) return;
       touched.add(state);
       if (sequence.index === 0) state.tokenTimes.push(stepEnd);
     });
-    for (const state of touched) this.publish(state);
+    this.stage = "publishing outputs";
+    for (const state of touched) this.publishOrFail(state);
   }
 
   private async onAdmitted(sequence: Sequence, grant: SlotGrant): Promise<void> {
@@ -268,13 +375,23 @@ export class Engine {
         this.releaseSlot(sequence);
       }
     }
-    for (const state of this.requests.values()) {
-      if (state.sequences.every((s) => s.isFinished)) {
-        this.publish(state);
-        state.stream.close();
-        this.requests.delete(state.request.requestId);
-        this.config.onRequestFinished?.(this.timingsOf(state));
-      }
+    for (const state of [...this.requests.values()]) {
+      if (!state.sequences.every((s) => s.isFinished) || !this.publishOrFail(state)) continue;
+      state.stream.close();
+      this.requests.delete(state.request.requestId);
+      this.notifyFinished(state);
+    }
+  }
+
+  /**
+   * The request-finished observers (metrics, request log) are not the
+   * request's business: one that throws is logged, and the answer stands.
+   */
+  private notifyFinished(state: RequestState): void {
+    try {
+      this.config.onRequestFinished?.(this.timingsOf(state));
+    } catch (error) {
+      console.error(`pagoda: a request-finished observer (metrics, request log) failed for request ${state.request.requestId}; its answer is unaffected:`, error);
     }
   }
 
@@ -303,6 +420,17 @@ export class Engine {
     sequence.slotId = null;
   }
 
+  /** Publishes what the request produced; a throw fails that request alone. Returns whether it is still live. */
+  private publishOrFail(state: RequestState): boolean {
+    try {
+      this.publish(state);
+      return true;
+    } catch (error) {
+      this.failRequests([state.request.requestId], error, "publishing outputs");
+      return false;
+    }
+  }
+
   private publish(state: RequestState): void {
     const choices = state.sequences.map((s) => s.takeOutput()).filter((c) => c !== null);
     if (choices.length === 0) return;
@@ -327,9 +455,12 @@ export class Engine {
     for (const id of ids) this.failRequest(id, answer);
   }
 
+  /** The client's answer first, so no cleanup failure below can keep it from its error. */
   private failRequest(requestId: string, error: unknown): void {
     const state = this.requests.get(requestId);
     if (!state) return;
+    this.requests.delete(requestId);
+    state.stream.fail(error);
     for (const sequence of state.sequences) {
       if (!sequence.isFinished) sequence.finish("abort", null);
       const index = this.running.indexOf(sequence);
@@ -338,8 +469,6 @@ export class Engine {
       if (waitingIndex >= 0) this.waiting.splice(waitingIndex, 1);
       this.releaseSlot(sequence);
     }
-    state.stream.fail(error);
-    this.requests.delete(requestId);
-    this.config.onRequestFinished?.(this.timingsOf(state));
+    this.notifyFinished(state);
   }
 }

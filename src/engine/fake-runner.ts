@@ -17,6 +17,8 @@ export interface FakeRunnerOptions {
   kvPoolCells?: number;
   /** Next token given the whole sequence so far (prompt + output). */
   next?: (tokens: readonly number[]) => number;
+  /** What a forward pass costs on the fake clock (ms); default: `stepMs`, whatever the batch. */
+  costOf?: (items: readonly BatchItem[]) => number;
 }
 
 /** By default: repeat the lowercase letters after the last one, wrapping; never EOS. */
@@ -45,6 +47,7 @@ export class FakeRunner implements ModelRunner {
   readonly slotContents: number[][];
   readonly copies: Array<{ fromSlotId: number; toSlotId: number; numTokens: number }> = [];
   private readonly next: (tokens: readonly number[]) => number;
+  private readonly costOf: ((items: readonly BatchItem[]) => number) | undefined;
   private numLiveSamplers = 0;
 
   constructor(options: FakeRunnerOptions = {}) {
@@ -53,6 +56,7 @@ export class FakeRunner implements ModelRunner {
     this.next = options.next ?? alphabetNext;
     this.kvPoolCells = options.kvPoolCells ?? null;
     this.kvPool = this.kvPoolCells === null ? null : new KvPool(this.kvPoolCells, this.numSlots);
+    this.costOf = options.costOf;
     this.slotContents = Array.from({ length: this.numSlots }, () => []);
     this.info = {
       trainContextLength: this.slotCapacity,
@@ -87,7 +91,7 @@ export class FakeRunner implements ModelRunner {
 
   async execute(items: readonly BatchItem[]): Promise<ItemResult[]> {
     this.batches.push(items.map((item) => ({ ...item, tokens: [...item.tokens] })));
-    this.elapsedMs += this.stepMs;
+    this.elapsedMs += this.costOf?.(items) ?? this.stepMs;
     const numNewCells = items.reduce((sum, item) => sum + item.tokens.length, 0);
     if (this.kvPool && this.kvPool.numFree < numNewCells) throw new Error(`decode: the KV pool has ${this.kvPool.numFree} free cells, the batch needs ${numNewCells}`);
     for (const item of items) this.kvPool?.grow(item.slotId, item.tokens.length);

@@ -1,14 +1,19 @@
 /**
  * Decides what the next forward pass computes (vLLM v1 style): running
  * decodes first, one token each; then prefill chunks of running sequences;
- * then newly admitted sequences, while slots and the token budget last. A long
- * prompt is split over steps, so it never freezes the streams already running.
+ * then newly admitted sequences, while slots and the token budget last. While
+ * decodes run, prompts get only the share of the step that the time budget
+ * allows (step-budget.ts), so a prompt never freezes the streams already running.
  */
 import type { Sequence } from "./sequence.js";
 import type { SlotGrant, SlotPool } from "./slot-pool.js";
+import type { StepBudget } from "./step-budget.js";
+import { kvWorkOf } from "./step-cost-model.js";
 
 export interface SchedulerConfig {
   maxNumBatchedTokens: number;
+  /** Sizes the prefill share of a step that carries decodes; absent: the whole token budget. */
+  stepBudget?: StepBudget;
 }
 
 /**
@@ -53,7 +58,15 @@ export class Scheduler {
       chunks.push({ sequence, numTokens, isSampling: numTokens === sequence.numUncomputed });
     };
 
-    for (const sequence of running) if (!sequence.isPrefilling) take(sequence);
+    const decodes = { numRows: 0, kvWork: 0 };
+    for (const sequence of running) {
+      if (sequence.isPrefilling) continue;
+      take(sequence);
+      decodes.numRows++;
+      decodes.kvWork += kvWorkOf(sequence.numComputed, 1);
+    }
+    const firstPrefilling = running.find((sequence) => sequence.isPrefilling);
+    if (this.config.stepBudget) budget = this.config.stepBudget.prefillTokens(decodes, firstPrefilling?.numComputed ?? 0, budget);
     for (const sequence of running) if (sequence.isPrefilling) take(sequence);
 
     const admitted: SchedulerOutput["admitted"] = [];

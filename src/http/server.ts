@@ -11,7 +11,7 @@
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
-import { MethodNotAllowedError, RouteNotFoundError, ServiceUnavailableError } from "../errors.js";
+import { EngineDeadError, MethodNotAllowedError, RouteNotFoundError, ServiceUnavailableError } from "../errors.js";
 import type { ModelRouter } from "../protocol/model-router.js";
 import { openApiDocument } from "../protocol/openapi.js";
 import type { RequestContext, ServingResult } from "../protocol/serving.js";
@@ -37,6 +37,8 @@ export interface HttpConfig {
   tls?: { key: Buffer; cert: Buffer };
   /** --enable-log-requests. */
   requestLog?: RequestLog;
+  /** False once an engine has died of a fault it could not recover from: /health answers 503. */
+  isHealthy?: () => boolean;
 }
 
 export interface HttpServer {
@@ -88,7 +90,14 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
   };
   const apiDocument = openApiDocument({ version: config.version, rootPath: config.rootPath });
   const routes: Record<string, Route> = {
-    "/health": { method: "GET", isOpen: true, handler: () => json(null) },
+    "/health": {
+      method: "GET",
+      isOpen: true,
+      handler: () => {
+        if (config.isHealthy && !config.isHealthy()) throw new EngineDeadError();
+        return json(null);
+      },
+    },
     "/version": { method: "GET", isOpen: true, handler: () => json({ version: config.version }) },
     "/metrics": {
       method: "GET",

@@ -1,0 +1,137 @@
+/**
+ * Stall-free steps on the fake runner's clock: the engine learns what a step
+ * costs from its own steps and keeps steps that carry decodes within the
+ * target, while a prompt alone prefills at full speed and a prompt that
+ * arrives under a full house of decodes still gets its first token in bounded time.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { Engine, type EngineConfig } from "./engine.js";
+import { FakeRunner } from "./fake-runner.js";
+import { samplingParams } from "./sampling-defaults.js";
+import { StepBudget } from "./step-budget.js";
+import { StepCostModel, shapeOf, type StepShape } from "./step-cost-model.js";
+import type { BatchItem } from "./model-runner.js";
+import type { RequestOutput, RequestTimings } from "./types.js";
+
+const ids = (text: string) => [...text].map((c) => c.charCodeAt(0));
+const costOfShape = (shape: StepShape) => 10 + 1 * shape.numPrefillTokens + 2 * shape.numDecodeRows + 0.5 * shape.kvWork;
+const costOf = (items: readonly BatchItem[]) => costOfShape(shapeOf(items));
+
+/** `atStep` runs inside the fake's forward pass number `step`: how a test sends requests while others decode (the fake never yields to timers). */
+function setup(config: Partial<EngineConfig> = {}, atStep?: { step: number; run: () => void }) {
+  let numSteps = 0;
+  const runner = new FakeRunner({
+    numSlots: 5,
+    slotCapacity: 1024,
+    costOf: (items) => {
+      if (++numSteps === atStep?.step) atStep.run();
+      return costOf(items);
+    },
+  });
+  const timings: RequestTimings[] = [];
+  const engine = new Engine(runner, {
+    maxNumBatchedTokens: 128,
+    maxWaitingRequests: 10,
+    enablePrefixCaching: false,
+    now: () => runner.elapsedMs,
+    onRequestFinished: (t) => timings.push(t),
+    ...config,
+  });
+  return { runner, engine, timings };
+}
+
+async function drain(outputs: AsyncIterable<RequestOutput>): Promise<void> {
+  for await (const _ of outputs);
+}
+
+const isDecodeOnly = (batch: readonly BatchItem[]) => batch.every((item) => item.tokens.length === 1);
+
+test("a prompt alone on the engine prefills at the full token budget", async () => {
+  const { engine, runner } = setup();
+  await drain(engine.generate({ requestId: "a", promptTokens: ids("p".repeat(120)), params: samplingParams({ maxTokens: 3, temperature: 0 }) }));
+  assert.equal(runner.batches[0][0].tokens.length, 120);
+  await engine.stop();
+});
+
+test("with decodes running, steps stay within --max-step-ms; prompts are chunked to fit", async () => {
+  // Let the decodes run a while (the model learns from their steps), then send long prompts.
+  let prompts: Array<Promise<void>> = [];
+  const { engine, runner } = setup({ maxStepMs: 60 }, {
+    step: 10,
+    run: () => {
+      prompts = ["d", "e"].map((id) => drain(engine.generate({ requestId: id, promptTokens: ids("q".repeat(100)), params: samplingParams({ maxTokens: 2, temperature: 0 }) })));
+    },
+  });
+  const long = samplingParams({ maxTokens: 60, temperature: 0, ignoreEos: true });
+  const decoding = ["a", "b", "c"].map((id) => drain(engine.generate({ requestId: id, promptTokens: ids("xy"), params: long })));
+  await Promise.all(decoding);
+  await Promise.all(prompts);
+  const withDecodesAndPrefill = runner.batches.slice(10).filter((batch) => !isDecodeOnly(batch) && batch.some((item) => item.tokens.length === 1));
+  assert.ok(withDecodesAndPrefill.length >= 3, "the prompts were spread over several steps beside the decodes");
+  for (const batch of withDecodesAndPrefill) assert.ok(costOf(batch) <= 60 + 1e-9, `a step cost ${costOf(batch)} ms`);
+  // Unchunked, a 100-token prompt beside three decodes would cost 10 + 100 + 6 + attention: about twice the target.
+  await engine.stop();
+});
+
+test("without --max-step-ms the target is twice the decodes' own step, learnt from measured steps", async () => {
+  let prompt: Promise<void> = Promise.resolve();
+  const { engine, runner } = setup({}, {
+    step: 10,
+    run: () => void (prompt = drain(engine.generate({ requestId: "p", promptTokens: ids("q".repeat(100)), params: samplingParams({ maxTokens: 1, temperature: 0 }) }))),
+  });
+  const long = samplingParams({ maxTokens: 80, temperature: 0, ignoreEos: true });
+  const decoding = ["a", "b", "c", "d"].map((id) => drain(engine.generate({ requestId: id, promptTokens: ids("xy"), params: long })));
+  await Promise.all(decoding);
+  await prompt;
+  assert.ok(runner.batches.slice(10).filter((batch) => !isDecodeOnly(batch)).length >= 3, "the prompt took several steps");
+  for (const batch of runner.batches.slice(10)) {
+    if (isDecodeOnly(batch)) continue;
+    const decodes = batch.filter((item) => item.tokens.length === 1);
+    if (decodes.length === 0) continue;
+    const decodeOnlyMs = costOf(decodes);
+    assert.ok(costOf(batch) <= 2 * decodeOnlyMs + 1e-6, `a step cost ${costOf(batch)} ms against ${decodeOnlyMs} ms of decodes`);
+  }
+  await engine.stop();
+});
+
+test("under a full house of decodes a new prompt's TTFT is bounded: it gets at least its floor every step", async () => {
+  // A target so tight that no prompt token fits: only the floor (128 / 32 = 4 tokens a step) moves the prompt.
+  const promptLength = 40;
+  let late: Promise<void> = Promise.resolve();
+  const { engine, runner, timings } = setup({ maxStepMs: 1 }, {
+    step: 10,
+    run: () => void (late = drain(engine.generate({ requestId: "late", promptTokens: ids("q".repeat(promptLength)), params: samplingParams({ maxTokens: 1, temperature: 0 }) }))),
+  });
+  const long = samplingParams({ maxTokens: 200, temperature: 0, ignoreEos: true });
+  const decoding = ["a", "b", "c", "d"].map((id) => drain(engine.generate({ requestId: id, promptTokens: ids("xy"), params: long })));
+  await Promise.all(decoding);
+  await late;
+  assert.ok(runner.batches.slice(10).some((batch) => batch.some((item) => item.tokens.length === 4)), "the prompt moved at its floor");
+  const ttft = timings.find((t) => t.requestId === "late")!.timeToFirstTokenMs!;
+  // At most one step already under way, then ceil(40 / 4) steps of 4 decodes + 4 prompt tokens each.
+  const decodeStep = costOfShape({ numPrefillTokens: 0, numDecodeRows: 4, kvWork: 4 * 0.25 });
+  const floorStep = costOfShape({ numPrefillTokens: 4, numDecodeRows: 4, kvWork: 4 * 0.25 + 0.2 });
+  const bound = decodeStep + Math.ceil(promptLength / 4) * floorStep;
+  assert.ok(ttft <= bound, `TTFT ${ttft} ms, bound ${bound} ms`);
+  await engine.stop();
+});
+
+test("the budget: full tokens with no decodes or nothing learnt; the floor under an impossible target", () => {
+  const model = new StepCostModel();
+  const budget = new StepBudget(model, { maxStepMs: null, decodeStepFactor: 2, minPrefillTokens: 8 });
+  assert.equal(budget.prefillTokens({ numRows: 0, kvWork: 0 }, 0, 512), 512);
+  assert.equal(budget.prefillTokens({ numRows: 4, kvWork: 1 }, 0, 512), 512, "nothing learnt yet");
+  for (const shape of [
+    { numPrefillTokens: 0, numDecodeRows: 4, kvWork: 1 },
+    { numPrefillTokens: 100, numDecodeRows: 0, kvWork: 5 },
+    { numPrefillTokens: 50, numDecodeRows: 2, kvWork: 2 },
+    { numPrefillTokens: 0, numDecodeRows: 16, kvWork: 4 },
+  ]) model.observe(shape, costOfShape(shape));
+  // Decodes alone: 10 + 8 + 0.5 = 18.5 ms; twice that leaves ~18 ms, about 18 prompt tokens.
+  const tokens = budget.prefillTokens({ numRows: 4, kvWork: 1 }, 0, 512);
+  assert.ok(tokens >= 16 && tokens <= 18, `${tokens} tokens`);
+  const tight = new StepBudget(model, { maxStepMs: 5, decodeStepFactor: 2, minPrefillTokens: 8 });
+  assert.equal(tight.prefillTokens({ numRows: 4, kvWork: 1 }, 0, 512), 8);
+  assert.equal(tight.prefillTokens({ numRows: 4, kvWork: 1 }, 0, 3), 3, "never more than the token budget left");
+});

@@ -1,0 +1,68 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { SeededRandom } from "../sampling/seeded-random.js";
+import { StepCostModel, kvWorkOf, shapeOf, type StepShape } from "./step-cost-model.js";
+import type { BatchItem } from "./model-runner.js";
+
+/** A fake runner's cost function: fixed overhead, per prompt token, per decode row, per thousand KV positions attended. */
+const cost = (shape: StepShape) => 4 + 0.5 * shape.numPrefillTokens + 1.5 * shape.numDecodeRows + 0.2 * shape.kvWork;
+
+function randomBatch(random: SeededRandom): Array<Pick<BatchItem, "startPosition" | "tokens">> {
+  const numDecodes = Math.floor(random.next() * 17);
+  const items = Array.from({ length: numDecodes }, () => ({ startPosition: 50 + Math.floor(random.next() * 900), tokens: [1] }));
+  if (random.next() < 0.5) items.push({ startPosition: Math.floor(random.next() * 500), tokens: new Array(2 + Math.floor(random.next() * 200)).fill(1) });
+  return items;
+}
+
+test("the shape of a batch: prompt chunks, decode rows, attention work", () => {
+  const shape = shapeOf([
+    { startPosition: 10, tokens: [1] },
+    { startPosition: 0, tokens: [1, 2, 3, 4] },
+  ]);
+  assert.equal(shape.numPrefillTokens, 4);
+  assert.equal(shape.numDecodeRows, 1);
+  // The decode attends to 11 positions; the chunk's tokens to 1, 2, 3, 4.
+  assert.ok(Math.abs(shape.kvWork - (11 + 10) / 1000) < 1e-12);
+  assert.equal(kvWorkOf(0, 4), 10 / 1000);
+});
+
+test("fitted to a fake runner's cost function, the model predicts unseen steps within 1%", () => {
+  const model = new StepCostModel();
+  const random = new SeededRandom(7);
+  assert.equal(model.predict({ numPrefillTokens: 10, numDecodeRows: 1, kvWork: 0 }), null, "no prediction before any step");
+  for (let i = 0; i < 200; i++) {
+    const shape = shapeOf(randomBatch(random));
+    model.observe(shape, cost(shape));
+  }
+  for (let i = 0; i < 50; i++) {
+    const shape = shapeOf(randomBatch(random));
+    const predicted = model.predict(shape)!;
+    assert.ok(Math.abs(predicted - cost(shape)) <= 0.01 * cost(shape), `predicted ${predicted}, cost ${cost(shape)}`);
+  }
+  const [overhead, perToken, perRow, perKv] = model.coefficients!;
+  assert.ok(Math.abs(overhead - 4) < 0.05 && Math.abs(perToken - 0.5) < 0.01 && Math.abs(perRow - 1.5) < 0.02 && Math.abs(perKv - 0.2) < 0.01);
+});
+
+test("the fit follows a machine that slows down: old steps fade", () => {
+  const model = new StepCostModel();
+  const random = new SeededRandom(3);
+  for (let i = 0; i < 100; i++) {
+    const shape = shapeOf(randomBatch(random));
+    model.observe(shape, cost(shape));
+  }
+  for (let i = 0; i < 300; i++) {
+    const shape = shapeOf(randomBatch(random));
+    model.observe(shape, 2 * cost(shape));
+  }
+  const shape = { numPrefillTokens: 64, numDecodeRows: 8, kvWork: 5 };
+  assert.ok(Math.abs(model.predict(shape)! - 2 * cost(shape)) < 0.02 * cost(shape));
+});
+
+test("steps that cannot tell the features apart still give finite, non-negative predictions", () => {
+  const model = new StepCostModel();
+  for (let i = 0; i < 20; i++) model.observe({ numPrefillTokens: 0, numDecodeRows: 1, kvWork: 0.1 }, 25);
+  const predicted = model.predict({ numPrefillTokens: 0, numDecodeRows: 1, kvWork: 0.1 })!;
+  assert.ok(Math.abs(predicted - 25) < 0.5);
+  assert.ok(Number.isFinite(model.predict({ numPrefillTokens: 100, numDecodeRows: 16, kvWork: 3 })!));
+  assert.ok(model.predict({ numPrefillTokens: 100, numDecodeRows: 16, kvWork: 3 })! >= 0);
+});

@@ -1,0 +1,109 @@
+/**
+ * What a forward pass costs, learnt from the engine's own measured steps: a
+ * linear model of the step's time in its prefill tokens, its decode rows and
+ * the attention work over the KV cache, fitted online by exponentially
+ * weighted least squares (old steps fade, so the fit follows a machine whose
+ * speed drifts). Cheap: four features, a 4x4 solve per observed step.
+ */
+import type { BatchItem } from "./model-runner.js";
+
+/** The features of one step. */
+export interface StepShape {
+  /** Tokens of items that feed more than one token (prompt chunks). */
+  numPrefillTokens: number;
+  /** Items that feed exactly one token (decodes, and one-token prompt tails). */
+  numDecodeRows: number;
+  /** Attention work: for each fed token, the KV positions it attends to, summed, in thousands. */
+  kvWork: number;
+}
+
+/** Attention work of feeding `numTokens` tokens from `startPosition`: each attends to the positions before it and itself. */
+export function kvWorkOf(startPosition: number, numTokens: number): number {
+  return (numTokens * (startPosition + (numTokens + 1) / 2)) / 1000;
+}
+
+export function shapeOf(items: ReadonlyArray<Pick<BatchItem, "startPosition" | "tokens">>): StepShape {
+  const shape: StepShape = { numPrefillTokens: 0, numDecodeRows: 0, kvWork: 0 };
+  for (const { startPosition, tokens } of items) {
+    if (tokens.length === 1) shape.numDecodeRows++;
+    else shape.numPrefillTokens += tokens.length;
+    shape.kvWork += kvWorkOf(startPosition, tokens.length);
+  }
+  return shape;
+}
+
+const numFeatures = 4;
+
+function featuresOf(shape: StepShape): number[] {
+  return [1, shape.numPrefillTokens, shape.numDecodeRows, shape.kvWork];
+}
+
+export interface StepCostModelOptions {
+  /** Weight kept by the past at each new observation: 0.98 remembers roughly the last 50 steps. */
+  forgetting?: number;
+  /** Steps seen before the model predicts at all. */
+  minObservations?: number;
+}
+
+export class StepCostModel {
+  private readonly forgetting: number;
+  private readonly minObservations: number;
+  /** Weighted normal equations: sum of x x^T and of x y. */
+  private readonly gram = Array.from({ length: numFeatures }, () => new Array<number>(numFeatures).fill(0));
+  private readonly moment = new Array<number>(numFeatures).fill(0);
+  private weights: number[] | null = null;
+  private numObservations = 0;
+
+  constructor(options: StepCostModelOptions = {}) {
+    this.forgetting = options.forgetting ?? 0.98;
+    this.minObservations = options.minObservations ?? 3;
+  }
+
+  observe(shape: StepShape, elapsedMs: number): void {
+    if (!Number.isFinite(elapsedMs) || elapsedMs < 0) return;
+    const x = featuresOf(shape);
+    for (let i = 0; i < numFeatures; i++) {
+      this.moment[i] = this.forgetting * this.moment[i] + x[i] * elapsedMs;
+      for (let j = 0; j < numFeatures; j++) this.gram[i][j] = this.forgetting * this.gram[i][j] + x[i] * x[j];
+    }
+    this.numObservations++;
+    this.weights = this.numObservations >= this.minObservations ? this.solve() : null;
+  }
+
+  /** Predicted milliseconds of a step of this shape; null until enough steps were seen. */
+  predict(shape: StepShape): number | null {
+    if (this.weights === null) return null;
+    const x = featuresOf(shape);
+    let ms = 0;
+    for (let i = 0; i < numFeatures; i++) ms += this.weights[i] * x[i];
+    return Math.max(ms, 0);
+  }
+
+  /** The fitted coefficients (ms, ms per prefill token, ms per decode row, ms per thousand KV positions attended), for logs and tests. */
+  get coefficients(): readonly number[] | null {
+    return this.weights;
+  }
+
+  /**
+   * (G + ridge) w = m by Gaussian elimination with partial pivoting. The small
+   * ridge, relative to each feature's own scale, settles what the steps seen
+   * so far cannot tell apart (e.g. decode rows when every step had one) at 0.
+   */
+  private solve(): number[] | null {
+    const a = this.gram.map((row, i) => [...row, this.moment[i]]);
+    const trace = this.gram.reduce((sum, row, i) => sum + row[i], 0);
+    for (let i = 0; i < numFeatures; i++) a[i][i] += 1e-6 * a[i][i] + 1e-9 * (trace + 1);
+    for (let col = 0; col < numFeatures; col++) {
+      let pivot = col;
+      for (let row = col + 1; row < numFeatures; row++) if (Math.abs(a[row][col]) > Math.abs(a[pivot][col])) pivot = row;
+      if (!(Math.abs(a[pivot][col]) > 0)) return null;
+      [a[col], a[pivot]] = [a[pivot], a[col]];
+      for (let row = 0; row < numFeatures; row++) {
+        if (row === col) continue;
+        const factor = a[row][col] / a[col][col];
+        for (let k = col; k <= numFeatures; k++) a[row][k] -= factor * a[col][k];
+      }
+    }
+    return a.map((row, i) => row[numFeatures] / row[i]);
+  }
+}
