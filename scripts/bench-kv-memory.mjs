@@ -1,16 +1,17 @@
 #!/usr/bin/env node
 // KV memory side by side (issue 19): each server is started with a 32768-token
 // context for 16 sequences, given the same load (16 concurrent completions of
-// a ~PROMPT-token prompt plus 64 tokens, then once more), and its resident
+// a ~PROMPT-token prompt plus MAX-TOKENS tokens), and its resident
 // memory is read from /proc after the load (VmRSS) and at its peak (VmHWM).
 //
-// Usage: node scripts/bench-kv-memory.mjs [--model FILE] [--servers a,b,...] [--prompt-tokens N]
+// Usage: node scripts/bench-kv-memory.mjs [--model FILE] [--servers a,b,...] [--prompt-tokens N] [--max-tokens N]
 //   servers: pagoda-pool    pagoda with the shared KV pool (needs `npm run build:native`)
 //            pagoda-slots   pagoda on node-llama-cpp's prebuilt addon (16 x 32768 reserved)
 //            llama-server   llama-server -kvu -c 32768 --parallel 16
 // Needs dist/ (npm run build) and llama-server (scripts/build-peer.sh).
 import { spawn, execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { join, resolve, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
@@ -21,7 +22,8 @@ const { values: opts } = parseArgs({
   options: {
     model: { type: "string" },
     servers: { type: "string", default: "pagoda-pool,llama-server,llama-server,pagoda-pool" },
-    "prompt-tokens": { type: "string", default: "500" },
+    "prompt-tokens": { type: "string", default: "300" },
+    "max-tokens": { type: "string", default: "32" },
     threads: { type: "string", default: "2" },
     port: { type: "string", default: "8560" },
   },
@@ -71,16 +73,19 @@ async function waitHealthy(url, child) {
 
 async function load(url) {
   const words = "the quick brown fox jumps over the lazy dog ".repeat(Math.ceil(Number(opts["prompt-tokens"]) / 9));
+  // node:http, not fetch: a loaded machine can take longer than fetch's 300 s header timeout.
   const one = (i) =>
-    fetch(`${url}/v1/completions`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ model: "m", prompt: `${i} ${words}`, max_tokens: 64, temperature: 0, ignore_eos: true }),
-    }).then(async (r) => {
-      if (r.status !== 200) throw new Error(`${r.status} ${await r.text()}`);
-      return r.json();
+    new Promise((resolveBody, reject) => {
+      const body = JSON.stringify({ model: "m", prompt: `${i} ${words}`, max_tokens: Number(opts["max-tokens"]), temperature: 0, ignore_eos: true });
+      const request = httpRequest(`${url}/v1/completions`, { method: "POST", headers: { "content-type": "application/json" } }, (response) => {
+        let text = "";
+        response.on("data", (chunk) => (text += chunk));
+        response.on("end", () => (response.statusCode === 200 ? resolveBody(text) : reject(new Error(`${response.statusCode} ${text}`))));
+      });
+      request.on("error", reject);
+      request.end(body);
     });
-  for (let round = 0; round < 2; round++) await Promise.all(Array.from({ length: 16 }, (_, i) => one(i + round * 16)));
+  await Promise.all(Array.from({ length: 16 }, (_, i) => one(i)));
 }
 
 const rows = [];
