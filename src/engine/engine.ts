@@ -247,7 +247,7 @@ export class Engine {
 
   private async step(): Promise<void> {
     this.stage = "scheduling";
-    const { chunks, admitted } = this.scheduler.schedule(this.waiting, this.running, this.slots, this.kv.room(this.slots));
+    const { chunks, admitted } = this.scheduler.schedule(this.waiting, this.running, this.slots, this.waiting.length > 0 ? this.kv.room(this.slots) : Infinity);
     // In admission order: a later grant may take over a slot an earlier one copies from.
     this.stage = "preparing the KV of admitted requests";
     for (const { sequence, grant } of admitted) {
