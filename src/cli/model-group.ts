@@ -13,7 +13,11 @@ import { Engine } from "../engine/engine.js";
 import type { RegistryEntry } from "../engine/model-registry.js";
 import type { EngineStats } from "../engine/types.js";
 import { VllmMetrics } from "../metrics/prometheus.js";
-import { readGgufInfoSync } from "../models/gguf-reader.js";
+import { readGgufInfoSync, type GgufFileInfo } from "../models/gguf-reader.js";
+
+type GgufMetadata = GgufFileInfo["metadata"];
+import { resolveKvPoolCells } from "../engine/kv-pool.js";
+import { findUnifiedKvAddon } from "../runner/native-addon.js";
 import { ChatTemplate } from "../protocol/chat-template.js";
 import type { LoadedModels, ModelCard, ServedModel } from "../protocol/model-router.js";
 import { PromptBuilder } from "../protocol/prompts.js";
@@ -26,12 +30,10 @@ import { poolingOverrides, setUpEmbeddings, type EmbeddingSetup } from "./embedd
 import type { ServerToolOptions } from "../protocol/tool-choice.js";
 import { resolveToolOptions } from "./tool-options.js";
 import { UsageError, type ServeConfig } from "./serve-config.js";
+import { defaultMaxModelLenWithoutPool, resolveMaxModelLen } from "./context-length.js";
 import type { ServedModelSpec } from "./served-models.js";
 
-/** Without --max-model-len, a long-context model still gets a modest KV cache per slot. */
-export const defaultMaxModelLen = 4096;
-
-type EngineConfig = Pick<ServeConfig, "maxWaitingRequests" | "maxStepMs" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser"> & {
+type EngineConfig = Pick<ServeConfig, "allowLongMaxModelLen" | "kvCacheMemory" | "kvCacheTokens" | "maxWaitingRequests" | "maxStepMs" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser"> & {
   /** --enable-log-requests: told which request each generation belongs to, and when it finishes. */
   requestLog?: RequestLog;
 };
@@ -41,7 +43,7 @@ class ServedUnit {
   readonly metrics: VllmMetrics;
   engine: Engine | null = null;
   /** Token totals of engines already unloaded, so counters never go back. */
-  private carried = { promptTokensTotal: 0, generationTokensTotal: 0, prefixCacheQueriedTokens: 0, prefixCacheHitTokens: 0 };
+  private carried = { preemptionsTotal: 0, promptTokensTotal: 0, generationTokensTotal: 0, prefixCacheQueriedTokens: 0, prefixCacheHitTokens: 0 };
 
   constructor(
     readonly names: readonly string[],
@@ -59,6 +61,8 @@ class ServedUnit {
       numWaiting: live?.numWaiting ?? 0,
       numSlotsInUse: live?.numSlotsInUse ?? 0,
       numSlots: live?.numSlots ?? 0,
+      kvCacheUsage: live?.kvCacheUsage ?? 0,
+      preemptionsTotal: carried.preemptionsTotal + (live?.preemptionsTotal ?? 0),
       promptTokensTotal: carried.promptTokensTotal + (live?.promptTokensTotal ?? 0),
       generationTokensTotal: carried.generationTokensTotal + (live?.generationTokensTotal ?? 0),
       prefixCacheQueriedTokens: carried.prefixCacheQueriedTokens + (live?.prefixCacheQueriedTokens ?? 0),
@@ -67,7 +71,7 @@ class ServedUnit {
   }
 
   detach(): void {
-    const { numRunning, numWaiting, numSlotsInUse, numSlots, ...totals } = this.stats();
+    const { numRunning, numWaiting, numSlotsInUse, numSlots, kvCacheUsage, ...totals } = this.stats();
     this.carried = totals;
     this.engine = null;
   }
@@ -113,6 +117,8 @@ export class ModelGroup {
     readonly spec: ServedModelSpec,
     readonly path: string,
     readonly maxModelLen: number,
+    /** Cells of the KV pool the sequences share; null: none (node-llama-cpp's prebuilt addon), a fixed share per slot. */
+    readonly kvPoolCells: number | null,
     readonly sizeBytes: number,
     private readonly engineConfig: EngineConfig,
     private readonly log: (line: string) => void,
@@ -131,8 +137,17 @@ export class ModelGroup {
       return info.size;
     };
     const sizes = await Promise.all([path, ...spec.loraModules.map((lora) => lora.path)].map(sizeOf));
-    const maxModelLen = spec.maxModelLen ?? Math.min(trainContextLengthOf(path), defaultMaxModelLen);
-    return new ModelGroup(spec, path, maxModelLen, sizes.reduce((a, b) => a + b, 0), engineConfig, log);
+    const { metadata } = readGgufInfoSync(path);
+    const isKvPoolAvailable = "path" in findUnifiedKvAddon();
+    const maxModelLen = resolveMaxModelLen({
+      requested: spec.maxModelLen,
+      trainContextLength: trainContextLengthOf(metadata),
+      allowLong: engineConfig.allowLongMaxModelLen,
+      isKvPoolAvailable,
+      modelName: spec.names[0] ?? path,
+    });
+    const kvPoolCells = isKvPoolAvailable ? kvPoolCellsFor(metadata, maxModelLen, spec.maxNumSeqs, engineConfig) : null;
+    return new ModelGroup(spec, path, maxModelLen, kvPoolCells, sizes.reduce((a, b) => a + b, 0), engineConfig, log);
   }
 
   get names(): string[] {
@@ -168,6 +183,7 @@ export class ModelGroup {
       modelPath: this.path,
       numSlots: this.spec.maxNumSeqs,
       resolveSlotCapacity: () => this.maxModelLen,
+      kvPoolCells: this.kvPoolCells,
       maxBatchTokens: this.spec.maxNumBatchedTokens,
       threads: this.spec.threads,
       metadataOverrides: poolingOverrides(this.path, this.engineConfig.pooling),
@@ -268,9 +284,36 @@ export class ModelGroup {
   }
 }
 
-function trainContextLengthOf(path: string): number {
-  const { metadata } = readGgufInfoSync(path);
+function trainContextLengthOf(metadata: GgufMetadata): number {
+  return architectureNumber(metadata, "context_length") ?? defaultMaxModelLenWithoutPool;
+}
+
+function architectureNumber(metadata: GgufMetadata, key: string): number | null {
   const architecture = metadata.get("general.architecture");
-  const length = architecture?.type === "string" ? metadata.get(`${architecture.value}.context_length`) : undefined;
-  return length && typeof length.value === "number" ? length.value : defaultMaxModelLen;
+  const entry = architecture?.type === "string" ? metadata.get(`${architecture.value}.${key}`) : undefined;
+  return entry && typeof entry.value === "number" ? entry.value : null;
+}
+
+/** KV bytes of one token at llama.cpp's default F16 cache: K and V of every layer's KV heads. */
+function kvBytesPerToken(metadata: GgufMetadata): number {
+  const layers = architectureNumber(metadata, "block_count") ?? 1;
+  const heads = architectureNumber(metadata, "attention.head_count") ?? 1;
+  const kvHeads = architectureNumber(metadata, "attention.head_count_kv") ?? heads;
+  const headDim = (architectureNumber(metadata, "embedding_length") ?? 4096) / heads;
+  const keyLength = architectureNumber(metadata, "attention.key_length") ?? headDim;
+  const valueLength = architectureNumber(metadata, "attention.value_length") ?? headDim;
+  return layers * kvHeads * (keyLength + valueLength) * 2;
+}
+
+/** The pool's size; one that cannot hold a single --max-model-len sequence is refused, as vLLM does. */
+function kvPoolCellsFor(metadata: GgufMetadata, maxModelLen: number, maxNumSeqs: number, config: EngineConfig): number {
+  const bytesPerCell = kvBytesPerToken(metadata);
+  const cells = resolveKvPoolCells({ kvCacheTokens: config.kvCacheTokens, kvCacheMemoryBytes: config.kvCacheMemory, bytesPerCell, maxModelLen, maxNumSeqs });
+  if (cells < maxModelLen) {
+    throw new UsageError(
+      `the KV cache pool holds ${cells} tokens (${bytesPerCell} bytes each), fewer than one --max-model-len ${maxModelLen} sequence; ` +
+        `raise --kv-cache-memory / --kv-cache-tokens or lower --max-model-len`,
+    );
+  }
+  return cells;
 }

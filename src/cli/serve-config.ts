@@ -21,6 +21,12 @@ export interface ServeConfig {
   apiKeys: string[];
   servedModelNames: string[];
   maxModelLen: number | null;
+  /** Serve a --max-model-len above the model's trained context (vLLM's VLLM_ALLOW_LONG_MAX_MODEL_LEN). */
+  allowLongMaxModelLen: boolean;
+  /** KV pool budget in bytes (vLLM's --kv-cache-memory); null: the default. */
+  kvCacheMemory: number | null;
+  /** KV pool size in tokens; null: from --kv-cache-memory or the default. */
+  kvCacheTokens: number | null;
   maxNumSeqs: number;
   maxNumBatchedTokens: number;
   /** ITL target of a step that carries decodes (ms); null: twice the decodes' own measured step. */
@@ -73,7 +79,10 @@ export const serveFlags: FlagSpec[] = [
   { name: "port", key: "port", kind: "int", placeholder: "PORT", help: "port to listen on (default 8000; 0 picks a free one)" },
   { name: "api-key", key: "apiKeys", kind: "list", placeholder: "KEY", help: "require 'Authorization: Bearer KEY' on /v1/* (repeatable)" },
   { name: "served-model-name", key: "servedModelNames", kind: "list", placeholder: "NAME", help: "model names clients use; the first is reported (default: the file name)" },
-  { name: "max-model-len", key: "maxModelLen", kind: "int", placeholder: "N", help: "context length per sequence, prompt plus output (default: the model's, at most 4096)" },
+  { name: "max-model-len", key: "maxModelLen", kind: "int", placeholder: "N", help: "context length per sequence, prompt plus output (default: the model's; without the shared KV pool at most 4096); longer than the model's is refused" },
+  { name: "allow-long-max-model-len", key: "allowLongMaxModelLen", kind: "bool", help: "serve a --max-model-len longer than the model was trained with (default off)" },
+  { name: "kv-cache-memory", key: "kvCacheMemory", kind: "int", placeholder: "BYTES", help: "memory for the KV cache pool all sequences share (default: up to 1 GiB, at least one --max-model-len); needs the unified-KV addon (npm run build:native)" },
+  { name: "kv-cache-tokens", key: "kvCacheTokens", kind: "int", placeholder: "N", help: "the KV cache pool's size in tokens, instead of --kv-cache-memory" },
   { name: "max-num-seqs", key: "maxNumSeqs", kind: "int", placeholder: "N", help: "sequences decoded together (default 16)" },
   { name: "max-num-batched-tokens", key: "maxNumBatchedTokens", kind: "int", placeholder: "N", help: "tokens per forward pass; longer prompts are prefilled in chunks (default 512)" },
   { name: "max-step-ms", key: "maxStepMs", kind: "int", placeholder: "MS", help: "while streams are decoding, prompt chunks are sized so a step stays within MS milliseconds, by a step cost the engine learns as it runs (default: twice the decodes' own step)" },
@@ -112,6 +121,9 @@ export function defaultServeConfig(): ServeConfig {
     apiKeys: [],
     servedModelNames: [],
     maxModelLen: null,
+    allowLongMaxModelLen: false,
+    kvCacheMemory: null,
+    kvCacheTokens: null,
     maxNumSeqs: 16,
     maxNumBatchedTokens: 512,
     maxStepMs: null,
@@ -181,6 +193,7 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv):
   if ((config.sslKeyfile === null) !== (config.sslCertfile === null)) {
     throw new UsageError("HTTPS needs both --ssl-keyfile and --ssl-certfile (or neither, for HTTP)");
   }
+  if (config.kvCacheMemory !== null && config.kvCacheTokens !== null) throw new UsageError("give --kv-cache-memory or --kv-cache-tokens, not both");
   if (config.maxLogLen !== null && !config.enableLogRequests) throw new UsageError("--max-log-len only applies with --enable-log-requests");
   return Object.freeze(config);
 }

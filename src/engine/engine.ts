@@ -7,6 +7,7 @@ import { randomInt } from "node:crypto";
 import { EngineDeadError, InternalServerError, ServerError, ServiceUnavailableError } from "../errors.js";
 import type { BatchItem, ItemResult, ModelRunner } from "./model-runner.js";
 import { OutputStream } from "./output-stream.js";
+import { PooledKv } from "./pooled-kv.js";
 import { Scheduler } from "./scheduler.js";
 import { Sequence, type SequenceContext } from "./sequence.js";
 import { SlotPool, type SlotGrant } from "./slot-pool.js";
@@ -56,6 +57,7 @@ export class Engine {
   private readonly waiting: Sequence[] = [];
   private readonly running: Sequence[] = [];
   private slots: SlotPool;
+  private readonly kv: PooledKv;
   private readonly scheduler: Scheduler;
   private readonly sequenceContext: SequenceContext;
   private wakeLoop: (() => void) | null = null;
@@ -67,7 +69,7 @@ export class Engine {
   /** What the loop is doing, named in the log when it faults. */
   private stage = "idle";
   private readonly loopDone: Promise<void>;
-  private readonly totals = { promptTokens: 0, generationTokens: 0, prefixQueried: 0, prefixHits: 0 };
+  private readonly totals = { promptTokens: 0, generationTokens: 0, prefixQueried: 0, prefixHits: 0, preemptions: 0 };
   private readonly now: () => number;
   /** Learns what a step costs from the steps the engine runs. */
   readonly stepCost = new StepCostModel();
@@ -75,6 +77,7 @@ export class Engine {
   constructor(private readonly runner: ModelRunner, private readonly config: EngineConfig) {
     this.now = config.now ?? (() => performance.now());
     this.slots = new SlotPool(runner.numSlots, config.enablePrefixCaching);
+    this.kv = new PooledKv(runner);
     const stepBudget = new StepBudget(this.stepCost, {
       maxStepMs: config.maxStepMs ?? null,
       decodeStepFactor: defaultDecodeStepFactor,
@@ -152,6 +155,8 @@ export class Engine {
       numWaiting: [...this.requests.values()].filter((r) => r.sequences.every((s) => s.status === "waiting")).length,
       numSlotsInUse: this.slots.numInUse,
       numSlots: this.runner.numSlots,
+      kvCacheUsage: this.kv.usage(this.slots),
+      preemptionsTotal: this.totals.preemptions,
       promptTokensTotal: this.totals.promptTokens,
       generationTokensTotal: this.totals.generationTokens,
       prefixCacheQueriedTokens: this.totals.prefixQueried,
@@ -205,7 +210,7 @@ export class Engine {
     try {
       this.failEverything(new InternalServerError());
       this.slots = new SlotPool(this.runner.numSlots, this.config.enablePrefixCaching);
-      for (let slotId = 0; slotId < this.runner.numSlots; slotId++) this.runner.truncateSlot(slotId, 0);
+      for (let slotId = 0; slotId < this.runner.numSlots; slotId++) this.kv.truncate(slotId, 0);
     } catch (resetError) {
       this.die(resetError, "the reset after a fault");
       return;
@@ -242,7 +247,7 @@ export class Engine {
 
   private async step(): Promise<void> {
     this.stage = "scheduling";
-    const { chunks, admitted } = this.scheduler.schedule(this.waiting, this.running, this.slots);
+    const { chunks, admitted } = this.scheduler.schedule(this.waiting, this.running, this.slots, this.waiting.length > 0 ? this.kv.room(this.slots) : Infinity);
     // In admission order: a later grant may take over a slot an earlier one copies from.
     this.stage = "preparing the KV of admitted requests";
     for (const { sequence, grant } of admitted) {
@@ -251,12 +256,17 @@ export class Engine {
       } catch (error) {
         console.error(`pagoda: preparing the KV of request ${sequence.requestId} failed:`, error);
         sequence.numComputed = 0; // the slot holds nothing this sequence can vouch for
-        this.runner.truncateSlot(grant.slotId, 0);
+        this.kv.truncate(grant.slotId, 0);
         this.failRequest(sequence.requestId, new InternalServerError());
       }
     }
     const live = chunks.filter(({ sequence }) => !sequence.isFinished);
     if (live.length < chunks.length) chunks.splice(0, chunks.length, ...live);
+    this.stage = "making room in the KV pool";
+    if (!this.kv.makeRoom(chunks, this.running, this.slots, (sequence) => this.preempt(sequence))) {
+      this.failRequests(new Set(chunks.map(({ sequence }) => sequence.requestId)), new Error("the KV pool is smaller than one sequence"), "KV allocation");
+      return;
+    }
     if (chunks.length === 0) {
       // Everything waiting waits on a prefill that is not running: cannot happen
       // unless all running sequences finished; yield so the loop can retire them.
@@ -325,13 +335,34 @@ export class Engine {
   private async onAdmitted(sequence: Sequence, grant: SlotGrant): Promise<void> {
     const state = this.requests.get(sequence.requestId);
     if (state && state.scheduledAt === null) state.scheduledAt = this.now();
-    if (grant.park) await this.runner.copySlotPrefix(grant.slotId, grant.park.toSlotId, grant.park.numTokens);
-    if (grant.copyFromSlotId === null) this.runner.truncateSlot(grant.slotId, grant.numReusableTokens);
-    else await this.runner.copySlotPrefix(grant.copyFromSlotId, grant.slotId, grant.numReusableTokens);
+    if (grant.park) await this.kv.copyPrefix(grant.slotId, grant.park.toSlotId, grant.park.numTokens);
+    if (grant.copyFromSlotId === null) this.kv.truncate(grant.slotId, grant.numReusableTokens);
+    else await this.kv.copyPrefix(grant.copyFromSlotId, grant.slotId, grant.numReusableTokens);
+    // A preempted sequence keeps its sampler (random and grammar state) and was counted once.
+    if (sequence.numPreemptions > 0) return;
     sequence.sampler = this.runner.createSampler();
     this.totals.promptTokens += sequence.numPromptTokens;
     this.totals.prefixQueried += sequence.numPromptTokens;
     this.totals.prefixHits += sequence.numCachedPromptTokens;
+  }
+
+  /**
+   * Drops a running sequence's KV to make room in the pool and queues it
+   * again, ahead of sequences of its priority: it is recomputed (prompt and
+   * output so far) when admitted again, and its output continues unchanged.
+   */
+  private preempt(sequence: Sequence): void {
+    this.kv.truncate(sequence.slotId!, 0);
+    this.slots.release(sequence.slotId!, true);
+    sequence.slotId = null;
+    sequence.numComputed = 0;
+    sequence.status = "waiting";
+    sequence.numPreemptions++;
+    this.totals.preemptions++;
+    this.running.splice(this.running.indexOf(sequence), 1);
+    const isPriority = this.config.schedulingPolicy === "priority";
+    const index = isPriority ? this.waiting.findIndex((queued) => queued.priority >= sequence.priority) : 0;
+    this.waiting.splice(index === -1 ? this.waiting.length : index, 0, sequence);
   }
 
   /** Moves finished and aborted sequences out, frees their slots, closes finished requests. */

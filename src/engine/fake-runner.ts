@@ -6,12 +6,15 @@
  */
 import type { BatchItem, ItemResult, LogitBias, ModelInfo, ModelRunner, SequenceSampler } from "./model-runner.js";
 import type { TokenLogprob } from "./types.js";
+import { KvPool } from "./kv-pool.js";
 
 export const fakeEos = 3;
 
 export interface FakeRunnerOptions {
   numSlots?: number;
   slotCapacity?: number;
+  /** One shared KV pool of this many cells: a forward pass that overfills it throws, as llama.cpp's decode fails. */
+  kvPoolCells?: number;
   /** Next token given the whole sequence so far (prompt + output). */
   next?: (tokens: readonly number[]) => number;
   /** What a forward pass costs on the fake clock (ms); default: `stepMs`, whatever the batch. */
@@ -33,6 +36,9 @@ export class FakeRunner implements ModelRunner {
   readonly info: ModelInfo;
   readonly numSlots: number;
   readonly slotCapacity: number;
+  readonly kvPoolCells: number | null;
+  /** The cells the fake "llama.cpp" holds, kept apart from the engine's own accounting. */
+  readonly kvPool: KvPool | null;
   readonly batches: BatchItem[][] = [];
   /** A fake clock: every forward pass takes `stepMs`. */
   elapsedMs = 0;
@@ -48,6 +54,8 @@ export class FakeRunner implements ModelRunner {
     this.numSlots = options.numSlots ?? 4;
     this.slotCapacity = options.slotCapacity ?? 256;
     this.next = options.next ?? alphabetNext;
+    this.kvPoolCells = options.kvPoolCells ?? null;
+    this.kvPool = this.kvPoolCells === null ? null : new KvPool(this.kvPoolCells, this.numSlots);
     this.costOf = options.costOf;
     this.slotContents = Array.from({ length: this.numSlots }, () => []);
     this.info = {
@@ -84,6 +92,9 @@ export class FakeRunner implements ModelRunner {
   async execute(items: readonly BatchItem[]): Promise<ItemResult[]> {
     this.batches.push(items.map((item) => ({ ...item, tokens: [...item.tokens] })));
     this.elapsedMs += this.costOf?.(items) ?? this.stepMs;
+    const numNewCells = items.reduce((sum, item) => sum + item.tokens.length, 0);
+    if (this.kvPool && this.kvPool.numFree < numNewCells) throw new Error(`decode: the KV pool has ${this.kvPool.numFree} free cells, the batch needs ${numNewCells}`);
+    for (const item of items) this.kvPool?.grow(item.slotId, item.tokens.length);
     return items.map((item) => {
       const contents = this.slotContents[item.slotId];
       if (item.startPosition !== contents.length) {
@@ -126,11 +137,13 @@ export class FakeRunner implements ModelRunner {
 
   truncateSlot(slotId: number, fromPosition: number): void {
     this.slotContents[slotId].length = Math.min(this.slotContents[slotId].length, fromPosition);
+    this.kvPool?.truncate(slotId, fromPosition);
   }
 
   async copySlotPrefix(fromSlotId: number, toSlotId: number, numTokens: number): Promise<void> {
     if (this.slotContents[fromSlotId].length < numTokens) throw new Error(`slot ${fromSlotId} holds fewer than ${numTokens} tokens`);
     this.slotContents[toSlotId] = this.slotContents[fromSlotId].slice(0, numTokens);
+    this.kvPool?.copyPrefix(fromSlotId, toSlotId, numTokens);
     this.copies.push({ fromSlotId, toSlotId, numTokens });
   }
 

@@ -99,6 +99,12 @@ export interface ModelRunner {
   readonly numSlots: number;
   /** KV cells per slot: the longest sequence a slot holds. */
   readonly slotCapacity: number;
+  /**
+   * Set when the slots share one KV pool of this many cells (llama.cpp's
+   * unified KV cache), each slot growing up to `slotCapacity` while cells
+   * last; absent or null, each slot owns `slotCapacity` cells.
+   */
+  readonly kvPoolCells?: number | null;
 
   tokenize(text: string, options: { parseSpecialTokens: boolean }): number[];
   /** Text of tokens; special tokens rendered only when asked. */

@@ -42,15 +42,19 @@ export class Scheduler {
 
   /**
    * Mutates `waiting` and `running`: admitted sequences move over and get a
-   * slot (and the cached prefix length) from `slots`.
+   * slot (and the cached prefix length) from `slots`. `kvRoom`: KV cells free
+   * or freeable in a shared pool; running sequences draw on it first (the
+   * engine preempts when they overdraw), and a sequence is admitted only when
+   * its first chunk fits in what is left.
    */
-  schedule(waiting: Sequence[], running: Sequence[], slots: SlotPool): SchedulerOutput {
+  schedule(waiting: Sequence[], running: Sequence[], slots: SlotPool, kvRoom = Infinity): SchedulerOutput {
     let budget = this.config.maxNumBatchedTokens;
     const chunks: ScheduledChunk[] = [];
     const take = (sequence: Sequence): void => {
       const numTokens = Math.min(sequence.numUncomputed, budget);
       if (numTokens <= 0) return;
       budget -= numTokens;
+      kvRoom -= numTokens;
       chunks.push({ sequence, numTokens, isSampling: numTokens === sequence.numUncomputed });
     };
 
@@ -68,6 +72,8 @@ export class Scheduler {
     const admitted: SchedulerOutput["admitted"] = [];
     for (let i = 0; i < waiting.length && budget > 0 && slots.numFree > 0; ) {
       const sequence = waiting[i];
+      // The first chunk's cells, before any prefix reuse: an estimate on the safe side.
+      if (Math.min(sequence.numUncomputed, budget) > kvRoom) break;
       const canReuse = !sequence.needsWholePrompt;
       if (canReuse && slots.longestPendingPrefix(sequence.tokens) - slots.longestCachedPrefix(sequence.tokens) >= minTokensWorthWaitingFor) {
         i++;
@@ -78,7 +84,8 @@ export class Scheduler {
       sequence.status = "running";
       sequence.slotId = grant.slotId;
       sequence.numComputed = grant.numReusableTokens;
-      sequence.numCachedPromptTokens = grant.numReusableTokens;
+      // A preempted sequence coming back reports the cache hit of its first admission.
+      if (sequence.numPreemptions === 0) sequence.numCachedPromptTokens = grant.numReusableTokens;
       running.push(sequence);
       admitted.push({ sequence, grant });
       take(sequence);

@@ -44,6 +44,8 @@ export class Sequence {
   finishReason: FinishReason | null = null;
   stopReason: string | number | null = null;
   isAbortRequested = false;
+  /** Times its KV was dropped to make room in a shared pool (it is then recomputed). */
+  numPreemptions = 0;
   /** Scheduling priority of the request; lower goes first under the priority policy. */
   priority = 0;
   sampler: SequenceSampler | null = null;
@@ -132,10 +134,12 @@ export class Sequence {
 
   /** The token after each of `numTokens` positions from `startPosition`, while inside the prompt: what prompt logprobs score. */
   promptNextTokens(startPosition: number, numTokens: number): Array<number | undefined> | null {
-    if (this.promptLogprobs === null || startPosition >= this.numPromptTokens - 1) return null;
+    // Positions scored before a preemption are not scored again when recomputed.
+    const numScored = this.promptLogprobs === null ? 0 : this.promptLogprobs.length - 1;
+    if (this.promptLogprobs === null || Math.max(startPosition, numScored) >= this.numPromptTokens - 1) return null;
     return Array.from({ length: numTokens }, (_, i) => {
-      const next = startPosition + i + 1;
-      return next < this.numPromptTokens ? this.tokens[next] : undefined;
+      const position = startPosition + i;
+      return position >= numScored && position + 1 < this.numPromptTokens ? this.tokens[position + 1] : undefined;
     });
   }
 

@@ -108,13 +108,32 @@ export class SlotPool {
     return { slotId: slot.id, numReusableTokens, copyFromSlotId, park };
   }
 
-  /** Frees the slot, remembering the tokens whose KV it still holds. */
-  release(slotId: number): void {
+  /** Frees the slot, remembering the tokens whose KV it still holds (unless its KV was dropped). */
+  release(slotId: number, isKvDropped = false): void {
     const slot = this.slots[slotId];
     const owner = slot.owner;
     slot.owner = null;
-    slot.cachedTokens = this.isPrefixCachingEnabled && owner ? owner.tokens.slice(0, owner.numComputed) : [];
+    slot.cachedTokens = this.isPrefixCachingEnabled && owner && !isKvDropped ? owner.tokens.slice(0, owner.numComputed) : [];
     slot.lastReleasedAt = ++this.releaseCounter;
+  }
+
+  /** Free slots holding a cached prefix, least recently released first: the order a full KV pool evicts them in. */
+  cachedFreeSlotIds(): number[] {
+    return this.slots
+      .filter((slot) => slot.owner === null && slot.cachedTokens.length > 0)
+      .sort((a, b) => a.lastReleasedAt - b.lastReleasedAt)
+      .map((slot) => slot.id);
+  }
+
+  /** Forgets a free slot's cached prefix (its KV is being dropped). */
+  forgetCache(slotId: number): void {
+    const slot = this.slots[slotId];
+    if (slot.owner === null) slot.cachedTokens = [];
+  }
+
+  /** Ids of slots with a running owner. */
+  ownedSlotIds(): number[] {
+    return this.slots.filter((slot) => slot.owner !== null).map((slot) => slot.id);
   }
 
   private findSource(tokens: readonly number[]): { slot: Slot | null; match: number } {

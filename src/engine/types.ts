@@ -85,6 +85,10 @@ export interface EngineStats {
   numWaiting: number;
   numSlotsInUse: number;
   numSlots: number;
+  /** vLLM's kv_cache_usage_perc, 0-1: pool cells held by running sequences over the pool (slots in use over slots without a pool). */
+  kvCacheUsage: number;
+  /** Sequences whose KV was dropped to make room, to be recomputed (vLLM's num_preemptions). */
+  preemptionsTotal: number;
   promptTokensTotal: number;
   generationTokensTotal: number;
   prefixCacheQueriedTokens: number;

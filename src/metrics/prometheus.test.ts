@@ -8,6 +8,8 @@ const idle: EngineStats = {
   numWaiting: 0,
   numSlotsInUse: 0,
   numSlots: 4,
+  kvCacheUsage: 0,
+  preemptionsTotal: 0,
   promptTokensTotal: 0,
   generationTokensTotal: 0,
   prefixCacheQueriedTokens: 0,
@@ -28,10 +30,11 @@ test("build125Buckets is vLLM's build_1_2_5_buckets", () => {
 
 test("engine stats render under vLLM's names with the model_name label", () => {
   const metrics = new VllmMetrics({ modelName: "m", maxModelLen: 10 });
-  const text = metrics.render({ ...idle, numRunning: 2, numWaiting: 1, numSlotsInUse: 1, promptTokensTotal: 7, generationTokensTotal: 9, prefixCacheQueriedTokens: 5, prefixCacheHitTokens: 3 });
+  const text = metrics.render({ ...idle, numRunning: 2, numWaiting: 1, numSlotsInUse: 1, kvCacheUsage: 0.25, preemptionsTotal: 2, promptTokensTotal: 7, generationTokensTotal: 9, prefixCacheQueriedTokens: 5, prefixCacheHitTokens: 3 });
   assert.equal(sample(text, 'vllm:num_requests_running{model_name="m"}'), 2);
   assert.equal(sample(text, 'vllm:num_requests_waiting{model_name="m"}'), 1);
   assert.equal(sample(text, 'vllm:kv_cache_usage_perc{model_name="m"}'), 0.25);
+  assert.equal(sample(text, 'vllm:num_preemptions_total{model_name="m"}'), 2);
   assert.equal(sample(text, 'vllm:prompt_tokens_total{model_name="m"}'), 7);
   assert.equal(sample(text, 'vllm:generation_tokens_total{model_name="m"}'), 9);
   assert.equal(sample(text, 'vllm:prefix_cache_queries_total{model_name="m"}'), 5);

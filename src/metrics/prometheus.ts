@@ -51,6 +51,7 @@ export class VllmMetrics {
   private readonly running: Gauge;
   private readonly waiting: Gauge;
   private readonly kvCacheUsage: Gauge;
+  private readonly preemptions: Counter;
   private readonly promptTokens: Counter;
   private readonly generationTokens: Counter;
   private readonly prefixCacheQueries: Counter;
@@ -73,6 +74,7 @@ export class VllmMetrics {
     this.generationTokens = r.counter("vllm:generation_tokens_total", "Number of generation tokens processed.");
     this.prefixCacheQueries = r.counter("vllm:prefix_cache_queries_total", "Prefix cache queries, in terms of number of queried tokens.");
     this.prefixCacheHits = r.counter("vllm:prefix_cache_hits_total", "Prefix cache hits, in terms of number of cached tokens.");
+    this.preemptions = r.counter("vllm:num_preemptions_total", "Cumulative number of preemption from the engine.");
     this.requestSuccess = r.counter("vllm:request_success_total", "Count of successfully processed requests.");
     const tokenBuckets = build125Buckets(options.maxModelLen);
     this.promptTokensPerRequest = r.histogram("vllm:request_prompt_tokens", "Number of prefill tokens processed.", tokenBuckets);
@@ -83,7 +85,7 @@ export class VllmMetrics {
     this.queueTime = r.histogram("vllm:request_queue_time_seconds", "Histogram of time spent in WAITING phase for request.", requestLatencyBuckets);
 
     // Every series exists from the start (at zero), as vLLM's do.
-    for (const family of [this.running, this.waiting, this.kvCacheUsage, this.promptTokens, this.generationTokens, this.prefixCacheQueries, this.prefixCacheHits]) {
+    for (const family of [this.running, this.waiting, this.kvCacheUsage, this.preemptions, this.promptTokens, this.generationTokens, this.prefixCacheQueries, this.prefixCacheHits]) {
       family.touch(this.labels);
     }
     for (const reason of finishReasons) this.requestSuccess.touch({ ...this.labels, finished_reason: reason });
@@ -109,7 +111,8 @@ export class VllmMetrics {
     const labels = this.labels;
     this.running.set(labels, stats.numRunning);
     this.waiting.set(labels, stats.numWaiting);
-    this.kvCacheUsage.set(labels, stats.numSlots === 0 ? 0 : stats.numSlotsInUse / stats.numSlots);
+    this.kvCacheUsage.set(labels, stats.kvCacheUsage);
+    this.preemptions.set(labels, stats.preemptionsTotal);
     this.promptTokens.set(labels, stats.promptTokensTotal);
     this.generationTokens.set(labels, stats.generationTokensTotal);
     this.prefixCacheQueries.set(labels, stats.prefixCacheQueriedTokens);

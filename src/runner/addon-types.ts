@@ -43,6 +43,12 @@ export interface AddonContextParams {
   sequences: number;
   threads: number;
   flashAttention?: boolean | "auto";
+  /**
+   * One KV cache shared by all sequences (llama.cpp's kv_unified). Only
+   * pagoda's own build of the addon reads it (scripts/build-native.mjs); the
+   * prebuilt one ignores it.
+   */
+  kvUnified?: boolean;
   /** Embeddings on: llama.cpp pools per the model's pooling type and outputs every token. */
   embeddings?: boolean;
 }

@@ -8,7 +8,8 @@
  * internal to node-llama-cpp, which is why its version is pinned exactly and
  * everything touching it lives in this folder.
  */
-import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
+import { LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
+import { loadLlama, type LoadedLlama } from "./native-addon.js";
 import type { BatchItem, ItemResult, ModelInfo, ModelRunner, SequenceSampler } from "../engine/model-runner.js";
 import type { TokenLogprob } from "../engine/types.js";
 import { LlamaSampling, type LlamaSequenceSampler } from "./llama-sampling.js";
@@ -25,6 +26,12 @@ export interface LlamaRunnerOptions {
   numSlots: number;
   /** KV cells per slot, given the context length the model was trained with. */
   resolveSlotCapacity: (trainContextLength: number) => number;
+  /**
+   * Cells of one KV pool all slots share (llama.cpp's unified KV cache), or
+   * null for a fixed share per slot. Used only when the loaded addon can do it
+   * (see native-addon.ts); otherwise each slot gets `slotCapacity` cells.
+   */
+  kvPoolCells?: number | null;
   /** Largest number of tokens one forward pass takes. */
   maxBatchTokens: number;
   threads: number;
@@ -40,36 +47,34 @@ const logLevels: Record<string, LlamaLogLevel> = { error: LlamaLogLevel.error, w
  * One llama.cpp backend per process, shared by every loaded model: disposing a
  * Llama tears down the backend under any other model still using it.
  */
-let sharedLlama: { llama: Promise<Llama>; numUsers: number } | null = null;
+let sharedLlama: { llama: Promise<LoadedLlama>; numUsers: number } | null = null;
 
-async function acquireLlama(threads: number): Promise<Llama> {
+async function acquireLlama(threads: number): Promise<LoadedLlama> {
   if (!sharedLlama) {
     // Explicit threads: node-llama-cpp's default (max(4, cores)) makes ggml's
     // spin barriers collapse on small machines.
-    const llama = getLlama({
-      gpu: false,
-      build: "never",
-      maxThreads: threads,
-      logLevel: logLevels[process.env.PAGODA_LLAMA_LOG ?? "error"] ?? LlamaLogLevel.error,
-    });
+    const llama = loadLlama({ maxThreads: threads, logLevel: logLevels[process.env.PAGODA_LLAMA_LOG ?? "error"] ?? LlamaLogLevel.error });
     sharedLlama = { llama, numUsers: 0 };
+    void llama.then((loaded) => console.log(`pagoda: native addon: ${loaded.description}`), () => {});
   }
   sharedLlama.numUsers++;
-  const llama = await sharedLlama.llama;
-  if (llama.maxThreads < threads) llama.maxThreads = threads;
-  return llama;
+  const loaded = await sharedLlama.llama;
+  if (loaded.llama.maxThreads < threads) loaded.llama.maxThreads = threads;
+  return loaded;
 }
 
 async function releaseLlama(): Promise<void> {
   if (!sharedLlama || --sharedLlama.numUsers > 0) return;
   const { llama } = sharedLlama;
   sharedLlama = null;
-  await (await llama).dispose();
+  await (await llama).llama.dispose();
 }
 
 interface ContextShape {
   numSlots: number;
   slotCapacity: number;
+  /** One unified KV cache of this many cells, or null: `slotCapacity` cells per slot. */
+  kvPoolCells: number | null;
   maxBatchTokens: number;
   threads: number;
 }
@@ -102,11 +107,15 @@ export class LlamaRunner implements ModelRunner {
     return this.shape.slotCapacity;
   }
 
+  get kvPoolCells(): number | null {
+    return this.shape.kvPoolCells;
+  }
+
   static async load(options: LlamaRunnerOptions): Promise<LlamaRunner> {
     if (process.env.UV_THREADPOOL_SIZE !== "1") {
       console.warn("pagoda: UV_THREADPOOL_SIZE is not 1, so llama.cpp's OpenMP teams compete for cores; start pagoda through bin/pagoda.cjs");
     }
-    const llama = await acquireLlama(options.threads);
+    const { llama, supportsUnifiedKv } = await acquireLlama(options.threads);
     try {
       const model = await llama.loadModel({
         modelPath: options.modelPath,
@@ -116,6 +125,7 @@ export class LlamaRunner implements ModelRunner {
       const shape = {
         numSlots: options.numSlots,
         slotCapacity: options.resolveSlotCapacity(model.trainContextSize),
+        kvPoolCells: supportsUnifiedKv ? (options.kvPoolCells ?? null) : null,
         maxBatchTokens: options.maxBatchTokens,
         threads: options.threads,
       };
@@ -231,6 +241,10 @@ export class LlamaRunner implements ModelRunner {
   }
 
   async copySlotPrefix(fromSlotId: number, toSlotId: number, numTokens: number): Promise<void> {
+    // In a unified KV cache the copy adds the target to the source's cells and
+    // keeps whatever the target held (separate streams are overwritten whole):
+    // clear it first, or a position would have two cells.
+    this.context.removeTokenCellsFromSequence(toSlotId, 0, -1);
     await this.context.copySequenceStateFromOtherSequence(toSlotId, fromSlotId);
     this.context.removeTokenCellsFromSequence(toSlotId, numTokens, -1);
   }
@@ -259,7 +273,8 @@ export class LlamaRunner implements ModelRunner {
 
 async function createContext(internals: Internals, shape: ContextShape, path: string): Promise<AddonContext> {
   const context = new internals.bindings.AddonContext(internals.addonModel, {
-    contextSize: shape.numSlots * shape.slotCapacity,
+    contextSize: shape.kvPoolCells ?? shape.numSlots * shape.slotCapacity,
+    ...(shape.kvPoolCells !== null ? { kvUnified: true } : {}),
     batchSize: shape.maxBatchTokens,
     sequences: shape.numSlots,
     threads: shape.threads,

@@ -18,7 +18,7 @@ let server: TestServer;
 let client: OpenAI;
 let model: string;
 
-useServer({ args: ["--max-model-len", "4096", "--max-num-seqs", "16"] }, (served) => ({ server, client, model } = served));
+useServer({ args: ["--max-model-len", "2048", "--max-num-seqs", "16"] }, (served) => ({ server, client, model } = served));
 
 type MetricName =
   | "vllm:num_requests_running"

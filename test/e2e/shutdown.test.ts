@@ -19,7 +19,7 @@ import { startServer, type TestServer } from "./server-harness.js";
 
 const maxTokens = 2000;
 const numStreams = 8;
-const serverArgs = ["--max-model-len", "4096", "--max-num-seqs", "16"];
+const serverArgs = ["--max-model-len", "2048", "--max-num-seqs", "16"];
 
 interface Chunk {
   choices: Array<{ index: number; finish_reason: string | null; delta?: { content?: string }; text?: string; message?: { content: string } }>;
