@@ -14,7 +14,7 @@ import type { RegistryEntry } from "../engine/model-registry.js";
 import type { EngineStats } from "../engine/types.js";
 import { VllmMetrics } from "../metrics/prometheus.js";
 import { readGgufInfoSync } from "../models/gguf-reader.js";
-import { ChatTemplate } from "../protocol/chat-template.js";
+import { ChatTemplate } from "../templates/chat-template.js";
 import type { LoadedModels, ModelCard, ServedModel } from "../protocol/model-router.js";
 import { PromptBuilder } from "../protocol/prompts.js";
 import { OpenAIServing } from "../protocol/serving.js";
