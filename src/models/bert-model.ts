@@ -5,7 +5,7 @@
  * llama.cpp's src/models/bert.cpp loads them. The WordPiece tokenizer comes
  * from the spec's vocab (it must declare `tokenizer.ggml.token_type_count`).
  */
-import type { PlannedTensor } from "./generate-model.js";
+import type { PlannedTensor } from "./planned-tensor.js";
 import { gguf, type GgmlTypeName, type GgufMetadata } from "./gguf-types.js";
 import { fileTypeOf, type ModelSpec, type PoolingType } from "./model-spec.js";
 

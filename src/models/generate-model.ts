@@ -9,16 +9,8 @@ import { writeGguf, type GgufTensorSource } from "./gguf-writer.js";
 import { fileTypeOf, headDim, validateSpec, type ModelSpec } from "./model-spec.js";
 import { hashString, SeededRandom } from "./seeded-random.js";
 import { bertMetadata, planBertTensors } from "./bert-model.js";
+import type { PlannedTensor } from "./planned-tensor.js";
 
-/** How a tensor's values are made: constant (norm weights) or random with a std. */
-export type TensorInit = { kind: "ones" } | { kind: "random"; std: number };
-
-export interface PlannedTensor {
-  name: string;
-  shape: number[];
-  type: GgmlTypeName;
-  init: TensorInit;
-}
 
 export async function generateModel(spec: ModelSpec, outPath: string): Promise<void> {
   validateSpec(spec);

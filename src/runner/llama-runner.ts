@@ -17,7 +17,7 @@ import { GrammarStates, type GrammarVocabulary } from "./grammar-states.js";
 import { controlTokensBannedUnderGrammar, vocabularyBytes } from "./utf8-token-guard.js";
 import { LlamaEmbeddingRunner, type LlamaEmbeddingRunnerOptions } from "./llama-embedding-runner.js";
 import { readEmbeddingTraits, type EmbeddingTraits } from "./embedding-traits.js";
-import type { AddonContext, AddonModel, AddonModelLora, BindingModule, Internals } from "./addon-types.js";
+import { type AddonContext, type AddonModelLora, type Internals, asInternals } from "./addon-types.js";
 
 export interface LlamaRunnerOptions {
   modelPath: string;
@@ -267,15 +267,6 @@ async function createContext(internals: Internals, shape: ContextShape, path: st
   });
   if (!(await context.init())) throw new Error(`llama.cpp could not create a context for ${path}`);
   return context;
-}
-
-export function asInternals(llama: Llama, model: LlamaModel): Internals {
-  const bindings = (llama as unknown as { _bindings?: BindingModule })._bindings;
-  const addonModel = (model as unknown as { _model?: AddonModel })._model;
-  if (!bindings?.AddonContext || !bindings.AddonSampler || !bindings.AddonModelLora || !addonModel) {
-    throw new Error("node-llama-cpp's internals changed: pagoda needs the exact version pinned in package.json");
-  }
-  return { bindings, addonModel };
 }
 
 /** Positions of an item whose logits are needed: those with a next token to score, and the last when sampling. */
