@@ -139,3 +139,15 @@ export class InternalServerError extends ServerError {
 export function asServerError(error: unknown): ServerError {
   return error instanceof ServerError ? error : new InternalServerError();
 }
+
+/**
+ * A mistake on the command line (a flag, its value, a file it names): the CLI
+ * prints the message and exits with status 2. Not an API error: it never
+ * reaches a client. Here, not in cli/, because `pagoda bench` throws it too.
+ */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}

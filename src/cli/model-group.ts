@@ -9,6 +9,7 @@
  * Metrics outlive loads: a model's counters continue across unload and reload.
  */
 import { readFile, stat } from "node:fs/promises";
+import { UsageError } from "../errors.js";
 import { Engine } from "../engine/engine.js";
 import type { RegistryEntry } from "../engine/model-registry.js";
 import type { EngineStats } from "../engine/types.js";
@@ -25,13 +26,14 @@ import { EmbeddingsServing } from "../protocol/embeddings.js";
 import { poolingOverrides, setUpEmbeddings, type EmbeddingSetup } from "./embedding-setup.js";
 import type { ServerToolOptions } from "../protocol/tool-choice.js";
 import { resolveToolOptions } from "./tool-options.js";
-import { UsageError, type ServeConfig } from "./serve-config.js";
+import { type ServeConfig } from "./serve-config.js";
 import type { ServedModelSpec } from "./served-models.js";
 
 /** Without --max-model-len, a long-context model still gets a modest KV cache per slot. */
 export const defaultMaxModelLen = 4096;
 
-type EngineConfig = Pick<ServeConfig, "maxWaitingRequests" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser"> & {
+/** What every engine of a group is loaded with, from the serve flags (not the engine's own EngineConfig). */
+type ModelGroupOptions = Pick<ServeConfig, "maxWaitingRequests" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser"> & {
   /** --enable-log-requests: told which request each generation belongs to, and when it finishes. */
   requestLog?: RequestLog;
 };
@@ -114,7 +116,7 @@ export class ModelGroup {
     readonly path: string,
     readonly maxModelLen: number,
     readonly sizeBytes: number,
-    private readonly engineConfig: EngineConfig,
+    private readonly options: ModelGroupOptions,
     private readonly log: (line: string) => void,
   ) {
     this.units = [
@@ -124,7 +126,7 @@ export class ModelGroup {
   }
 
   /** Reads what /v1/models and the budget need (context length, file sizes) without loading the weights. */
-  static async create(spec: ServedModelSpec, path: string, engineConfig: EngineConfig, log: (line: string) => void): Promise<ModelGroup> {
+  static async create(spec: ServedModelSpec, path: string, options: ModelGroupOptions, log: (line: string) => void): Promise<ModelGroup> {
     const sizeOf = async (file: string) => {
       const info = await stat(file).catch(() => null);
       if (!info?.isFile()) throw new UsageError(`no model file at ${file}`);
@@ -132,7 +134,7 @@ export class ModelGroup {
     };
     const sizes = await Promise.all([path, ...spec.loraModules.map((lora) => lora.path)].map(sizeOf));
     const maxModelLen = spec.maxModelLen ?? Math.min(trainContextLengthOf(path), defaultMaxModelLen);
-    return new ModelGroup(spec, path, maxModelLen, sizes.reduce((a, b) => a + b, 0), engineConfig, log);
+    return new ModelGroup(spec, path, maxModelLen, sizes.reduce((a, b) => a + b, 0), options, log);
   }
 
   get names(): string[] {
@@ -170,7 +172,7 @@ export class ModelGroup {
       resolveSlotCapacity: () => this.maxModelLen,
       maxBatchTokens: this.spec.maxNumBatchedTokens,
       threads: this.spec.threads,
-      metadataOverrides: poolingOverrides(this.path, this.engineConfig.pooling),
+      metadataOverrides: poolingOverrides(this.path, this.options.pooling),
       onLoadProgress: (fraction) => {
         const quarter = Math.floor(fraction * 4);
         if (quarter <= loggedQuarter) return;
@@ -182,11 +184,11 @@ export class ModelGroup {
     let embeddings: EmbeddingSetup | null = null;
     try {
       embeddings = await setUpEmbeddings(base, {
-        pooling: this.engineConfig.pooling,
+        pooling: this.options.pooling,
         maxInputTokens: this.maxModelLen,
         maxBatchTokens: this.spec.maxNumBatchedTokens,
         threads: this.spec.threads,
-        maxWaitingRequests: this.engineConfig.maxWaitingRequests,
+        maxWaitingRequests: this.options.maxWaitingRequests,
       });
       for (const unit of this.units.slice(1)) {
         this.log(`pagoda: loading LoRA adapter ${unit.names[0]} from ${unit.loraPath} on ${name}`);
@@ -196,7 +198,7 @@ export class ModelGroup {
       const chatTemplate = templateSource
         ? new ChatTemplate(templateSource, { bosToken: base.info.bosText, eosToken: base.info.eosText })
         : null;
-      const toolOptions = resolveToolOptions(this.engineConfig, templateSource ?? null);
+      const toolOptions = resolveToolOptions(this.options, templateSource ?? null);
       const servings = new Map<string, ServedModel>();
       const engines = this.units.map((unit, i) => {
         // Adapters serve generation only; the base model serves embeddings too when they are on.
@@ -222,7 +224,7 @@ export class ModelGroup {
     embeddings: Pick<EmbeddingSetup, "batcher" | "isEmbeddingOnly" | "endToken" | "dimensions" | "maxInputTokens">,
     toolOptions: ServerToolOptions,
   ): { engine: Engine; served: ServedModel } {
-    const config = this.engineConfig;
+    const config = this.options;
     const engine = new Engine(runner, {
       onRequestFinished: (timings) => {
         unit.metrics.observeRequest(timings);
