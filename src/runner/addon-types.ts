@@ -110,6 +110,16 @@ export interface Internals {
   addonModel: AddonModel;
 }
 
+/**
+ * Whether a failed `sampleToken` under a grammar state is llama.cpp finding
+ * the grammar left no way on (its accept step empties the grammar stack). The
+ * addon reports it only as llama.cpp's message (AddonContext.cpp passes
+ * `e.what()` through), so that message is part of the pinned slice.
+ */
+export function isGrammarDeadEndFailure(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith("Unexpected empty grammar stack after accepting piece");
+}
+
 /** The addon behind a loaded model; throws unless the pinned node-llama-cpp has the pieces pagoda uses. */
 export function asInternals(llama: Llama, model: LlamaModel): Internals {
   const bindings = (llama as unknown as { _bindings?: BindingModule })._bindings;

@@ -11,6 +11,8 @@
 import { getLlama, LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
 import type { BatchItem, ItemResult, ModelInfo, ModelRunner, SequenceSampler } from "../engine/model-runner.js";
 import type { TokenLogprob } from "../engine/types.js";
+import { DomainError } from "../domain-errors.js";
+import { asServerError } from "../errors.js";
 import { LlamaSampling, type LlamaSequenceSampler } from "./llama-sampling.js";
 import { LlamaTokenizer } from "./llama-tokenizer.js";
 import { GrammarStates, type GrammarVocabulary } from "./grammar-states.js";
@@ -198,11 +200,11 @@ export class LlamaRunner implements ModelRunner {
     return Promise.all(
       items.map(async (item, index): Promise<ItemResult> => {
         const outcome = sampled[index];
-        if (outcome.status === "rejected") return { error: outcome.reason };
+        if (outcome.status === "rejected") return { error: forEngine(outcome.reason) };
         try {
           return await this.resultOf(item, logitIndexes[index], outcome.value);
         } catch (error) {
-          return { error };
+          return { error: forEngine(error) };
         }
       }),
     );
@@ -267,6 +269,16 @@ async function createContext(internals: Internals, shape: ContextShape, path: st
   });
   if (!(await context.init())) throw new Error(`llama.cpp could not create a context for ${path}`);
   return context;
+}
+
+/**
+ * The engine answers a request with a failure as it is only when it is an API
+ * error (anything else it logs as a bug and answers 500), so a domain error
+ * (a grammar dead end) crosses to it as its answer from the one mapper. Goes
+ * when the engine maps failures with asServerError itself.
+ */
+function forEngine(error: unknown): unknown {
+  return error instanceof DomainError ? asServerError(error) : error;
 }
 
 /** Positions of an item whose logits are needed: those with a next token to score, and the last when sampling. */
