@@ -13,7 +13,7 @@
 import { parseArgs } from "node:util";
 import { EmbeddingBatcher } from "../dist/src/engine/embedding-batcher.js";
 import { ensureGeneratedModel } from "../dist/src/models/model-cache.js";
-import { SeededRandom } from "../dist/src/models/seeded-random.js";
+import { Mulberry32 } from "../dist/src/models/mulberry32.js";
 import { loadEmbeddingBenchProbes } from "../dist/src/runner/embedding-bench-probes.js";
 
 const { values } = parseArgs({
@@ -45,7 +45,7 @@ console.log("|---|---|---:|---:|---:|");
 for (const preset of values.presets.split(",")) {
   const modelPath = await ensureGeneratedModel(preset);
   const probes = await loadEmbeddingBenchProbes(modelPath, { threads, maxBatchTokens: Math.max(...batchTokenLevels), maxSequences });
-  const inputs = makeInputs(probes, new SeededRandom(42));
+  const inputs = makeInputs(probes, new Mulberry32(42));
   const numTokens = inputs.reduce((sum, tokens) => sum + tokens.length, 0);
   const row = async (mode, run) => {
     await run(inputs.slice(0, 2)); // warm-up: graph allocation, first-touch of weights

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /** pagoda's command line: `serve`, `generate-model`, `pull`, `ls`, `rm`, `bench`. */
+import { UsageError } from "./errors.js";
 import { serve } from "./cli/serve.js";
-import { parseServeArgs, serveHelp, UsageError } from "./cli/serve-config.js";
+import { parseServeArgs, serveHelp } from "./cli/serve-config.js";
 import { generateModelCommand, generateModelHelp } from "./cli/generate-model-command.js";
 import { benchHelpFor, benchMain } from "./bench/command.js";
 import { pullCommand, pullHelp } from "./cli/pull-command.js";

@@ -1,8 +1,11 @@
 /**
  * The one error hierarchy. Everything a request can fail with is thrown as a
  * ServerError subclass; `toErrorResponse` (http/) is the only place that turns
- * errors into OpenAI error JSON. An unknown Error is our bug: 500.
+ * errors into OpenAI error JSON. An unknown Error is our bug: 500. Below
+ * protocol/, code throws domain errors (./domain-errors.ts) instead, which
+ * `asServerError` maps.
  */
+import { DomainError, GrammarDeadEnd, InvalidGrammar } from "./domain-errors.js";
 
 export type ErrorType =
   | "invalid_request_error"
@@ -149,7 +152,32 @@ export class InternalServerError extends ServerError {
   }
 }
 
-/** Any thrown value as a ServerError: unknown errors become a generic 500. */
+/** The API error answering each domain error (./domain-errors.ts): their one mapping to a status. */
+const domainErrorAnswers: ReadonlyArray<[abstract new (...args: never[]) => DomainError, (error: DomainError) => ServerError]> = [
+  [GrammarDeadEnd, (error) => new InvalidRequestError(error.message)],
+  [InvalidGrammar, (error) => new InvalidRequestError(error.message, { param: "grammar" })],
+];
+
+/** Any thrown value as a ServerError: a domain error as its answer above, anything else (our bug) a generic 500. */
 export function asServerError(error: unknown): ServerError {
-  return error instanceof ServerError ? error : new InternalServerError();
+  if (error instanceof ServerError) return error;
+  const answer = error instanceof DomainError ? domainErrorAnswers.find(([kind]) => error instanceof kind) : undefined;
+  return answer ? answer[1](error as DomainError) : new InternalServerError();
+}
+
+/** Whether `error` is a request's expected answer (an API or domain error), not a bug to log with its stack. */
+export function isExpectedError(error: unknown): boolean {
+  return error instanceof ServerError || error instanceof DomainError;
+}
+
+/**
+ * A mistake on the command line (a flag, its value, a file it names): the CLI
+ * prints the message and exits with status 2. Not an API error: it never
+ * reaches a client. Here, not in cli/, because `pagoda bench` throws it too.
+ */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
 }

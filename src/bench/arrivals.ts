@@ -3,7 +3,7 @@
  * exponential gaps with mean 1/rate seconds (vLLM's default, burstiness 1), from a
  * seeded PRNG so a run's schedule is reproducible. Rate Infinity sends all at once.
  */
-import { mulberry32 } from "../models/seeded-random.js";
+import { mulberry32 } from "../models/mulberry32.js";
 
 /** One exponential sample with the given rate (per second), in milliseconds, by inversion. */
 export function exponentialGapMs(random: () => number, ratePerS: number): number {

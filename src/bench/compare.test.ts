@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { UsageError } from "../cli/serve-config.js";
+import { UsageError } from "../errors.js";
 import { compareHeader, parseCompareArgs, parseConcurrencies, parseTarget, promptsFor, runConfig, seedFor } from "./compare.js";
 
 const base = ["--target", "a=http://127.0.0.1:1", "--target", "b=http://h:2/v1/", "--concurrency", "4,1,2"];

@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { UsageError } from "../cli/serve-config.js";
+import { UsageError } from "../errors.js";
 import { chartSeriesFromResults, renderCompareChart } from "./chart.js";
 import { formatCompareTables, formatValue, metricValue, type ResultRecord } from "./compare-table.js";
 import { benchConfigFromValues, benchServeOptions, intFlag, normalizeBaseUrl, type BenchConfig, type BenchServeValues } from "./flags.js";

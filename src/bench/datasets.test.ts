@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { countWords, entryToPrompt, parseDatasetText, randomPrompts, samplePrompts, sampleLength, sharedPrefixPrompts, WORDS } from "./datasets.js";
-import { mulberry32 } from "../models/seeded-random.js";
+import { mulberry32 } from "../models/mulberry32.js";
 
 test("random prompts: seeded, exact word counts without a range ratio, words from the list", () => {
   const a = randomPrompts(5, 128, 0, 1);

@@ -14,7 +14,7 @@
  * are only targets (and the fallback when a server sends no usage).
  */
 import { readFile } from "node:fs/promises";
-import { hashString, mulberry32 } from "../models/seeded-random.js";
+import { hashString, mulberry32 } from "../models/mulberry32.js";
 
 export interface BenchPrompt {
   /** Chat: a system message; completions: prepended to the prompt. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { UsageError } from "../cli/serve-config.js";
+import { UsageError } from "../errors.js";
 import { formatReport, jsonNumbers } from "./report.js";
 import { normalizeBaseUrl, parseBenchArgs } from "./flags.js";
 import { benchMetrics } from "./stats.js";

@@ -3,7 +3,7 @@
  * them, parsed once into a config; and the command's --help.
  */
 import { parseArgs } from "node:util";
-import { UsageError } from "../cli/serve-config.js";
+import { UsageError } from "../errors.js";
 import { parseRequestRate } from "./arrivals.js";
 import type { Endpoint } from "./client.js";
 import { datasetKinds, type DatasetSpec } from "./datasets.js";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { defaultMaxModelLenWithoutPool, resolveMaxModelLen } from "./context-length.js";
-import { UsageError } from "./serve-config.js";
+import { UsageError } from "../errors.js";
 
 const base = { requested: null, trainContextLength: 32768, allowLong: false, isKvPoolAvailable: false, modelName: "m" };
 

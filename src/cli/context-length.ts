@@ -5,7 +5,7 @@
  * scaling, a model whose metadata undersells it). Past its trained context a
  * model's output degrades silently, so refusing at start is the safe default.
  */
-import { UsageError } from "./serve-config.js";
+import { UsageError } from "../errors.js";
 
 /** Without a shared KV pool, each slot owns its context for life: the default is capped to keep memory in bounds. */
 export const defaultMaxModelLenWithoutPool = 4096;

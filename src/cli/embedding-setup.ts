@@ -8,12 +8,12 @@
  *   without it the route answers 400 naming the flag. The default start
  *   creates nothing more.
  */
+import { UsageError } from "../errors.js";
 import { readGgufInfoSync } from "../models/gguf-reader.js";
 import { EmbeddingBatcher } from "../engine/embedding-batcher.js";
 import type { EmbeddingPooling } from "../engine/embedding-runner.js";
 import { poolingId, type GgufPooling } from "../runner/embedding-traits.js";
 import type { LlamaRunner } from "../runner/llama-runner.js";
-import { UsageError } from "./serve-config.js";
 
 const servablePoolings: readonly EmbeddingPooling[] = ["mean", "cls", "last"];
 

@@ -1,11 +1,11 @@
 /** `pagoda generate-model`: writes one of pagoda's generated models (random weights, real architecture). */
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { UsageError } from "../errors.js";
 import { generateLoraAdapter } from "../models/generate-lora.js";
 import { generateModel } from "../models/generate-model.js";
 import { ensureGeneratedModel } from "../models/model-cache.js";
 import { getPreset, isPresetName, presetNames } from "../models/presets.js";
-import { UsageError } from "./serve-config.js";
 
 export function generateModelHelp(): string {
   return [

@@ -9,16 +9,15 @@
  * Metrics outlive loads: a model's counters continue across unload and reload.
  */
 import { readFile, stat } from "node:fs/promises";
+import { UsageError } from "../errors.js";
 import { Engine } from "../engine/engine.js";
 import type { RegistryEntry } from "../engine/model-registry.js";
 import type { EngineStats } from "../engine/types.js";
 import { VllmMetrics } from "../metrics/prometheus.js";
 import { readGgufInfoSync, type GgufFileInfo } from "../models/gguf-reader.js";
-
-type GgufMetadata = GgufFileInfo["metadata"];
 import { resolveKvPoolCells } from "../engine/kv-pool.js";
 import { findUnifiedKvAddon } from "../runner/native-addon.js";
-import { ChatTemplate } from "../protocol/chat-template.js";
+import { ChatTemplate } from "../templates/chat-template.js";
 import type { LoadedModels, ModelCard, ServedModel } from "../protocol/model-router.js";
 import { PromptBuilder } from "../protocol/prompts.js";
 import { OpenAIServing } from "../protocol/serving.js";
@@ -29,11 +28,14 @@ import { EmbeddingsServing } from "../protocol/embeddings.js";
 import { poolingOverrides, setUpEmbeddings, type EmbeddingSetup } from "./embedding-setup.js";
 import type { ServerToolOptions } from "../protocol/tool-choice.js";
 import { resolveToolOptions } from "./tool-options.js";
-import { UsageError, type ServeConfig } from "./serve-config.js";
+import { type ServeConfig } from "./serve-config.js";
 import { defaultMaxModelLenWithoutPool, resolveMaxModelLen } from "./context-length.js";
 import type { ServedModelSpec } from "./served-models.js";
 
-type EngineConfig = Pick<ServeConfig, "allowLongMaxModelLen" | "kvCacheMemory" | "kvCacheTokens" | "maxWaitingRequests" | "maxStepMs" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser"> & {
+type GgufMetadata = GgufFileInfo["metadata"];
+
+/** What every engine of a group is loaded with, from the serve flags (not the engine's own EngineConfig). */
+type ModelGroupOptions = Pick<ServeConfig, "allowLongMaxModelLen" | "kvCacheMemory" | "kvCacheTokens" | "maxWaitingRequests" | "maxStepMs" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser"> & {
   /** --enable-log-requests: told which request each generation belongs to, and when it finishes. */
   requestLog?: RequestLog;
 };
@@ -120,7 +122,7 @@ export class ModelGroup {
     /** Cells of the KV pool the sequences share; null: none (node-llama-cpp's prebuilt addon), a fixed share per slot. */
     readonly kvPoolCells: number | null,
     readonly sizeBytes: number,
-    private readonly engineConfig: EngineConfig,
+    private readonly options: ModelGroupOptions,
     private readonly log: (line: string) => void,
   ) {
     this.units = [
@@ -130,7 +132,7 @@ export class ModelGroup {
   }
 
   /** Reads what /v1/models and the budget need (context length, file sizes) without loading the weights. */
-  static async create(spec: ServedModelSpec, path: string, engineConfig: EngineConfig, log: (line: string) => void): Promise<ModelGroup> {
+  static async create(spec: ServedModelSpec, path: string, options: ModelGroupOptions, log: (line: string) => void): Promise<ModelGroup> {
     const sizeOf = async (file: string) => {
       const info = await stat(file).catch(() => null);
       if (!info?.isFile()) throw new UsageError(`no model file at ${file}`);
@@ -142,12 +144,12 @@ export class ModelGroup {
     const maxModelLen = resolveMaxModelLen({
       requested: spec.maxModelLen,
       trainContextLength: trainContextLengthOf(metadata),
-      allowLong: engineConfig.allowLongMaxModelLen,
+      allowLong: options.allowLongMaxModelLen,
       isKvPoolAvailable,
       modelName: spec.names[0] ?? path,
     });
-    const kvPoolCells = isKvPoolAvailable ? kvPoolCellsFor(metadata, maxModelLen, spec.maxNumSeqs, engineConfig) : null;
-    return new ModelGroup(spec, path, maxModelLen, kvPoolCells, sizes.reduce((a, b) => a + b, 0), engineConfig, log);
+    const kvPoolCells = isKvPoolAvailable ? kvPoolCellsFor(metadata, maxModelLen, spec.maxNumSeqs, options) : null;
+    return new ModelGroup(spec, path, maxModelLen, kvPoolCells, sizes.reduce((a, b) => a + b, 0), options, log);
   }
 
   get names(): string[] {
@@ -186,7 +188,7 @@ export class ModelGroup {
       kvPoolCells: this.kvPoolCells,
       maxBatchTokens: this.spec.maxNumBatchedTokens,
       threads: this.spec.threads,
-      metadataOverrides: poolingOverrides(this.path, this.engineConfig.pooling),
+      metadataOverrides: poolingOverrides(this.path, this.options.pooling),
       onLoadProgress: (fraction) => {
         const quarter = Math.floor(fraction * 4);
         if (quarter <= loggedQuarter) return;
@@ -198,11 +200,11 @@ export class ModelGroup {
     let embeddings: EmbeddingSetup | null = null;
     try {
       embeddings = await setUpEmbeddings(base, {
-        pooling: this.engineConfig.pooling,
+        pooling: this.options.pooling,
         maxInputTokens: this.maxModelLen,
         maxBatchTokens: this.spec.maxNumBatchedTokens,
         threads: this.spec.threads,
-        maxWaitingRequests: this.engineConfig.maxWaitingRequests,
+        maxWaitingRequests: this.options.maxWaitingRequests,
       });
       for (const unit of this.units.slice(1)) {
         this.log(`pagoda: loading LoRA adapter ${unit.names[0]} from ${unit.loraPath} on ${name}`);
@@ -212,7 +214,7 @@ export class ModelGroup {
       const chatTemplate = templateSource
         ? new ChatTemplate(templateSource, { bosToken: base.info.bosText, eosToken: base.info.eosText })
         : null;
-      const toolOptions = resolveToolOptions(this.engineConfig, templateSource ?? null);
+      const toolOptions = resolveToolOptions(this.options, templateSource ?? null);
       const servings = new Map<string, ServedModel>();
       const engines = this.units.map((unit, i) => {
         // Adapters serve generation only; the base model serves embeddings too when they are on.
@@ -238,7 +240,7 @@ export class ModelGroup {
     embeddings: Pick<EmbeddingSetup, "batcher" | "isEmbeddingOnly" | "endToken" | "dimensions" | "maxInputTokens">,
     toolOptions: ServerToolOptions,
   ): { engine: Engine; served: ServedModel } {
-    const config = this.engineConfig;
+    const config = this.options;
     const engine = new Engine(runner, {
       onRequestFinished: (timings) => {
         unit.metrics.observeRequest(timings);
@@ -306,7 +308,7 @@ function kvBytesPerToken(metadata: GgufMetadata): number {
 }
 
 /** The pool's size; one that cannot hold a single --max-model-len sequence is refused, as vLLM does. */
-function kvPoolCellsFor(metadata: GgufMetadata, maxModelLen: number, maxNumSeqs: number, config: EngineConfig): number {
+function kvPoolCellsFor(metadata: GgufMetadata, maxModelLen: number, maxNumSeqs: number, config: ModelGroupOptions): number {
   const bytesPerCell = kvBytesPerToken(metadata);
   const cells = resolveKvPoolCells({ kvCacheTokens: config.kvCacheTokens, kvCacheMemoryBytes: config.kvCacheMemory, bytesPerCell, maxModelLen, maxNumSeqs });
   if (cells < maxModelLen) {

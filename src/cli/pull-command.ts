@@ -1,10 +1,10 @@
 /** `pagoda pull MODEL`: download a model into the cache, with progress, and print its path. */
 import { parseArgs } from "node:util";
+import { UsageError } from "../errors.js";
 import { defaultCacheDir } from "../models/model-cache.js";
 import { formatBytes } from "../models/hub/download-progress.js";
 import { resolveModel } from "../models/hub/resolve-model.js";
 import { statSync } from "node:fs";
-import { UsageError } from "./serve-config.js";
 
 export function pullHelp(): string {
   return [

@@ -1,10 +1,10 @@
 /** `pagoda rm MODEL`: remove a downloaded model (all its parts) from the cache. */
 import { parseArgs } from "node:util";
+import { UsageError } from "../errors.js";
 import { defaultCacheDir } from "../models/model-cache.js";
 import { cachedFilesOf, pruneEmptyDirs } from "../models/hub/cached-files-of.js";
 import { removeCachedFile } from "../models/hub/hub-cache.js";
 import { ModelDownloadError } from "../models/hub/model-download-error.js";
-import { UsageError } from "./serve-config.js";
 
 export function rmHelp(): string {
   return [

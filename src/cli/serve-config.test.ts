@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseServeArgs, serveHelp, UsageError } from "./serve-config.js";
+import { UsageError } from "../errors.js";
+import { parseServeArgs, serveHelp } from "./serve-config.js";
 
 test("the operations flags default to vLLM's CORS defaults, no root path, a 30 s drain and 32 MiB bodies", () => {
   const config = parseServeArgs([], {});

@@ -4,6 +4,7 @@
  * the command line wins. Parsed once into a frozen config.
  */
 import { availableParallelism } from "node:os";
+import { UsageError } from "../errors.js";
 
 export interface ServeConfig {
   /** The first --model (null: the built-in model); all of them are in `models`. */
@@ -151,8 +152,6 @@ export function defaultServeConfig(): ServeConfig {
     reasoningParser: null,
   };
 }
-
-export class UsageError extends Error {}
 
 export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv): Readonly<ServeConfig> {
   const config = defaultServeConfig();

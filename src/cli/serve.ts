@@ -1,6 +1,7 @@
 /** `pagoda serve`: the composition root that wires runner, engine, protocol and HTTP. */
 import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
+import { UsageError } from "../errors.js";
 import { ModelRegistry } from "../engine/model-registry.js";
 import { createHttpServer, routeList } from "../http/server.js";
 import { mergeExpositions } from "../metrics/merge-exposition.js";
@@ -10,7 +11,7 @@ import { resolveModelPath, servedModelSpecs } from "./served-models.js";
 import { GracefulShutdown, timerDelay } from "./graceful-shutdown.js";
 import { createRequestLog } from "./request-logger.js";
 import { readTlsFiles } from "./tls-files.js";
-import { UsageError, type ServeConfig } from "./serve-config.js";
+import { type ServeConfig } from "./serve-config.js";
 import { packageVersion } from "./version.js";
 
 /** On shutdown, how long aborted requests' last chunks may take to reach their clients. */

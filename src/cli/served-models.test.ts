@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseServeArgs, UsageError } from "./serve-config.js";
+import { UsageError } from "../errors.js";
+import { parseServeArgs } from "./serve-config.js";
 import { servedModelSpecs } from "./served-models.js";
 
 const specsOf = (args: string[], configText: string | null = null, env: NodeJS.ProcessEnv = {}) =>

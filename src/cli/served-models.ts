@@ -19,12 +19,13 @@
  *
  * JSON, not YAML: pagoda has no YAML parser and takes no new dependency for one.
  */
+import { UsageError } from "../errors.js";
 import { resolveModel } from "../models/hub/resolve-model.js";
 import { parseModelSource } from "../models/hub/model-source.js";
 import { basename } from "node:path";
 import { z } from "zod";
 import { ensureGeneratedModel } from "../models/model-cache.js";
-import { UsageError, type ServeConfig } from "./serve-config.js";
+import { type ServeConfig } from "./serve-config.js";
 
 export interface LoraModuleSpec {
   name: string;

@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { createSecureContext } from "node:tls";
-import { UsageError } from "./serve-config.js";
+import { UsageError } from "../errors.js";
 
 export interface TlsFiles {
   key: Buffer;

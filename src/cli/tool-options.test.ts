@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseServeArgs, UsageError } from "./serve-config.js";
+import { UsageError } from "../errors.js";
+import { parseServeArgs } from "./serve-config.js";
 import { resolveToolOptions } from "./tool-options.js";
 
 const qwenLike = "{% for m in messages %}{{ m.content }}{% endfor %}<tool_call>";

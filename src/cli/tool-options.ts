@@ -1,8 +1,9 @@
 /** --tool-call-parser and --reasoning-parser resolved into the parsers the chat route uses. */
+import { UsageError } from "../errors.js";
 import { isReasoningParserName, reasoningParserNames } from "../protocol/chat-output/reasoning-stream-parser.js";
 import { detectToolSyntax, toolCallParserNames, toolSyntaxByName } from "../protocol/chat-output/tool-syntaxes.js";
 import type { ServerToolOptions } from "../protocol/tool-choice.js";
-import { UsageError, type ServeConfig } from "./serve-config.js";
+import { type ServeConfig } from "./serve-config.js";
 
 export function resolveToolOptions(config: Pick<ServeConfig, "toolCallParser" | "reasoningParser">, templateSource: string | null): ServerToolOptions {
   let toolSyntax = templateSource === null ? null : detectToolSyntax(templateSource);

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { SeededRandom } from "../sampling/seeded-random.js";
+import { Xoshiro128StarStar } from "../sampling/xoshiro128-star-star.js";
 import { StepCostModel, kvWorkOf, shapeOf, type StepShape } from "./step-cost-model.js";
 import type { BatchItem } from "./model-runner.js";
 
 /** A fake runner's cost function: fixed overhead, per prompt token, per decode row, per thousand KV positions attended. */
 const cost = (shape: StepShape) => 4 + 0.5 * shape.numPrefillTokens + 1.5 * shape.numDecodeRows + 0.2 * shape.kvWork;
 
-function randomBatch(random: SeededRandom): Array<Pick<BatchItem, "startPosition" | "tokens">> {
+function randomBatch(random: Xoshiro128StarStar): Array<Pick<BatchItem, "startPosition" | "tokens">> {
   const numDecodes = Math.floor(random.next() * 17);
   const items = Array.from({ length: numDecodes }, () => ({ startPosition: 50 + Math.floor(random.next() * 900), tokens: [1] }));
   if (random.next() < 0.5) items.push({ startPosition: Math.floor(random.next() * 500), tokens: new Array(2 + Math.floor(random.next() * 200)).fill(1) });
@@ -28,7 +28,7 @@ test("the shape of a batch: prompt chunks, decode rows, attention work", () => {
 
 test("fitted to a fake runner's cost function, the model predicts unseen steps within 1%", () => {
   const model = new StepCostModel();
-  const random = new SeededRandom(7);
+  const random = new Xoshiro128StarStar(7);
   assert.equal(model.predict({ numPrefillTokens: 10, numDecodeRows: 1, kvWork: 0 }), null, "no prediction before any step");
   for (let i = 0; i < 200; i++) {
     const shape = shapeOf(randomBatch(random));
@@ -45,7 +45,7 @@ test("fitted to a fake runner's cost function, the model predicts unseen steps w
 
 test("the fit follows a machine that slows down: old steps fade", () => {
   const model = new StepCostModel();
-  const random = new SeededRandom(3);
+  const random = new Xoshiro128StarStar(3);
   for (let i = 0; i < 100; i++) {
     const shape = shapeOf(randomBatch(random));
     model.observe(shape, cost(shape));

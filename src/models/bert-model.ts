@@ -5,9 +5,9 @@
  * llama.cpp's src/models/bert.cpp loads them. The WordPiece tokenizer comes
  * from the spec's vocab (it must declare `tokenizer.ggml.token_type_count`).
  */
-import type { PlannedTensor } from "./generate-model.js";
+import type { PlannedTensor } from "./planned-tensor.js";
 import { gguf, type GgmlTypeName, type GgufMetadata } from "./gguf-types.js";
-import { fileTypeOf, type ModelSpec, type PoolingType } from "./model-spec.js";
+import { fileTypeOf, type SyntheticModelSpec, type PoolingType } from "./model-spec.js";
 
 /** llama.cpp's `enum llama_pooling_type`. */
 export const poolingTypeIds: Record<PoolingType, number> = { none: 0, mean: 1, cls: 2, last: 3 };
@@ -15,7 +15,7 @@ export const poolingTypeIds: Record<PoolingType, number> = { none: 0, mean: 1, c
 /** Sentence A and sentence B, as every BERT checkpoint has. */
 const numTokenTypes = 2;
 
-export function bertMetadata(spec: ModelSpec, vocabSize: number): GgufMetadata {
+export function bertMetadata(spec: SyntheticModelSpec, vocabSize: number): GgufMetadata {
   return new Map([
     ["general.architecture", gguf.str("bert")],
     ["general.name", gguf.str(spec.name)],
@@ -33,7 +33,7 @@ export function bertMetadata(spec: ModelSpec, vocabSize: number): GgufMetadata {
   ]);
 }
 
-export function planBertTensors(spec: ModelSpec, vocabSize: number): PlannedTensor[] {
+export function planBertTensors(spec: SyntheticModelSpec, vocabSize: number): PlannedTensor[] {
   const { hidden, ffn } = spec;
   const out: PlannedTensor[] = [];
   const matrixType = (rowLength: number): GgmlTypeName =>

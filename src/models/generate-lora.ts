@@ -11,7 +11,7 @@
 import { readGgufInfoSync } from "./gguf-reader.js";
 import { gguf } from "./gguf-types.js";
 import { writeGguf, type GgufTensorSource } from "./gguf-writer.js";
-import { hashString, SeededRandom } from "./seeded-random.js";
+import { hashString, Mulberry32 } from "./mulberry32.js";
 
 export interface LoraAdapterOptions {
   rank?: number;
@@ -51,7 +51,7 @@ function randomTensor(name: string, shape: number[], seed: number): GgufTensorSo
     type: "F32",
     *chunks() {
       const values = new Float32Array(shape[0] * shape[1]);
-      new SeededRandom(hashString(name, seed)).fillNormalish(values, 1);
+      new Mulberry32(hashString(name, seed)).fillNormalish(values, 1);
       yield values;
     },
   };

@@ -8,7 +8,7 @@ import { after, before, test } from "node:test";
 import { generateModel, planTensors } from "./generate-model.js";
 import { readGgufInfo, readGgufMetadata } from "./gguf-reader.js";
 import { dequantizeQ8_0 } from "./tensor-encoding.js";
-import type { ModelSpec } from "./model-spec.js";
+import type { SyntheticModelSpec } from "./model-spec.js";
 import { getPreset, qwen2VocabPath } from "./presets.js";
 
 let dir: string;
@@ -76,7 +76,7 @@ test("weights are small, centred and not degenerate; norms are 1", async () => {
 });
 
 test("qwen2 adds q/k/v biases; tied embeddings drop output.weight", () => {
-  const spec: ModelSpec = { ...getPreset("tiny-f32"), architecture: "qwen2", tiedEmbeddings: true };
+  const spec: SyntheticModelSpec = { ...getPreset("tiny-f32"), architecture: "qwen2", tiedEmbeddings: true };
   const names = planTensors(spec, 300).map((t) => t.name);
   assert.ok(names.includes("blk.0.attn_q.bias") && names.includes("blk.1.attn_v.bias"));
   assert.deepEqual(planTensors(spec, 300).find((t) => t.name === "blk.0.attn_k.bias")?.shape, [32]);
@@ -84,7 +84,7 @@ test("qwen2 adds q/k/v biases; tied embeddings drop output.weight", () => {
 });
 
 test("Q8_0 keeps rows that are not a multiple of 32 in F32", () => {
-  const spec: ModelSpec = { ...getPreset("tiny-q8_0"), hidden: 48, numHeads: 3, numKvHeads: 1, ffn: 64 };
+  const spec: SyntheticModelSpec = { ...getPreset("tiny-q8_0"), hidden: 48, numHeads: 3, numKvHeads: 1, ffn: 64 };
   const types = new Map(planTensors(spec, 300).map((t) => [t.name, t.type]));
   assert.equal(types.get("blk.0.attn_q.weight"), "F32"); // rows of 48
   assert.equal(types.get("blk.0.ffn_down.weight"), "Q8_0"); // rows of 64
@@ -99,7 +99,7 @@ test("the bench preset has Qwen2.5-0.5B's shapes", () => {
 });
 
 test("vocabFrom a GGUF copies every tokenizer key and can override the template", { skip: !existsSync(qwen2VocabPath) }, async () => {
-  const spec: ModelSpec = { ...getPreset("tiny-qwen2"), numLayers: 1, chatTemplate: "{{ messages }}" };
+  const spec: SyntheticModelSpec = { ...getPreset("tiny-qwen2"), numLayers: 1, chatTemplate: "{{ messages }}" };
   const path = join(dir, "qwen2.gguf");
   await generateModel(spec, path);
   const source = await readGgufMetadata(qwen2VocabPath);

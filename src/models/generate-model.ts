@@ -1,26 +1,18 @@
 /**
- * Writes a complete llama.cpp-loadable model for a ModelSpec: metadata, tokenizer and
+ * Writes a complete llama.cpp-loadable model for a SyntheticModelSpec: metadata, tokenizer and
  * seeded random weights, generated and written one tensor (chunk) at a time.
  */
 import { buildByteLevelVocab } from "./byte-level-tokenizer.js";
 import { readGgufMetadata, pickKeys } from "./gguf-reader.js";
 import { gguf, type GgmlTypeName, type GgufMetadata } from "./gguf-types.js";
 import { writeGguf, type GgufTensorSource } from "./gguf-writer.js";
-import { fileTypeOf, headDim, validateSpec, type ModelSpec } from "./model-spec.js";
-import { hashString, SeededRandom } from "./seeded-random.js";
+import { fileTypeOf, headDim, validateSpec, type SyntheticModelSpec } from "./model-spec.js";
+import { hashString, Mulberry32 } from "./mulberry32.js";
 import { bertMetadata, planBertTensors } from "./bert-model.js";
+import type { PlannedTensor } from "./planned-tensor.js";
 
-/** How a tensor's values are made: constant (norm weights) or random with a std. */
-export type TensorInit = { kind: "ones" } | { kind: "random"; std: number };
 
-export interface PlannedTensor {
-  name: string;
-  shape: number[];
-  type: GgmlTypeName;
-  init: TensorInit;
-}
-
-export async function generateModel(spec: ModelSpec, outPath: string): Promise<void> {
+export async function generateModel(spec: SyntheticModelSpec, outPath: string): Promise<void> {
   validateSpec(spec);
   const tokenizer = await tokenizerMetadata(spec);
   const tokens = tokenizer.get("tokenizer.ggml.tokens");
@@ -32,7 +24,7 @@ export async function generateModel(spec: ModelSpec, outPath: string): Promise<v
   await writeGguf(outPath, metadata, tensors);
 }
 
-export async function tokenizerMetadata(spec: ModelSpec): Promise<GgufMetadata> {
+export async function tokenizerMetadata(spec: SyntheticModelSpec): Promise<GgufMetadata> {
   const metadata =
     spec.vocab.kind === "byte-level"
       ? buildByteLevelVocab({ size: spec.vocab.size }).metadata
@@ -41,7 +33,7 @@ export async function tokenizerMetadata(spec: ModelSpec): Promise<GgufMetadata> 
   return metadata;
 }
 
-export function modelMetadata(spec: ModelSpec, vocabSize: number): GgufMetadata {
+export function modelMetadata(spec: SyntheticModelSpec, vocabSize: number): GgufMetadata {
   const a = spec.architecture;
   return new Map([
     ["general.architecture", gguf.str(a)],
@@ -62,7 +54,7 @@ export function modelMetadata(spec: ModelSpec, vocabSize: number): GgufMetadata 
 }
 
 /** Tensor names and ggml shapes ([row length, rows]) as llama.cpp's loader asks for them. */
-export function planTensors(spec: ModelSpec, vocabSize: number): PlannedTensor[] {
+export function planTensors(spec: SyntheticModelSpec, vocabSize: number): PlannedTensor[] {
   const { hidden, ffn } = spec;
   const kvDim = headDim(spec) * spec.numKvHeads;
   const out: PlannedTensor[] = [];
@@ -97,7 +89,7 @@ export function planTensors(spec: ModelSpec, vocabSize: number): PlannedTensor[]
 }
 
 /** Q8_0 blocks are 32 values of one row; rows that don't divide stay F32. */
-function matrixType(spec: ModelSpec, rowLength: number): GgmlTypeName {
+function matrixType(spec: SyntheticModelSpec, rowLength: number): GgmlTypeName {
   return spec.weightType === "Q8_0" && rowLength % 32 !== 0 ? "F32" : spec.weightType;
 }
 
@@ -113,7 +105,7 @@ function tensorSource(t: PlannedTensor, seed: number): GgufTensorSource {
       const rowLength = t.shape[0];
       const rows = t.shape.slice(1).reduce((a, b) => a * b, 1);
       const rowsPerChunk = Math.max(1, Math.floor(CHUNK_VALUES / rowLength));
-      const random = new SeededRandom(hashString(t.name, seed));
+      const random = new Mulberry32(hashString(t.name, seed));
       // One buffer reused for every chunk: the writer encodes a chunk before pulling the next.
       const buffer = new Float32Array(Math.min(rowsPerChunk, rows) * rowLength);
       for (let row = 0; row < rows; row += rowsPerChunk) {

@@ -10,7 +10,7 @@ import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import { generateModel } from "./generate-model.js";
-import type { ModelSpec } from "./model-spec.js";
+import type { SyntheticModelSpec } from "./model-spec.js";
 import { getPreset, isPresetName, presetNames } from "./presets.js";
 
 /** Bump when the generator's output changes for an unchanged spec, to invalidate caches. */
@@ -33,7 +33,7 @@ export async function ensureGeneratedModel(presetName: string, cacheDir: string 
 const inFlight = new Map<string, Promise<string>>();
 
 /** Like ensureGeneratedModel, for any spec; the file is `<stem>-<hash>.gguf`. */
-export async function ensureModel(spec: ModelSpec, cacheDir: string, stem: string = spec.name): Promise<string> {
+export async function ensureModel(spec: SyntheticModelSpec, cacheDir: string, stem: string = spec.name): Promise<string> {
   const path = join(cacheDir, `${stem}-${await specHash(spec)}.gguf`);
   let pending = inFlight.get(path);
   if (!pending) {
@@ -43,7 +43,7 @@ export async function ensureModel(spec: ModelSpec, cacheDir: string, stem: strin
   return pending;
 }
 
-async function generateIfMissing(spec: ModelSpec, cacheDir: string, path: string): Promise<string> {
+async function generateIfMissing(spec: SyntheticModelSpec, cacheDir: string, path: string): Promise<string> {
   if (await exists(path)) return path;
   await mkdir(cacheDir, { recursive: true });
   await removeStaleTemps(cacheDir, path);
@@ -60,7 +60,7 @@ async function generateIfMissing(spec: ModelSpec, cacheDir: string, path: string
 }
 
 /** 12 hex chars of sha256 over the spec, the generator version and the vocab file's bytes. */
-export async function specHash(spec: ModelSpec): Promise<string> {
+export async function specHash(spec: SyntheticModelSpec): Promise<string> {
   const hash = createHash("sha256");
   hash.update(`pagoda-model-v${GENERATOR_VERSION}\n${canonicalJson(spec)}\n`);
   if (spec.vocab.kind === "gguf") {

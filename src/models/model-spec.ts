@@ -15,7 +15,8 @@ export type VocabSource =
   /** Copy every `tokenizer.*` key from a GGUF (e.g. a vocab-only llama.cpp fixture). */
   | { kind: "gguf"; path: string };
 
-export interface ModelSpec {
+/** The spec of a synthetic GGUF (seeded random weights), not of a model a user serves (cli's ServedModelSpec). */
+export interface SyntheticModelSpec {
   /** general.name */
   name: string;
   /** "qwen2" is llama plus q/k/v biases; "bert" is a non-causal encoder (./bert-model.ts). */
@@ -44,11 +45,14 @@ export interface ModelSpec {
 /** llama.cpp `llama_ftype` for general.file_type. */
 export const fileTypeOf: Record<WeightType, number> = { F32: 0, F16: 1, Q8_0: 7 };
 
-export function headDim(spec: ModelSpec): number {
+/** @deprecated the old name, kept while presets.ts (being reworked on the packaging branch) still imports it. */
+export type ModelSpec = SyntheticModelSpec;
+
+export function headDim(spec: SyntheticModelSpec): number {
   return spec.hidden / spec.numHeads;
 }
 
-export function validateSpec(spec: ModelSpec): void {
+export function validateSpec(spec: SyntheticModelSpec): void {
   const ints = ["numLayers", "hidden", "numHeads", "numKvHeads", "ffn", "contextLength", "seed"] as const;
   for (const key of ints) {
     const min = key === "seed" ? 0 : 1;

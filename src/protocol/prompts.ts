@@ -15,7 +15,7 @@
  * one BOS more otherwise. `add_special_tokens: false` turns it off.
  */
 import { InvalidRequestError, ModelNotFoundError } from "../errors.js";
-import type { ChatTemplate } from "./chat-template.js";
+import type { ChatTemplate } from "../templates/chat-template.js";
 import type { WireMessage } from "./request-schemas.js";
 
 export interface Tokenizer {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { InvalidRequestError, ModelNotFoundError, UnsupportedParameterError } from "../errors.js";
-import { ChatTemplate } from "./chat-template.js";
+import { ChatTemplate } from "../templates/chat-template.js";
 import { PromptBuilder, type Tokenizer } from "./prompts.js";
 import { TokenizationServing } from "./tokenization.js";
 

@@ -4,6 +4,7 @@
  * so it is re-stated here for the exact version pinned in package.json;
  * `asInternals` checks at load that the pieces exist.
  */
+import type { Llama, LlamaModel } from "node-llama-cpp";
 
 export interface AddonSamplerConfig {
   temperature?: number;
@@ -113,4 +114,24 @@ export interface BindingModule {
 export interface Internals {
   bindings: BindingModule;
   addonModel: AddonModel;
+}
+
+/**
+ * Whether a failed `sampleToken` under a grammar state is llama.cpp finding
+ * the grammar left no way on (its accept step empties the grammar stack). The
+ * addon reports it only as llama.cpp's message (AddonContext.cpp passes
+ * `e.what()` through), so that message is part of the pinned slice.
+ */
+export function isGrammarDeadEndFailure(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith("Unexpected empty grammar stack after accepting piece");
+}
+
+/** The addon behind a loaded model; throws unless the pinned node-llama-cpp has the pieces pagoda uses. */
+export function asInternals(llama: Llama, model: LlamaModel): Internals {
+  const bindings = (llama as unknown as { _bindings?: BindingModule })._bindings;
+  const addonModel = (model as unknown as { _model?: AddonModel })._model;
+  if (!bindings?.AddonContext || !bindings.AddonSampler || !bindings.AddonModelLora || !addonModel) {
+    throw new Error("node-llama-cpp's internals changed: pagoda needs the exact version pinned in package.json");
+  }
+  return { bindings, addonModel };
 }

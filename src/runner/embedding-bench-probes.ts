@@ -9,10 +9,9 @@
  * Measurement only; the server never uses `sharedDecode`.
  */
 import { getLlama, LlamaLogLevel, type LlamaEmbeddingContext, type Token } from "node-llama-cpp";
-import type { AddonContext } from "./addon-types.js";
+import { type AddonContext, asInternals } from "./addon-types.js";
 import { readEmbeddingTraits } from "./embedding-traits.js";
 import { LlamaEmbeddingRunner } from "./llama-embedding-runner.js";
-import { asInternals } from "./llama-runner.js";
 
 export interface EmbeddingBenchProbes {
   dimensions: number;

@@ -4,9 +4,9 @@
  * its own. The addon's sampleToken advances the state with every non-EOG
  * token it samples, so the runner only creates states and hands them over.
  */
-import { InvalidRequestError } from "../errors.js";
+import { GrammarDeadEnd, InvalidGrammar } from "../domain-errors.js";
 import type { SamplerConfig } from "../engine/model-runner.js";
-import type { AddonGrammar, AddonGrammarEvaluationState, AddonSamplerConfig, Internals } from "./addon-types.js";
+import { type AddonGrammar, type AddonGrammarEvaluationState, type AddonSamplerConfig, type Internals, isGrammarDeadEndFailure } from "./addon-types.js";
 import { Utf8TokenGuard, type GuardHolder } from "./utf8-token-guard.js";
 
 /** Parsed grammars kept for reuse: requests of one schema share one. */
@@ -51,24 +51,25 @@ export class GrammarStates {
    * Samples the next token under the grammar `state`. When the grammar and the
    * request's bans (bad_words) leave no token, llama.cpp
    * either fails to accept what it drew or draws an end-of-generation token the
-   * grammar does not allow yet: both are answered as a 400, never as an output
-   * that breaks the constraint or as a failure of the whole batch.
+   * grammar does not allow yet: both are a GrammarDeadEnd of this sequence
+   * (the request's answer), never an output that breaks the constraint or a
+   * failure of the whole batch.
    */
   async sampleUnder(state: AddonGrammarEvaluationState, endOfGenerationTokens: ReadonlySet<number>, sample: () => Promise<number>): Promise<number> {
     let token: number;
     try {
       token = await sample();
     } catch (error) {
-      if (/grammar/i.test(String(error))) throw noTokenLeftError();
+      if (isGrammarDeadEndFailure(error)) throw new GrammarDeadEnd();
       throw error;
     }
     if (endOfGenerationTokens.has(token) && !this.internals.bindings.AddonSampler.canBeNextTokenForGrammarEvaluationState(state, token)) {
-      throw noTokenLeftError();
+      throw new GrammarDeadEnd();
     }
     return token;
   }
 
-  /** Parses the grammar in llama.cpp; an unparsable one is a 400, never a crash at sampling time. */
+  /** Parses the grammar in llama.cpp; an unparsable one is an InvalidGrammar (the request's answer), never a crash at sampling time. */
   check(grammar: string): void {
     this.parse(grammar);
   }
@@ -98,18 +99,10 @@ export class GrammarStates {
     try {
       parsed = new this.internals.bindings.AddonGrammar(grammar, { addonExports: this.internals.bindings, rootRuleName: "root" });
     } catch {
-      throw new InvalidRequestError("The grammar is not valid GBNF for llama.cpp (syntax error, undefined rule, left recursion or no 'root' rule).", {
-        param: "grammar",
-      });
+      throw new InvalidGrammar();
     }
     this.parsed.set(grammar, parsed);
     if (this.parsed.size > maxCachedGrammars) this.parsed.delete(this.parsed.keys().next().value!);
     return parsed;
   }
-}
-
-function noTokenLeftError(): InvalidRequestError {
-  return new InvalidRequestError(
-    "No token can continue the output: every token the structured-output or tool-call grammar accepts here is banned (bad_words).",
-  );
 }

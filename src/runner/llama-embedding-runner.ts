@@ -14,8 +14,7 @@
  */
 import type { Llama, LlamaModel } from "node-llama-cpp";
 import type { EmbeddingModelInfo, EmbeddingPooling, EmbeddingRunner } from "../engine/embedding-runner.js";
-import type { AddonContext } from "./addon-types.js";
-import { asInternals } from "./llama-runner.js";
+import { type AddonContext, asInternals } from "./addon-types.js";
 
 export interface LlamaEmbeddingRunnerOptions {
   /** Longest input; capped at the model's trained context (BERT has no positions beyond it). */

@@ -12,13 +12,15 @@ import { LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
 import { loadLlama, type LoadedLlama } from "./native-addon.js";
 import type { BatchItem, ItemResult, ModelInfo, ModelRunner, SequenceSampler } from "../engine/model-runner.js";
 import type { TokenLogprob } from "../engine/types.js";
+import { DomainError } from "../domain-errors.js";
+import { asServerError } from "../errors.js";
 import { LlamaSampling, type LlamaSequenceSampler } from "./llama-sampling.js";
 import { LlamaTokenizer } from "./llama-tokenizer.js";
 import { GrammarStates, type GrammarVocabulary } from "./grammar-states.js";
 import { controlTokensBannedUnderGrammar, vocabularyBytes } from "./utf8-token-guard.js";
 import { LlamaEmbeddingRunner, type LlamaEmbeddingRunnerOptions } from "./llama-embedding-runner.js";
 import { readEmbeddingTraits, type EmbeddingTraits } from "./embedding-traits.js";
-import type { AddonContext, AddonModel, AddonModelLora, BindingModule, Internals } from "./addon-types.js";
+import { type AddonContext, type AddonModelLora, type Internals, asInternals } from "./addon-types.js";
 
 export interface LlamaRunnerOptions {
   modelPath: string;
@@ -209,11 +211,11 @@ export class LlamaRunner implements ModelRunner {
     return Promise.all(
       items.map(async (item, index): Promise<ItemResult> => {
         const outcome = sampled[index];
-        if (outcome.status === "rejected") return { error: outcome.reason };
+        if (outcome.status === "rejected") return { error: forEngine(outcome.reason) };
         try {
           return await this.resultOf(item, logitIndexes[index], outcome.value);
         } catch (error) {
-          return { error };
+          return { error: forEngine(error) };
         }
       }),
     );
@@ -285,13 +287,14 @@ async function createContext(internals: Internals, shape: ContextShape, path: st
   return context;
 }
 
-export function asInternals(llama: Llama, model: LlamaModel): Internals {
-  const bindings = (llama as unknown as { _bindings?: BindingModule })._bindings;
-  const addonModel = (model as unknown as { _model?: AddonModel })._model;
-  if (!bindings?.AddonContext || !bindings.AddonSampler || !bindings.AddonModelLora || !addonModel) {
-    throw new Error("node-llama-cpp's internals changed: pagoda needs the exact version pinned in package.json");
-  }
-  return { bindings, addonModel };
+/**
+ * The engine answers a request with a failure as it is only when it is an API
+ * error (anything else it logs as a bug and answers 500), so a domain error
+ * (a grammar dead end) crosses to it as its answer from the one mapper. Goes
+ * when the engine maps failures with asServerError itself.
+ */
+function forEngine(error: unknown): unknown {
+  return error instanceof DomainError ? asServerError(error) : error;
 }
 
 /** Positions of an item whose logits are needed: those with a next token to score, and the last when sampling. */

@@ -9,7 +9,7 @@
  */
 import type { SamplerConfig, SequenceSampler } from "../engine/model-runner.js";
 import type { TokenLogprob } from "../engine/types.js";
-import { SeededRandom } from "../sampling/seeded-random.js";
+import { Xoshiro128StarStar } from "../sampling/xoshiro128-star-star.js";
 import { applyBiasesAndPenalties, argmax, candidatesFromLogits, draw, filteredDistribution } from "../sampling/vllm-sampler.js";
 import type { AddonContext, AddonGrammarEvaluationState, AddonSampler, AddonSamplerConfig } from "./addon-types.js";
 import type { GrammarHolder, GrammarStates } from "./grammar-states.js";
@@ -32,7 +32,7 @@ export class LlamaSequenceSampler implements SequenceSampler, GrammarHolder {
   utf8State = 0;
   utf8NumTokens = 0;
   private normalizerSampler: AddonSampler | null = null;
-  private random: SeededRandom | null = null;
+  private random: Xoshiro128StarStar | null = null;
 
   constructor(
     readonly main: AddonSampler,
@@ -45,8 +45,8 @@ export class LlamaSequenceSampler implements SequenceSampler, GrammarHolder {
   }
 
   /** The TypeScript-side generator, seeded on first use. */
-  randomFor(seed: number): SeededRandom {
-    return (this.random ??= new SeededRandom(seed));
+  randomFor(seed: number): Xoshiro128StarStar {
+    return (this.random ??= new Xoshiro128StarStar(seed));
   }
 
   dispose(): void {

@@ -11,7 +11,7 @@ import { regexToGbnf } from "../structured/regex-to-gbnf.js";
 import { toStructuredOutputGrammar } from "../protocol/structured-outputs.js";
 import type { AddonGrammar, BindingModule } from "./addon-types.js";
 import { GrammarStates } from "./grammar-states.js";
-import { InvalidRequestError } from "../errors.js";
+import { InvalidGrammar } from "../domain-errors.js";
 
 let llama: Llama;
 let bindings: BindingModule;
@@ -181,6 +181,6 @@ test("GrammarStates.check: llama.cpp's refusal is a 400, not a crash", () => {
   const states = new GrammarStates({ bindings, addonModel: null as never });
   states.check('root ::= "ok"');
   for (const bad of ['root ::= "unterminated', "root ::= missing", 'other ::= "x"', "root ::= root \"a\"", 'root ::= "a"{3000}']) {
-    assert.throws(() => states.check(bad), InvalidRequestError, bad);
+    assert.throws(() => states.check(bad), InvalidGrammar, bad);
   }
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { SeededRandom } from "./seeded-random.js";
+import { Xoshiro128StarStar } from "./xoshiro128-star-star.js";
 import {
   applyBiasesAndPenalties,
   candidatesFromLogits,
@@ -128,8 +128,8 @@ describe("applyBiasesAndPenalties", () => {
 describe("draw", () => {
   it("the same seed draws the same tokens; the frequencies follow the probabilities", () => {
     const distribution = { tokens: [7, 8, 9], probs: [0.5, 0.3, 0.2] };
-    const a = new SeededRandom(42);
-    const b = new SeededRandom(42);
+    const a = new Xoshiro128StarStar(42);
+    const b = new Xoshiro128StarStar(42);
     const counts = new Map<number, number>();
     for (let i = 0; i < 20000; i++) {
       const token = draw(distribution, a);

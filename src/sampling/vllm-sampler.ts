@@ -9,7 +9,7 @@
  * normalizer of the whole vocabulary at the request's temperature, so a runner
  * can hand over a few hundred tokens instead of the whole vocabulary.
  */
-import type { SeededRandom } from "./seeded-random.js";
+import type { Xoshiro128StarStar } from "./xoshiro128-star-star.js";
 
 /** vLLM treats temperatures below this as greedy. */
 export const greedyTemperature = 1e-5;
@@ -92,7 +92,7 @@ export function filteredDistribution(candidates: Candidates, params: FilterParam
 }
 
 /** Draws one token by inverse CDF. */
-export function draw(distribution: Distribution, random: SeededRandom): number {
+export function draw(distribution: Distribution, random: Xoshiro128StarStar): number {
   const u = random.next();
   let cumulative = 0;
   for (let i = 0; i < distribution.tokens.length; i++) {

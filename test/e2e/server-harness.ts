@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 import { after, before } from "node:test";
 import OpenAI from "openai";
 import { ensureGeneratedModel } from "../../src/models/model-cache.js";
@@ -144,4 +145,29 @@ export async function readSse(response: Response): Promise<string[]> {
     .split("\n\n")
     .filter((frame) => frame.startsWith("data: "))
     .map((frame) => frame.slice("data: ".length));
+}
+
+/** /metrics as metric name -> value (the first series of each name). */
+export async function readMetrics(server: TestServer): Promise<Map<string, number>> {
+  const response = await server.fetch(`${server.url}/metrics`);
+  assert.equal(response.status, 200);
+  const metrics = new Map<string, number>();
+  for (const [, name, value] of (await response.text()).matchAll(/^([^#\s{]+)(?:\{[^}]*\})? (\S+)$/gm)) {
+    if (!metrics.has(name)) metrics.set(name, Number(value));
+  }
+  return metrics;
+}
+
+/**
+ * Reads /metrics until `isDone` holds, for states the server signals nowhere
+ * else (a non-streaming request admitted, requests queued). The gap between
+ * reads doubles from 1 ms up to 100 ms, so polling never competes with the
+ * engine for the CPU; the test's own timeout bounds the wait.
+ */
+export async function metricsWhen(server: TestServer, isDone: (metrics: Map<string, number>) => boolean): Promise<Map<string, number>> {
+  for (let gapMs = 1; ; gapMs = Math.min(100, gapMs * 2)) {
+    const metrics = await readMetrics(server);
+    if (isDone(metrics)) return metrics;
+    await delay(gapMs);
+  }
 }

@@ -7,15 +7,16 @@
  * types, hence raw fetch). The process exits 0 either way.
  *
  * Each test starts its own server, because each ends by shutting it down.
- * Synchronisation is by events only: a signal is sent once every stream has
- * delivered its first chunk (so all of them are running), and "new requests"
- * are sent once the server has printed that it is shutting down. The streams
+ * Synchronisation is by the server's own signals: a signal is sent once every
+ * stream has delivered its first chunk (so all of them are running), or once
+ * /metrics counts a non-streaming request as running, and "new requests" are
+ * sent once the server has printed that it is shutting down. The streams
  * ask for 2000 tokens with ignore_eos, many seconds of work for the tiny
  * model, so they are still running when the signal lands.
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { startServer, type TestServer } from "./server-harness.js";
+import { metricsWhen, startServer, type TestServer } from "./server-harness.js";
 
 const maxTokens = 2000;
 const numStreams = 8;
@@ -149,17 +150,14 @@ test("--shutdown-timeout 300: on SIGTERM new requests get 503, the 8 streams in 
 test("--shutdown-timeout 0: SIGTERM aborts the requests in flight (finish_reason abort, then [DONE]) and exits 0", async () => {
   await withServer(["--shutdown-timeout", "0"], async (server) => {
     const runs = await startStreams(server);
-    // One non-streaming request too, known to be running once /metrics counts it.
+    // One non-streaming request too, known to be running once the server's own gauge counts it
+    // (it sends nothing before it ends, so there is no event to wait on).
     const nonStreaming = fetch(`${server.baseURL}/completions`, {
       method: "POST",
       headers: { "Content-Type": "application/json" },
       body: JSON.stringify({ prompt: "Once upon a time", max_tokens: maxTokens, ignore_eos: true }),
     });
-    for (let polls = 0; ; polls++) {
-      assert.ok(polls < 2000, "the non-streaming request never started running");
-      const metrics = await (await fetch(`${server.url}/metrics`)).text();
-      if (/^vllm:num_requests_running\{[^}]*\} 9$/m.test(metrics)) break;
-    }
+    await metricsWhen(server, (metrics) => metrics.get("vllm:num_requests_running") === numStreams + 1);
     server.process.kill("SIGTERM");
 
     // No check on the text's length: the tiny model emits mostly invalid UTF-8 bytes, which

@@ -2,7 +2,7 @@
  * A small seeded generator (splitmix32 seeding xoshiro128**): each sequence
  * owns one, so the same seed draws the same numbers whatever else is batched.
  */
-export class SeededRandom {
+export class Xoshiro128StarStar {
   private readonly state = new Uint32Array(4);
 
   constructor(seed: number) {

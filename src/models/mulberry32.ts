@@ -1,10 +1,14 @@
 /**
  * Deterministic random numbers for weights. Not Math.random: the same spec must
  * produce byte-identical files on every machine, so the model cache can key by spec.
+ * Named for its algorithm: sampling draws from a different generator
+ * (sampling/xoshiro128-star-star.ts), and swapping one for the other would
+ * silently change every generated model. `pagoda bench` draws its workloads from
+ * `mulberry32` too, so a seed gives the prompts BENCHMARKS.md was measured with.
  */
 
 /** mulberry32 step: 32-bit state, fast in JS thanks to Math.imul, plenty for random weights. */
-export class SeededRandom {
+export class Mulberry32 {
   private state: number;
 
   constructor(seed: number) {
@@ -48,7 +52,7 @@ export class SeededRandom {
 
 /** mulberry32 as a plain function of floats in [0, 1); also used by the benchmark's workload generators. */
 export function mulberry32(seed: number): () => number {
-  const random = new SeededRandom(seed);
+  const random = new Mulberry32(seed);
   return () => random.next();
 }
 

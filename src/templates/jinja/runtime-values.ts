@@ -1,35 +1,12 @@
 /**
- * @huggingface/jinja, typed here: its declaration files do not resolve under
- * NodeNext (extensionless relative imports), so TypeScript sees `any`. Its
- * runtime value classes are not exported; their constructors are taken from
- * values it creates.
+ * Runtime values of `@huggingface/jinja`: its value classes are not exported,
+ * so their constructors are taken from values it creates (the slice is
+ * restated and checked at load in ./library-slice.ts).
  */
-import * as jinja from "@huggingface/jinja";
+import { type RV, Environment, Interpreter } from "./library-slice.js";
 
-/** A node of the library's template AST. */
-export interface Node {
-  type: string;
-  [field: string]: unknown;
-}
+export { type Node, type RV, Environment, Interpreter } from "./library-slice.js";
 
-export interface Environment {
-  set(name: string, value: unknown): RV;
-  setVariable(name: string, value: RV): RV;
-}
-interface InterpreterBase {
-  run(program: Node): RV;
-  evaluate(node: Node | undefined, env: Environment): RV;
-}
-export const Environment = jinja.Environment as new (parent?: Environment) => Environment;
-export const Interpreter = jinja.Interpreter as new (env?: Environment) => InterpreterBase;
-
-/** A runtime value of the library (StringValue, ArrayValue, ...). */
-export interface RV {
-  type: string;
-  value: unknown;
-  __bool__(): { value: boolean };
-  builtins: ReadonlyMap<string, RV>;
-}
 type RVCtor<T> = new (value: T) => RV;
 type NativeFn = (args: RV[], scope: Environment) => RV;
 

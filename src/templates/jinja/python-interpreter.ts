@@ -32,6 +32,7 @@ import {
   numericValue,
   str,
 } from "./runtime-values.js";
+import { type InterpreterPrivates, interpreterPrivates } from "./library-slice.js";
 import { DEFAULT_JSON, pyJson, pyStr } from "./python-format.js";
 import { COMPARISONS, iterate, mapGet } from "./python-values.js";
 import { runTest } from "./python-tests.js";
@@ -62,20 +63,13 @@ function keywordArgumentNodes(kwargs: Map<string, RV>): Node[] {
   }));
 }
 
-interface LibraryPrivates {
-  applyFilter(operand: RV, filter: Node, env: Environment): RV;
-}
-const libraryPrivates = Interpreter.prototype as unknown as LibraryPrivates;
 
 export class PythonicInterpreter extends Interpreter implements FilterHost {
   constructor(env: Environment) {
     super(env);
     // The library's block evaluation (bodies of the template, if, for and
     // macros) prints values with JS semantics; print them as Python's str().
-    (this as unknown as { evaluateBlock: (statements: Node[], env: Environment) => RV }).evaluateBlock = (
-      statements,
-      scope,
-    ) => this.block(statements, scope);
+    (this as unknown as InterpreterPrivates).evaluateBlock = (statements, scope) => this.block(statements, scope);
   }
 
   private library(node: Node, env: Environment): RV {
@@ -167,7 +161,7 @@ export class PythonicInterpreter extends Interpreter implements FilterHost {
     const identifier: Node = { type: "Identifier", value: name };
     const argNodes = [...args.map(valueNode), ...keywordArgumentNodes(kwargs)];
     const node = argNodes.length > 0 ? { type: "CallExpression", callee: identifier, args: argNodes } : identifier;
-    return libraryPrivates.applyFilter.call(this, operand, node, env);
+    return interpreterPrivates.applyFilter.call(this, operand, node, env);
   }
 
   private binary(node: Node, env: Environment): RV {

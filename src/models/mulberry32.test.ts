@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { hashString, mulberry32, SeededRandom } from "./seeded-random.js";
+import { hashString, mulberry32, Mulberry32 } from "./mulberry32.js";
 
 /** The widely published mulberry32, to pin our sequence to the reference one. */
 function referenceMulberry32(a: number): () => number {
@@ -23,8 +23,8 @@ test("mulberry32 matches the reference sequence", () => {
 test("fillNormalish is deterministic, centred and has the requested std", () => {
   const a = new Float32Array(200_000);
   const b = new Float32Array(200_000);
-  new SeededRandom(7).fillNormalish(a, 0.05);
-  new SeededRandom(7).fillNormalish(b, 0.05);
+  new Mulberry32(7).fillNormalish(a, 0.05);
+  new Mulberry32(7).fillNormalish(b, 0.05);
   assert.deepEqual(a, b);
   const mean = a.reduce((s, x) => s + x, 0) / a.length;
   const std = Math.sqrt(a.reduce((s, x) => s + (x - mean) ** 2, 0) / a.length);
@@ -35,8 +35,8 @@ test("fillNormalish is deterministic, centred and has the requested std", () => 
 
 test("fill continues the stream: two halves equal one whole", () => {
   const whole = new Float32Array(64);
-  new SeededRandom(3).fillNormalish(whole, 1);
-  const random = new SeededRandom(3);
+  new Mulberry32(3).fillNormalish(whole, 1);
+  const random = new Mulberry32(3);
   const halves = new Float32Array(64);
   random.fillNormalish(halves.subarray(0, 32), 1);
   random.fillNormalish(halves.subarray(32), 1);

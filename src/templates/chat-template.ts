@@ -20,10 +20,10 @@
  * system-style instruction is never dropped or rejected by a template that
  * predates the role.
  */
-import * as jinja from "@huggingface/jinja";
 import { InvalidRequestError } from "../errors.js";
 import { type ChatMessage, toTemplateMessages } from "./chat-messages.js";
 import { type Node, type RV, bool, str, toRV } from "./jinja/runtime-values.js";
+import { jinjaLibrary } from "./jinja/library-slice.js";
 import { pyStr } from "./jinja/python-format.js";
 import { fn, pythonEnvironment } from "./jinja/python-globals.js";
 import { PythonicInterpreter } from "./jinja/python-interpreter.js";
@@ -77,7 +77,7 @@ export class ChatTemplate {
     try {
       // Jinja normalizes newlines; transformers enables trim_blocks and lstrip_blocks.
       const normalized = source.replace(/\r\n?/g, "\n");
-      this.program = jinja.parse(jinja.tokenize(normalized, { lstrip_blocks: true, trim_blocks: true })) as Node;
+      this.program = jinjaLibrary.parse(jinjaLibrary.tokenize(normalized, { lstrip_blocks: true, trim_blocks: true })) as Node;
     } catch (error) {
       throw new Error(`Cannot parse the chat template: ${errorMessage(error)}`);
     }

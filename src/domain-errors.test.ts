@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import * as domainErrors from "./domain-errors.js";
+import { asServerError, isExpectedError, type ErrorType } from "./errors.js";
+
+// The catalogue of domain errors (thrown below protocol/): what each becomes on
+// the wire. A new one must be added here, and mapped in errors.ts.
+const catalogue: Array<[domainErrors.DomainError, number, ErrorType, string | null, string | null]> = [
+  [new domainErrors.GrammarDeadEnd(), 400, "invalid_request_error", null, null],
+  [new domainErrors.InvalidGrammar(), 400, "invalid_request_error", null, "grammar"],
+];
+
+test("every domain error is in the catalogue and answered with its status, never a 500", () => {
+  const exported = Object.values(domainErrors).filter(
+    (value) => typeof value === "function" && value.prototype instanceof domainErrors.DomainError,
+  );
+  assert.deepEqual(
+    new Set(exported.map((kind) => (kind as { name: string }).name)),
+    new Set(catalogue.map(([error]) => error.constructor.name)),
+  );
+  for (const [error, status, type, code, param] of catalogue) {
+    const answer = asServerError(error);
+    assert.equal(answer.status, status, error.name);
+    assert.equal(answer.type, type, error.name);
+    assert.equal(answer.code, code, error.name);
+    assert.equal(answer.param, param, error.name);
+    assert.equal(answer.message, error.message, error.name);
+    assert.ok(isExpectedError(error), error.name);
+  }
+});
+
+test("an unknown error is a bug: not expected, answered 500", () => {
+  assert.equal(isExpectedError(new TypeError("x")), false);
+  assert.equal(asServerError(new TypeError("x")).status, 500);
+});
