@@ -80,7 +80,7 @@ export const toolsProbes: Probe[] = [
     doc: openaiDocs.chat("tool_choice"),
     async run(context) {
       for (const seed of seeds) {
-        const exchange = await context.client.post("/chat/completions", toolBody(context, { tool_choice: "none", seed, max_tokens: 16 }));
+        const exchange = await context.client.post("/chat/completions", toolBody(context, { tool_choice: "none", seed, max_tokens: 64 }));
         const message = field(accepted(exchange), "choices", 0, "message");
         expect(callsOf(message).length === 0 && typeof field(message, "content") === "string", "no tool_calls and string content", exchange);
         expect(field(accepted(exchange), "choices", 0, "finish_reason") !== "tool_calls", 'finish_reason is not "tool_calls"', exchange);
