@@ -66,15 +66,15 @@ export function expect(condition: unknown, expected: string, exchange?: Pick<Exc
 }
 
 /**
- * The body of a 2xx answer. A 4xx means the server declined the feature
- * (UNSUPPORTED, with its message); anything else is a failure.
+ * The body of a 2xx answer. A 4xx (or 501 Not Implemented) means the server
+ * declined the feature (UNSUPPORTED, with its message); anything else is a failure.
  */
 export function accepted<T = Record<string, unknown>>(exchange: Exchange): T {
   if (exchange.status >= 200 && exchange.status < 300) {
     expect(typeof exchange.body === "object" && exchange.body !== null, "a JSON object body", exchange, exchange.text.slice(0, 500));
     return exchange.body as T;
   }
-  if (exchange.status >= 400 && exchange.status < 500) throw new ProbeUnsupported(`HTTP ${exchange.status}: ${errorMessage(exchange.body) ?? exchange.text.slice(0, 200)}`);
+  if ((exchange.status >= 400 && exchange.status < 500) || exchange.status === 501) throw new ProbeUnsupported(`HTTP ${exchange.status}: ${errorMessage(exchange.body) ?? exchange.text.slice(0, 200)}`);
   throw new ProbeFailure({ expected: "a 2xx answer", sent: exchange.sent, got: `HTTP ${exchange.status}: ${exchange.text.slice(0, 500)}` });
 }
 

@@ -4,7 +4,7 @@
  * decoding must pick the best alternative after subtracting the penalty.
  */
 import { accepted, expect, field, ProbeSkipped, type Probe, type ProbeContext } from "../probe.js";
-import { chatBody, completionBody, forcedIds, forcedTokenText, openaiDocs, referenceCompletion, serverTokenizer } from "./shared.js";
+import { chatBody, chatTokens, forcedIds, forcedTokenText, openaiDocs, referenceChat, serverTokenizer } from "./shared.js";
 
 type PenaltyKind = "presence_penalty" | "frequency_penalty";
 
@@ -50,16 +50,14 @@ export const biasProbes: Probe[] = [
     description: "logit_bias -100 on the greedy first token's id: that token never appears",
     doc: openaiDocs.completions("logit_bias"),
     async run(context) {
-      const reference = await referenceCompletion(context);
-      if (!reference.tokens || reference.tokens.length === 0) throw new ProbeSkipped("no token texts in the reference completion's logprobs");
+      const reference = await referenceChat(context);
+      if (!reference.tokens || reference.tokens.length === 0) throw new ProbeSkipped("no token texts in the reference answer's logprobs");
       const tokenizer = await serverTokenizer(context);
       const first = reference.tokens[0];
       const ids = await tokenizer.tokenize(first);
       if (ids.length !== 1) throw new ProbeSkipped(`the first greedy token ${JSON.stringify(first)} re-tokenizes to ${ids.length} tokens`);
-      const exchange = await context.client.post("/completions", completionBody(context, { max_tokens: 24, logprobs: 0, logit_bias: { [ids[0]]: -100 } }));
-      const tokens = field(accepted(exchange), "choices", 0, "logprobs", "tokens");
-      expect(Array.isArray(tokens) && tokens.length > 0, "the generated tokens (logprobs.tokens)", exchange);
-      expect(!tokens.includes(first), `token ${ids[0]} (${JSON.stringify(first)}) is never generated`, exchange, tokens);
+      const { exchange, tokens } = await chatTokens(context, { max_tokens: 24, logit_bias: { [ids[0]]: -100 } });
+      expect(tokens.length > 0 && !tokens.includes(first), `token ${ids[0]} (${JSON.stringify(first)}) is never generated`, exchange, tokens);
     },
   },
   {

@@ -10,19 +10,25 @@ import { chatBody, completionBody, needLength, openaiDocs, referenceChat, refere
  * occurrence.
  */
 export function stopAcrossBorder(reference: Generation): { stop: string; expected: string } {
-  const text = reference.text;
-  let border = Math.floor(text.length / 2);
+  // Code points, not UTF-16 units: a stop string must not split a surrogate pair.
+  const chars = Array.from(reference.text);
+  let border = Math.floor(chars.length / 2);
   if (reference.tokens) {
     let offset = 0;
     const borders: number[] = [];
     for (const token of reference.tokens.slice(0, -1)) {
-      offset += token.length;
-      if (offset >= 2 && text.length - offset >= 2) borders.push(offset);
+      offset += Array.from(token).length;
+      if (offset >= 2 && chars.length - offset >= 2) borders.push(offset);
     }
     if (borders.length > 0) border = borders[Math.floor(borders.length / 2)];
   }
-  const stop = text.slice(border - 2, border + 2);
-  return { stop, expected: text.slice(0, text.indexOf(stop)) };
+  const stop = chars.slice(border - 2, border + 2).join("");
+  return { stop, expected: reference.text.slice(0, reference.text.indexOf(stop)) };
+}
+
+/** Code points `start` to `end` of `text` (negative counts from the end). */
+export function codePointSlice(text: string, start: number, end?: number): string {
+  return Array.from(text).slice(start, end).join("");
 }
 
 async function seededTexts(context: ProbeContext, seeds: number[]): Promise<string[]> {
@@ -85,8 +91,8 @@ export const samplingProbes: Probe[] = [
     async run(context) {
       const reference = await referenceChat(context);
       needLength(reference.text, 12);
-      const early = reference.text.slice(3, 6);
-      const late = reference.text.slice(-4);
+      const early = codePointSlice(reference.text, 3, 6);
+      const late = codePointSlice(reference.text, -4);
       const expected = reference.text.slice(0, Math.min(reference.text.indexOf(early), reference.text.indexOf(late)));
       const exchange = await context.client.post("/chat/completions", chatBody(context, { max_tokens: 24, stop: [late, early] }));
       const content = field(accepted(exchange), "choices", 0, "message", "content");

@@ -72,6 +72,15 @@ export function referenceCompletion(context: ProbeContext): Promise<Generation> 
   });
 }
 
+/** The greedy chat answer's tokens under `extra` (from logprobs: OpenAI's shape, which more servers share than the completions one). */
+export async function chatTokens(context: ProbeContext, extra: Record<string, unknown>) {
+  const exchange = await context.client.post("/chat/completions", chatBody(context, { logprobs: true, ...extra }));
+  const body = accepted(exchange);
+  const content = field(body, "choices", 0, "logprobs", "content");
+  expect(Array.isArray(content), "the generated tokens (choices[0].logprobs.content)", exchange);
+  return { exchange, body, tokens: content.map((entry) => String(field(entry, "token"))) };
+}
+
 /** Fails as SKIP when the model's greedy text is too short for a probe that cuts it. */
 export function needLength(text: string, numChars: number): void {
   if (text.length < numChars) throw new ProbeSkipped(`the model's greedy text is ${text.length} characters; this probe needs ${numChars}`);
@@ -112,7 +121,8 @@ export function serverTokenizer(context: ProbeContext): Promise<Tokenizer> {
     };
     const shapes = [(text: string) => ({ prompt: text }), (text: string) => ({ content: text })];
     for (const shape of shapes) {
-      if ((await tryShape(shape("hello"))) !== null) return { tokenize: async (text: string) => (await tryShape(shape(text))) ?? [] };
+      // A server may answer 200 with no tokens for a field it does not read (llama-server and "prompt").
+      if (((await tryShape(shape("hello"))) ?? []).length > 0) return { tokenize: async (text: string) => (await tryShape(shape(text))) ?? [] };
     }
     throw new ProbeUnsupported("needs token ids, and the server has no /tokenize (vLLM's {prompt} or llama-server's {content})");
   });

@@ -5,7 +5,7 @@
  * tokenizer is needed.
  */
 import { accepted, expect, field, ProbeSkipped, type Probe, type ProbeContext } from "../probe.js";
-import { chatBody, completionBody, forcedIds, forcedTokenText, needLength, referenceCompletion, referencePrompt, vllmDocs } from "./shared.js";
+import { chatBody, chatTokens, completionBody, forcedIds, forcedTokenText, needLength, referenceChat, referenceCompletion, referencePrompt, vllmDocs } from "./shared.js";
 
 const doc = vllmDocs.extraSampling;
 
@@ -17,14 +17,6 @@ async function expectGreedyUnder(context: ProbeContext, filter: Record<string, u
     const text = field(accepted(exchange), "choices", 0, "text");
     expect(text === reference.text, `with ${JSON.stringify(filter)}, temperature 1.5 samples the greedy text`, exchange, { got: text, greedy: reference.text });
   }
-}
-
-async function generatedTokens(context: ProbeContext, extra: Record<string, unknown>) {
-  const exchange = await context.client.post("/completions", completionBody(context, { logprobs: 0, ...extra }));
-  const body = accepted(exchange);
-  const tokens = field(body, "choices", 0, "logprobs", "tokens");
-  expect(Array.isArray(tokens), "the generated tokens (logprobs.tokens)", exchange);
-  return { exchange, body, tokens: tokens.map(String) };
 }
 
 export const vllmProbes: Probe[] = [
@@ -88,10 +80,10 @@ export const vllmProbes: Probe[] = [
     description: "bad_words: the greedy first word is never generated",
     doc,
     async run(context) {
-      const reference = await referenceCompletion(context);
+      const reference = await referenceChat(context);
       const first = reference.tokens?.[0];
       if (first === undefined || first.trim() === "" || first.includes("\ufffd")) throw new ProbeSkipped(`the first greedy token ${JSON.stringify(first)} is not a word`);
-      const { exchange, tokens } = await generatedTokens(context, { max_tokens: 24, bad_words: [first.trim()] });
+      const { exchange, tokens } = await chatTokens(context, { max_tokens: 24, bad_words: [first.trim()] });
       expect(tokens.length > 0 && !tokens.some((token) => token.trim() === first.trim()), `${JSON.stringify(first.trim())} is never generated`, exchange, tokens);
     },
   },
@@ -102,7 +94,7 @@ export const vllmProbes: Probe[] = [
     doc,
     async run(context) {
       const allowed = [await forcedTokenText(context, forcedIds[0]), await forcedTokenText(context, forcedIds[1])];
-      const { exchange, tokens } = await generatedTokens(context, { max_tokens: 8, temperature: 1, seed: 3, allowed_token_ids: [...forcedIds] });
+      const { exchange, tokens } = await chatTokens(context, { max_tokens: 8, temperature: 1, seed: 3, allowed_token_ids: [...forcedIds] });
       expect(tokens.length > 0 && tokens.every((token) => allowed.includes(token)), `every token is ${JSON.stringify(allowed[0])} or ${JSON.stringify(allowed[1])}`, exchange, tokens);
     },
   },
