@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** pagoda's command line: `serve`, `generate-model`, `pull`, `ls`, `rm`, `bench`. */
+/** pagoda's command line: `serve`, `generate-model`, `pull`, `ls`, `rm`, `bench`, `check`. */
 import { UsageError } from "./errors.js";
 import { serve } from "./cli/serve.js";
 import { parseServeArgs, serveHelp } from "./cli/serve-config.js";
@@ -8,6 +8,7 @@ import { benchHelpFor, benchMain } from "./bench/command.js";
 import { pullCommand, pullHelp } from "./cli/pull-command.js";
 import { lsCommand, lsHelp } from "./cli/ls-command.js";
 import { rmCommand, rmHelp } from "./cli/rm-command.js";
+import { checkCommand, checkHelp } from "./check/command.js";
 
 const commands: Record<string, { run: (args: string[]) => Promise<void>; help: string }> = {
   serve: { run: (args) => serve(parseServeArgs(args, process.env)), help: serveHelp() },
@@ -15,6 +16,7 @@ const commands: Record<string, { run: (args: string[]) => Promise<void>; help: s
   pull: { run: pullCommand, help: pullHelp() },
   ls: { run: lsCommand, help: lsHelp() },
   rm: { run: rmCommand, help: rmHelp() },
+  check: { run: checkCommand, help: checkHelp() },
   bench: {
     run: benchMain,
     get help() {
@@ -33,6 +35,7 @@ Commands:
   generate-model   write one of pagoda's generated test/benchmark models
   bench serve      load-test an OpenAI-compatible server (like vllm bench serve)
   bench compare    the same load on several servers and concurrencies, side by side
+  check            conformance report: how an OpenAI-compatible server implements the API
 
 Run 'pagoda <command> --help' for a command's flags.`;
 

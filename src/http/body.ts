@@ -1,8 +1,16 @@
-/** Reads a JSON request body under a size limit. */
+/**
+ * Reads a JSON request body under a size limit. A body declared as something
+ * other than JSON (text/plain, a form) is refused as vLLM refuses it, rather
+ * than parsed anyway; a request with no Content-Type at all is still read.
+ */
 import type { IncomingMessage } from "node:http";
 import { InvalidRequestError, PayloadTooLargeError } from "../errors.js";
 
 export async function readJsonBody(request: IncomingMessage, limitBytes: number): Promise<Record<string, unknown>> {
+  const contentType = request.headers["content-type"];
+  if (contentType !== undefined && !isJsonMediaType(contentType)) {
+    throw new InvalidRequestError(`Unsupported Content-Type '${contentType}': send the body as application/json.`, { code: "unsupported_media_type" });
+  }
   const declared = Number(request.headers["content-length"] ?? 0);
   if (declared > limitBytes) throw new PayloadTooLargeError(limitBytes);
   const chunks: Buffer[] = [];
@@ -23,4 +31,10 @@ export async function readJsonBody(request: IncomingMessage, limitBytes: number)
     throw new InvalidRequestError("The request body must be a JSON object.");
   }
   return body as Record<string, unknown>;
+}
+
+/** application/json, or a structured-syntax +json type, with any parameters (charset). */
+function isJsonMediaType(contentType: string): boolean {
+  const mediaType = contentType.split(";", 1)[0].trim().toLowerCase();
+  return mediaType === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(mediaType);
 }

@@ -115,6 +115,17 @@ test("a body that is not JSON, or not a JSON object, is a 400", async () => {
   }
 });
 
+test("a JSON body declared as text/plain or a form is a 400 (as vLLM); JSON with a charset, or no Content-Type, is read", async () => {
+  const body = JSON.stringify({ model, messages: userMessages, max_tokens: 1 });
+  for (const contentType of ["text/plain", "application/x-www-form-urlencoded"]) {
+    const response = await send("/v1/chat/completions", body, { headers: { "Content-Type": contentType } });
+    await expectErrorResponse(response, badRequest(null, "unsupported_media_type", [contentType]));
+  }
+  assert.equal((await send("/v1/chat/completions", body, { headers: { "Content-Type": "application/json; charset=utf-8" } })).status, 200);
+  const bare = await fetch(`${server.url}/v1/chat/completions`, { method: "POST", body: new TextEncoder().encode(body) });
+  assert.equal(bare.status, 200, "a byte body gets no Content-Type from fetch");
+});
+
 /** [what, chat body, expected param] */
 const schemaViolations: Array<[string, Record<string, unknown>, string]> = [
   ["missing messages", { model: "" }, "messages"],
