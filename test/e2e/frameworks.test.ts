@@ -153,12 +153,3 @@ test("LangChain ChatOpenAI: bindTools with a forced tool, the tool run, and its 
   assert.ok(outputTokens >= 1 && outputTokens <= 5, `output_tokens ${outputTokens}`);
   assert.ok(answer.usage_metadata!.input_tokens > call.usage_metadata!.input_tokens, "the tool result is part of the second prompt");
 });
-
-test("the Vercel AI SDK's default OpenAI model (the Responses API) gets a 404 that names the way out", async () => {
-  const error = await generateText({ model: createOpenAI({ baseURL: server.baseURL, apiKey })(model), prompt: "Hi", maxRetries: 0 }).then(
-    () => assert.fail("the Responses API is not served"),
-    (caught: { statusCode?: number; responseBody?: string }) => caught,
-  );
-  assert.equal(error.statusCode, 404);
-  assert.match(JSON.parse(error.responseBody!).error.message, /\/v1\/chat\/completions.*openai\.chat\(model\)/);
-});
