@@ -191,7 +191,7 @@ export class ResponsesServing {
  * full) is still an HTTP status. In a stream, a failure after that is an
  * `error` event and `response.failed`; in a JSON answer it is thrown.
  */
-async function* generateEvents(run: ChatRun, builder: ResponseEventBuilder, isStream: boolean, onEnd: (response: ResponseBody, isStarted: boolean) => void): AsyncGenerator<ResponseEvent> {
+export async function* generateEvents(run: ChatRun, builder: ResponseEventBuilder, isStream: boolean, onEnd: (response: ResponseBody, isStarted: boolean) => void): AsyncGenerator<ResponseEvent> {
   const parser = new ChatOutputParser(run.results.chatOutput!);
   const iterator = run.outputs[Symbol.asyncIterator]();
   let reasoning = "";
@@ -220,10 +220,12 @@ async function* generateEvents(run: ChatRun, builder: ResponseEventBuilder, isSt
     status = final;
   } catch (error) {
     const { message, code } = asServerError(error);
+    // Built before the failure's own events, so sequence numbers keep increasing.
+    const errorEvent = isStream && isStarted ? builder.error(message, code) : null;
     const failure = builder.finish("failed", usage(), { code: "server_error", message });
     status = "failed";
-    if (!isStream || !isStarted) throw error;
-    yield builder.error(message, code);
+    if (!errorEvent) throw error;
+    yield errorEvent;
     yield* failure;
   } finally {
     void iterator.return?.();
