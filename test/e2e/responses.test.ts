@@ -18,7 +18,7 @@ let server: TestServer;
 let client: OpenAI;
 let model: string;
 useServer(
-  { preset: "tiny-qwen2", args: ["--chat-template", join(chatTemplatesDir, "Qwen-Qwen2.5-7B-Instruct.jinja"), "--max-model-len", "2048"] },
+  { preset: "tiny-qwen2", args: ["--chat-template", join(chatTemplatesDir, "Qwen-Qwen2.5-7B-Instruct.jinja"), "--max-model-len", "2048", "--enable-log-requests"] },
   (served) => ({ server, client, model } = served),
 );
 
@@ -243,4 +243,22 @@ test("bad input: 400 naming the field, 404 for unknown ids, and the server keeps
   await assert.rejects(client.responses.inputItems.list("resp_unknown"), OpenAI.NotFoundError);
   const ok = await create({ model, input: "still here", max_output_tokens: 2 });
   assert.ok(ok.id.startsWith("resp_"));
+});
+
+test("request logs and the vLLM metrics count Responses requests like chat ones", async () => {
+  const metric = async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const line = text.split("\n").find((l) => l.startsWith(`vllm:request_success_total{model_name="${model}",finished_reason="length"}`));
+    return Number(line?.split(" ").at(-1) ?? 0);
+  };
+  const before = await metric();
+  const requestId = "responses-log-1";
+  await client.responses.create({ model, input: "Log me", max_output_tokens: 3, ignore_eos: true } as ResponseCreateParamsNonStreaming, { headers: { "X-Request-Id": requestId } });
+  assert.equal(await metric(), before + 1);
+  const [line] = await server.waitForOutput(new RegExp(`^\\{.*"requestId":"${requestId}".*\\}$`, "m"));
+  const logged = JSON.parse(line);
+  assert.equal(logged.route, "/v1/responses");
+  assert.equal(logged.status, 200);
+  assert.equal(logged.completionTokens, 3);
+  assert.equal(logged.finishReason, "length");
 });
