@@ -8,7 +8,7 @@
  * Anything pagoda cannot serve (images, files, audio, built-in tools) is a 400
  * naming where it was found, never dropped silently.
  */
-import { InvalidRequestError, UnsupportedParameterError } from "../errors.js";
+import { ContextLengthExceededError, InvalidRequestError, ServerError, UnsupportedParameterError } from "../errors.js";
 import type { ResponseCreateRequest } from "./responses-request.js";
 
 /** A stored input or output item, as it went over the wire (with its `id`). */
@@ -177,4 +177,30 @@ export function rejectUnsupportedResponseFields(request: ResponseCreateRequest):
   if (request.conversation != null) throw new UnsupportedParameterError("'conversation' is not supported; use 'previous_response_id'.", "conversation");
   if (request.top_logprobs != null && request.top_logprobs > 0) throw new UnsupportedParameterError("'top_logprobs' is not supported on /v1/responses yet; use /v1/chat/completions.", "top_logprobs");
   if (request.max_tool_calls != null) throw new UnsupportedParameterError("'max_tool_calls' is not supported; use 'parallel_tool_calls: false' for one call.", "max_tool_calls");
+}
+
+/** Chat field paths -> the Responses fields they came from. */
+const chatToResponseFields: Array<[RegExp, string]> = [
+  [/^response_format\.json_schema\.schema/, "text.format.schema"],
+  [/^response_format/, "text.format"],
+  [/^tools(\[\d+\])\.function/, "tools$1"],
+  [/^max_completion_tokens/, "max_output_tokens"],
+  [/^messages/, "input"],
+];
+
+/**
+ * An error the chat path raised, naming the Responses field instead of the
+ * chat field it was translated into (`text.format.schema.x`, not
+ * `response_format.json_schema.schema.x`).
+ */
+export function inResponsesTerms(error: unknown): unknown {
+  if (!(error instanceof ServerError) || error.param === null) return error;
+  const rule = chatToResponseFields.find(([pattern]) => pattern.test(error.param!));
+  if (!rule) return error;
+  const param = error.param.replace(rule[0], rule[1]);
+  const message = error.message.replaceAll("max_completion_tokens", "max_output_tokens").replaceAll("response_format", "text.format");
+  if (error instanceof ContextLengthExceededError) return new ContextLengthExceededError(message, param);
+  if (error instanceof UnsupportedParameterError) return new UnsupportedParameterError(message, param);
+  if (error instanceof InvalidRequestError) return new InvalidRequestError(message, { param, code: error.code });
+  return error;
 }

@@ -12,7 +12,7 @@ import type { RequestOutput } from "../engine/types.js";
 import { ChatOutputParser } from "./chat-output/chat-output-parser.js";
 import { parseRequest } from "./parse.js";
 import { chatCompletionRequestSchema } from "./request-schemas.js";
-import { rejectUnsupportedResponseFields, toChatMessages, toChatToolsAndFormat, toInputItems, type WireItem } from "./responses-input.js";
+import { inResponsesTerms, rejectUnsupportedResponseFields, toChatMessages, toChatToolsAndFormat, toInputItems, type WireItem } from "./responses-input.js";
 import { ResponseEventBuilder, toResponseUsage, type FinalStatus, type ResponseBody, type ResponseEvent } from "./responses-output.js";
 import { responseCreateSchema, type ListQuery, type ResponseCreateRequest } from "./responses-request.js";
 import { replayEvents } from "./responses-replay.js";
@@ -62,7 +62,12 @@ export class ResponsesServing {
     const cancel = new AbortController();
     const signal = AbortSignal.any([context.signal, cancel.signal]);
     return this.runOnModel(body, (serving) => {
-      const run = serving.startChat(chatRequest, { ...context, signal }, "resp");
+      let run: ChatRun;
+      try {
+        run = serving.startChat(chatRequest, { ...context, signal }, "resp");
+      } catch (error) {
+        throw inResponsesTerms(error);
+      }
       const builder = new ResponseEventBuilder(this.shell(request, run, isStored));
       const id = builder.response.id;
       let settle!: (response: ResponseBody) => void;

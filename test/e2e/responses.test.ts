@@ -226,6 +226,8 @@ test("bad input: 400 naming the field, 404 for unknown ids, and the server keeps
     [{ input: "x", text: { format: { type: "json_schema", name: "x" } } }, "text.format.schema"],
     [{ input: "x", tool_choice: { type: "function", name: "nope" }, tools: [weatherTool] }, "tool_choice"],
     [{ input: [{ type: "item_reference", id: "msg_nope" }] }, "input[0].id"],
+    [{ input: "x", text: { format: { type: "json_schema", name: "x", schema: { type: "object", not: {} } } } }, "text.format.schema.not"],
+    [{ input: "x", max_output_tokens: 100000 }, "max_output_tokens"],
   ];
   for (const [body, param] of cases) {
     await assert.rejects(create({ model, ...body } as never), (error: unknown) => {
