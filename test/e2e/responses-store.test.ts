@@ -65,3 +65,32 @@ test("--no-responses-store: nothing is kept; retrieve is a 404 and previous_resp
     await assert.rejects(client.responses.create({ input: "x", previous_response_id: response.id }), (error: unknown) => error instanceof OpenAI.BadRequestError && error.param === "previous_response_id");
   });
 });
+
+test("SIGTERM drains a streamed response to its end, and the store file keeps it for the next run", async () => {
+  const folder = mkdtempSync(join(tmpdir(), "pagoda-responses-"));
+  try {
+    const server = await startServer({ preset: "tiny-qwen2", args: [...template, "--responses-store", `${folder}/`, "--shutdown-timeout", "300"] });
+    const stream = server.client().responses.stream({ input: "A long story", max_output_tokens: 40, ignore_eos: true } as never);
+    let id = "";
+    let text = "";
+    const types: string[] = [];
+    for await (const event of stream) {
+      types.push(event.type);
+      if (event.type === "response.created") id = event.response.id;
+      if (event.type === "response.output_text.delta") {
+        if (text === "") server.process.kill("SIGTERM");
+        text += event.delta;
+      }
+    }
+    assert.equal(types.at(-1), "response.incomplete");
+    assert.equal((await stream.finalResponse()).usage!.output_tokens, 40);
+    assert.equal(await server.exited, 0);
+    await withServer(["--responses-store", folder], async (_next, client) => {
+      const stored = await client.responses.retrieve(id);
+      assert.equal(stored.output_text, text);
+      assert.equal(stored.status, "incomplete");
+    });
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+});
