@@ -6,8 +6,8 @@
  * objects. Unknown top-level fields are ignored, as on the other routes.
  */
 import { z } from "zod";
+import { samplingFields } from "./request-schemas.js";
 
-const finiteNumber = z.number().refine(Number.isFinite, "must be a finite number");
 const nullish = <T extends z.ZodType>(schema: T) => schema.nullish();
 
 export const responseToolSchema = z.looseObject({ type: z.string() });
@@ -20,13 +20,17 @@ const textFormatSchema = z.looseObject({
   description: nullish(z.string()),
 });
 
+// The fields that mean the same as on chat, validated the same way.
+const { model, temperature, top_p, user, top_k, min_p, presence_penalty, frequency_penalty, repetition_penalty, seed, stop, ignore_eos, min_tokens, request_id, priority } =
+  samplingFields;
+
 export const responseCreateSchema = z.looseObject({
-  model: nullish(z.string()),
+  model,
   input: z.union([z.string(), z.array(z.looseObject({}), { message: "must be a string or a list of input items" })]).optional(),
   instructions: nullish(z.string()),
   max_output_tokens: nullish(z.number().int().min(1, "must be >= 1")),
-  temperature: nullish(finiteNumber.min(0, "must be >= 0").max(2, "must be <= 2")),
-  top_p: nullish(finiteNumber.gt(0, "must be in (0, 1]").max(1, "must be in (0, 1]")),
+  temperature,
+  top_p,
   tools: nullish(z.array(responseToolSchema)),
   tool_choice: nullish(z.union([z.enum(["none", "auto", "required"]), z.looseObject({ type: z.string() })])),
   parallel_tool_calls: nullish(z.boolean()),
@@ -38,7 +42,7 @@ export const responseCreateSchema = z.looseObject({
   previous_response_id: nullish(z.string().min(1, "must not be empty")),
   conversation: nullish(z.unknown()),
   metadata: nullish(z.record(z.string(), z.string())),
-  user: nullish(z.string()),
+  user,
   safety_identifier: nullish(z.string()),
   prompt_cache_key: nullish(z.string()),
   service_tier: nullish(z.string()),
@@ -47,19 +51,18 @@ export const responseCreateSchema = z.looseObject({
   top_logprobs: nullish(z.number().int().min(0).max(20)),
   max_tool_calls: nullish(z.number().int().min(1, "must be >= 1")),
   // vLLM's sampling extras, as chat takes them.
-  top_k: nullish(z.number().int().min(-1, "must be -1, 0 or >= 1")),
-  min_p: nullish(finiteNumber.min(0, "must be in [0, 1]").max(1, "must be in [0, 1]")),
-  presence_penalty: nullish(finiteNumber.min(-2, "must be in [-2, 2]").max(2, "must be in [-2, 2]")),
-  frequency_penalty: nullish(finiteNumber.min(-2, "must be in [-2, 2]").max(2, "must be in [-2, 2]")),
-  repetition_penalty: nullish(finiteNumber.gt(0, "must be > 0")),
-  seed: nullish(z.number().int().min(-(2 ** 63)).max(2 ** 63 - 1)),
-  stop: nullish(z.union([z.string(), z.array(z.string()).max(16, "at most 16 stop strings")])),
-  ignore_eos: nullish(z.boolean()),
-  min_tokens: nullish(z.number().int().min(0, "must be >= 0")),
-  request_id: nullish(z.string()),
-  priority: nullish(z.number().int()),
+  top_k,
+  min_p,
+  presence_penalty,
+  frequency_penalty,
+  repetition_penalty,
+  seed,
+  stop,
+  ignore_eos,
+  min_tokens,
+  request_id,
+  priority,
 });
-
 export type ResponseCreateRequest = z.infer<typeof responseCreateSchema>;
 
 /** GET /v1/responses/{id}/input_items query: OpenAI's cursor list. */
