@@ -89,6 +89,7 @@ export class ResponsesServing {
     const response = this.find(id);
     if (query.get("stream") !== "true") return { kind: "json", body: response };
     const startingAfter = Number(query.get("starting_after") ?? -1);
+    if (!Number.isInteger(startingAfter)) throw new InvalidRequestError("'starting_after' must be an event's sequence_number.", { param: "starting_after" });
     const events = replayEvents(response).filter((event) => event.sequence_number > startingAfter);
     return { kind: "stream", chunks: toAsync(events), eventNames: true };
   }

@@ -153,6 +153,9 @@ test("store: retrieve, stream replay, input_items, delete, then 404", async () =
   assert.equal(text, created.output_text);
   assert.equal(types[0], "response.created");
   assert.equal(types.at(-1), "response.incomplete");
+  const rest = [];
+  for await (const event of await client.responses.retrieve(created.id, { stream: true, starting_after: 2 })) rest.push(event.sequence_number);
+  assert.deepEqual(rest, types.slice(3).map((_, i) => i + 3));
 
   const items = [];
   for await (const item of client.responses.inputItems.list(created.id, { order: "asc" })) items.push(item);
