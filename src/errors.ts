@@ -79,24 +79,20 @@ export class ModelNotFoundError extends ServerError {
   }
 }
 
-/**
- * OpenAI routes clients reach for that pagoda does not serve, with the way
- * out. The Responses API is what the Vercel AI SDK's `openai(model)` calls by
- * default, so a user switching base URLs meets it first.
- */
-const unservedRouteHints: ReadonlyArray<[RegExp, string]> = [
-  [
-    /\/v1\/responses(\/|$)/,
-    "pagoda serves the Chat Completions API, not the Responses API: use /v1/chat/completions (Vercel AI SDK: openai.chat(model) or @ai-sdk/openai-compatible; OpenAI SDKs: client.chat.completions.create).",
-  ],
-];
-
 export class RouteNotFoundError extends ServerError {
   readonly status = 404;
   readonly type = "not_found_error" as const;
   constructor(method: string, path: string) {
-    const hint = unservedRouteHints.find(([pattern]) => pattern.test(path))?.[1];
-    super(`Unknown route: ${method} ${path}${hint ? `. ${hint}` : ""}`, { code: "unknown_url" });
+    super(`Unknown route: ${method} ${path}`, { code: "unknown_url" });
+  }
+}
+
+/** A stored response (or an item of one) that is not there: never stored, deleted, or evicted; the message says which. */
+export class ResponseNotFoundError extends ServerError {
+  readonly status = 404;
+  readonly type = "not_found_error" as const;
+  constructor(message: string, param: string | null = null) {
+    super(message, { param, code: "response_not_found" });
   }
 }
 

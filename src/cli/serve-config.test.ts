@@ -81,3 +81,17 @@ test("--max-step-ms (or PAGODA_MAX_STEP_MS) sets the step time target; absent, t
   assert.equal(parseServeArgs([], { PAGODA_MAX_STEP_MS: "300" }).maxStepMs, 300);
   assert.match(serveHelp(), /\[env PAGODA_MAX_STEP_MS\]/);
 });
+
+test("the response store flags: on by default and bounded, --no-responses-store names a flag of its own, PATH and off contradict", () => {
+  const config = parseServeArgs([], {});
+  assert.equal(config.noResponsesStore, false);
+  assert.equal(config.responsesStorePath, null);
+  assert.equal(config.responsesStoreMaxBytes, 64 * 1024 * 1024);
+  assert.equal(config.responsesStoreTtlSeconds, 30 * 24 * 3600);
+  assert.equal(parseServeArgs(["--no-responses-store"], {}).noResponsesStore, true);
+  assert.equal(parseServeArgs([], { PAGODA_NO_RESPONSES_STORE: "1" }).noResponsesStore, true);
+  assert.equal(parseServeArgs(["--no-enable-prefix-caching"], {}).enablePrefixCaching, false);
+  const stored = parseServeArgs(["--responses-store", "/tmp/r.json", "--responses-store-max-bytes", "1000", "--responses-store-ttl", "0"], {});
+  assert.deepEqual([stored.responsesStorePath, stored.responsesStoreMaxBytes, stored.responsesStoreTtlSeconds], ["/tmp/r.json", 1000, 0]);
+  assert.throws(() => parseServeArgs(["--responses-store", "/tmp/r.json", "--no-responses-store"], {}), UsageError);
+});

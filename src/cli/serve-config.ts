@@ -58,6 +58,13 @@ export interface ServeConfig {
   toolCallParser: string | null;
   /** vLLM's --reasoning-parser name (deepseek_r1, qwen3); null: none. */
   reasoningParser: string | null;
+  /** --responses-store PATH: a file (or folder) the stored responses persist in across restarts; null: memory only. */
+  responsesStorePath: string | null;
+  /** --no-responses-store: /v1/responses keeps nothing (previous_response_id and retrieve answer 400/404). */
+  noResponsesStore: boolean;
+  responsesStoreMaxBytes: number;
+  /** 0: stored responses never expire (the byte bound still applies). */
+  responsesStoreTtlSeconds: number;
 }
 
 interface FlagSpec {
@@ -106,6 +113,10 @@ export const serveFlags: FlagSpec[] = [
   { name: "pooling", key: "pooling", kind: "string", placeholder: "TYPE", help: "mean, cls or last: serve /v1/embeddings from a generation model with this pooling, or override an embedding model's" },
   { name: "tool-call-parser", key: "toolCallParser", kind: "string", placeholder: "NAME", help: "how tool calls are read in tool_choice auto: hermes, llama3_json, mistral, pythonic (default: guessed from the chat template)" },
   { name: "reasoning-parser", key: "reasoningParser", kind: "string", placeholder: "NAME", help: "return <think> text as reasoning_content: deepseek_r1 or qwen3 (default: none)" },
+  { name: "responses-store", key: "responsesStorePath", kind: "string", placeholder: "PATH", help: "keep stored /v1/responses in this file (or folder) across restarts (default: in memory only)" },
+  { name: "no-responses-store", key: "noResponsesStore", kind: "bool", help: "store no /v1/responses (retrieve and previous_response_id then answer 404/400)" },
+  { name: "responses-store-max-bytes", key: "responsesStoreMaxBytes", kind: "int", placeholder: "N", help: "memory for stored responses; past it the least recently used go (default 67108864, 64 MiB)" },
+  { name: "responses-store-ttl", key: "responsesStoreTtlSeconds", kind: "int", placeholder: "SECONDS", help: "stored responses expire after this long (default 2592000, 30 days, as OpenAI; 0: never)" },
   { name: "max-request-body-bytes", key: "maxBodyBytes", kind: "int", placeholder: "N", help: "larger request bodies get 413 (default 33554432, 32 MiB)" },
 ];
 
@@ -150,6 +161,10 @@ export function defaultServeConfig(): ServeConfig {
     pooling: null,
     toolCallParser: null,
     reasoningParser: null,
+    responsesStorePath: null,
+    noResponsesStore: false,
+    responsesStoreMaxBytes: 64 * 1024 * 1024,
+    responsesStoreTtlSeconds: 30 * 24 * 3600,
   };
 }
 
@@ -166,7 +181,8 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv):
     const flag = serveFlags.find((f) => f.name === (negated && !serveFlags.some((g) => g.name === rawName) ? rawName.slice(3) : rawName));
     if (!flag) throw new UsageError(`unknown flag --${rawName}`);
     if (flag.kind === "bool") {
-      record[flag.key] = !negated;
+      // A flag whose own name starts with no- (--no-responses-store) is switched on by naming it.
+      record[flag.key] = !negated || flag.name === rawName;
       fromArgs.add(flag.key);
       continue;
     }
@@ -193,6 +209,7 @@ export function parseServeArgs(args: readonly string[], env: NodeJS.ProcessEnv):
     throw new UsageError("HTTPS needs both --ssl-keyfile and --ssl-certfile (or neither, for HTTP)");
   }
   if (config.kvCacheMemory !== null && config.kvCacheTokens !== null) throw new UsageError("give --kv-cache-memory or --kv-cache-tokens, not both");
+  if (config.noResponsesStore && config.responsesStorePath !== null) throw new UsageError("--responses-store and --no-responses-store contradict each other");
   if (config.maxLogLen !== null && !config.enableLogRequests) throw new UsageError("--max-log-len only applies with --enable-log-requests");
   return Object.freeze(config);
 }

@@ -6,6 +6,9 @@ import { ModelRegistry } from "../engine/model-registry.js";
 import { createHttpServer, routeList } from "../http/server.js";
 import { mergeExpositions } from "../metrics/merge-exposition.js";
 import { ModelRouter } from "../protocol/model-router.js";
+import { ResponsesServing } from "../protocol/responses-serving.js";
+import { ResponseStore } from "../protocol/responses-store.js";
+import { ResponseStoreFile } from "./responses-store-file.js";
 import { ModelGroup } from "./model-group.js";
 import { resolveModelPath, servedModelSpecs } from "./served-models.js";
 import { GracefulShutdown, timerDelay } from "./graceful-shutdown.js";
@@ -42,6 +45,12 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
   const maxModelLen = first.maxModelLen;
   const servedModelNames = first.spec.names;
   const router = new ModelRouter(registry, groups.flatMap((group) => group.cards()), Math.floor(Date.now() / 1000));
+  const responseStore = config.noResponsesStore
+    ? null
+    : new ResponseStore({ maxBytes: config.responsesStoreMaxBytes, ttlMs: config.responsesStoreTtlSeconds * 1000, now: Date.now });
+  const responseStoreFile = responseStore && config.responsesStorePath ? new ResponseStoreFile(config.responsesStorePath, responseStore) : null;
+  const numRestoredResponses = responseStoreFile?.open() ?? 0;
+  const responses = new ResponsesServing((body, operation) => router.withServing(body, operation), responseStore);
   const http = createHttpServer(router, router, {
     apiKeys: config.apiKeys,
     maxBodyBytes: config.maxBodyBytes,
@@ -57,6 +66,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     tls,
     requestLog,
     isHealthy: () => registry.loadedValues().every((loaded) => loaded.engines.every((engine) => engine.isAlive)),
+    responses,
   });
   const { server } = http;
   await new Promise<void>((resolve, reject) => {
@@ -82,6 +92,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
       : []),
     `  API key:        ${config.apiKeys.length > 0 ? "required on /v1/*" : "none"}`,
     `  request logs:   ${config.enableLogRequests ? `JSON lines on stdout${config.maxLogLen ? `, prompts cut to ${config.maxLogLen} characters` : ", no prompts"}` : "off (--enable-log-requests)"}`,
+    `  responses:      ${responseStore ? `stored (${config.responsesStoreMaxBytes} bytes, ${config.responsesStoreTtlSeconds ? `${config.responsesStoreTtlSeconds} s` : "no expiry"}${responseStoreFile ? `, persisted in ${config.responsesStorePath}, ${numRestoredResponses} restored` : ", in memory"})` : "not stored (--no-responses-store)"}`,
     `  shutdown:       in-flight requests get ${config.shutdownTimeoutSeconds} s to finish on SIGTERM/SIGINT`,
     ...(isBuiltin
       ? [
@@ -104,7 +115,10 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
       stopEngine: async () => {
         await Promise.all(registry.loadedValues().map((loaded) => loaded.stopEngines()));
       },
-      closeRunner: () => registry.closeAll(),
+      closeRunner: async () => {
+        responseStoreFile?.save();
+        await registry.closeAll();
+      },
     },
     { timeoutMs: config.shutdownTimeoutSeconds * 1000, abortFlushMs, delay: timerDelay, log: (line) => console.log(line) },
   );

@@ -22,6 +22,8 @@ import { renderDocsPage } from "./docs-page.js";
 import { toErrorResponse } from "./error-response.js";
 import { InFlightRequests } from "./in-flight.js";
 import type { RequestLog } from "./request-log.js";
+import type { ResponsesServing } from "../protocol/responses-serving.js";
+import { responsesRoute } from "./responses-routes.js";
 import { writeEventStream } from "./sse.js";
 
 export interface HttpConfig {
@@ -39,6 +41,8 @@ export interface HttpConfig {
   requestLog?: RequestLog;
   /** False once an engine has died of a fault it could not recover from: /health answers 503. */
   isHealthy?: () => boolean;
+  /** The Responses API (/v1/responses...). */
+  responses?: ResponsesServing;
 }
 
 export interface HttpServer {
@@ -57,7 +61,7 @@ type RouteResult = ServingResult | { kind: "text"; body: string; contentType: st
 type Handler = (request: IncomingMessage, context: RequestContext) => Promise<RouteResult> | RouteResult;
 
 interface Route {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "DELETE";
   handler: Handler;
   /** Open routes (health, version, tokenize) skip the API key, as in vLLM. */
   isOpen?: boolean;
@@ -67,6 +71,11 @@ export const routeList = [
   "GET  /v1/models",
   "POST /v1/chat/completions",
   "POST /v1/completions",
+  "POST /v1/responses",
+  "GET  /v1/responses/{response_id}",
+  "DELETE /v1/responses/{response_id}",
+  "GET  /v1/responses/{response_id}/input_items",
+  "POST /v1/responses/{response_id}/cancel",
   "POST /v1/embeddings",
   "POST /tokenize",
   "POST /detokenize",
@@ -162,7 +171,7 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
       });
       const context: RequestContext = { signal: disconnect.signal, requestId, hasClientRequestId: request.headers["x-request-id"] === requestId };
       const path = routePath(request.url, config.rootPath);
-      const route = routes[path];
+      const route: Route | undefined = routes[path] ?? (config.responses && responsesRoute(request.method, path, config.responses, readBody));
       if (!route) {
         if (path.startsWith("/v1")) apiKeys.verify(request);
         throw new RouteNotFoundError(request.method ?? "GET", path);
@@ -172,7 +181,7 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
       const runHandler = () => route.handler(request, context);
       const result = await (logged ? config.requestLog!.run(logged, runHandler) : runHandler());
       if ("requestId" in result && result.requestId !== undefined) response.setHeader("X-Request-Id", headerSafe(result.requestId));
-      if (result.kind === "stream") await writeEventStream(response, result.chunks, context);
+      if (result.kind === "stream") await writeEventStream(response, result.chunks, context, result.eventNames);
       else if (result.kind === "text") response.writeHead(200, { "Content-Type": result.contentType }).end(result.body);
       else sendJson(response, 200, await result.body);
     } catch (error) {

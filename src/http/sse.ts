@@ -8,7 +8,8 @@ import type { ServerResponse } from "node:http";
 import type { RequestContext } from "../protocol/serving.js";
 import { toErrorResponse } from "./error-response.js";
 
-export async function writeEventStream(response: ServerResponse, chunks: AsyncIterable<unknown>, context: RequestContext): Promise<void> {
+/** `eventNames`: the Responses API's framing, `event: <chunk.type>` before each data line and no `[DONE]`. */
+export async function writeEventStream(response: ServerResponse, chunks: AsyncIterable<unknown>, context: RequestContext, eventNames = false): Promise<void> {
   const { signal } = context;
   const iterator = chunks[Symbol.asyncIterator]();
   let first: IteratorResult<unknown>;
@@ -24,20 +25,21 @@ export async function writeEventStream(response: ServerResponse, chunks: AsyncIt
   try {
     for (let result = first; !result.done; result = await iterator.next()) {
       if (signal.aborted) break;
-      await writeFrame(response, JSON.stringify(result.value));
+      const name = eventNames ? (result.value as { type?: unknown }).type : undefined;
+      await writeFrame(response, JSON.stringify(result.value), typeof name === "string" ? name : undefined);
     }
   } catch (error) {
     if (!signal.aborted) await writeFrame(response, JSON.stringify(toErrorResponse(error, context.requestId).body));
   } finally {
     void iterator.return?.();
   }
-  if (!signal.aborted) await writeFrame(response, "[DONE]");
+  if (!signal.aborted && !eventNames) await writeFrame(response, "[DONE]");
   response.end();
 }
 
-function writeFrame(response: ServerResponse, data: string): Promise<void> | void {
+function writeFrame(response: ServerResponse, data: string, event?: string): Promise<void> | void {
   if (response.destroyed) return;
-  if (response.write(`data: ${data}\n\n`)) return;
+  if (response.write(`${event ? `event: ${event}\n` : ""}data: ${data}\n\n`)) return;
   return new Promise((resolve) => {
     const done = () => {
       response.off("drain", done);

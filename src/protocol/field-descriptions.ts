@@ -36,6 +36,12 @@ const descriptions: Record<string, string> = {
   chat_template_kwargs: "Extra variables for the chat template.",
   return_token_strs: "Also return each token's string.",
   tokens: "Token ids.",
+  input: "Responses: a string, or a list of items: messages (string or input_text parts), function_call, function_call_output, item_reference, earlier output items.",
+  instructions: "Responses: a system message put first; not carried over by previous_response_id.",
+  max_output_tokens: "Responses: most tokens to generate; reaching it ends the response `incomplete`.",
+  previous_response_id: "Responses: continue a stored response's conversation (its input and output come first).",
+  store: "Responses: keep the response for retrieve, input_items and previous_response_id. Default true.",
+  text: "Responses: `format` is text, json_object or json_schema (name, schema, strict), enforced by a grammar.",
 };
 
 /** The schema with a description on each top-level property that has none. */

@@ -68,6 +68,11 @@ export class ModelRouter {
     return this.run(body, (model) => model.embeddings.embeddings(body, context));
   }
 
+  /** An operation on the OpenAIServing of the model `body.model` names, holding its lease until the answer is complete. */
+  withServing(body: Record<string, unknown>, operation: (serving: OpenAIServing) => ServingResult): Promise<ServingResult> {
+    return this.run(body, (model) => operation(model.serving));
+  }
+
   async tokenize(body: Record<string, unknown>): Promise<TokenizeResponse> {
     const { model, release } = await this.acquire(body);
     try {

@@ -10,6 +10,7 @@
 import { embeddingRequestSchema } from "./embedding-schemas.js";
 import { z } from "zod";
 import { describeFields } from "./field-descriptions.js";
+import { responseCreateSchema } from "./responses-request.js";
 import {
   chatCompletionRequestSchema,
   completionRequestSchema,
@@ -21,7 +22,7 @@ import {
 type JsonSchema = Record<string, unknown>;
 
 export interface ApiRoute {
-  method: "get" | "post";
+  method: "get" | "post" | "delete";
   path: string;
   summary: string;
   /** Open routes take no API key (as in vLLM: everything outside /v1). */
@@ -29,10 +30,14 @@ export interface ApiRoute {
   /** Named request schemas; several mean "one of these". */
   request?: { schemas: Record<string, z.ZodType>; example: Record<string, unknown> };
   response: { description: string; contentTypes: Record<string, JsonSchema | null> };
+  /** Path and query parameters (OpenAPI parameter objects). */
+  parameters?: JsonSchema[];
 }
 
 const sseNote = "With `stream: true`, a `text/event-stream` of `data: {chunk}` frames ending with `data: [DONE]`.";
 const tokenIds: JsonSchema = { type: "array", items: { type: "integer", minimum: 0 } };
+const responseIdParameter: JsonSchema = { name: "response_id", in: "path", required: true, schema: { type: "string" }, description: "The response's `resp_` id." };
+const queryParameter = (name: string, schema: JsonSchema): JsonSchema => ({ name, in: "query", required: false, schema });
 
 export const apiRoutes: ApiRoute[] = [
   {
@@ -56,6 +61,58 @@ export const apiRoutes: ApiRoute[] = [
       example: { prompt: "Once upon a time", max_tokens: 32 },
     },
     response: { description: `A Completion object. ${sseNote}`, contentTypes: { "application/json": null, "text/event-stream": null } },
+  },
+  {
+    method: "post",
+    path: "/v1/responses",
+    summary: "Create a response (OpenAI's Responses API), run on the chat path: same template, tool and reasoning parsers, grammars",
+    isOpen: false,
+    request: {
+      schemas: { ResponseCreateRequest: responseCreateSchema },
+      example: { input: "Say hello.", instructions: "Be brief.", max_output_tokens: 32 },
+    },
+    response: {
+      description: "A Response object (`resp_` id, `output` items, `usage`), stored unless `store: false`. With `stream: true`, a `text/event-stream` of `event: <type>` / `data: {event}` frames, each with an increasing `sequence_number`, from `response.created` to `response.completed`, `response.incomplete` or `response.failed`.",
+      contentTypes: { "application/json": null, "text/event-stream": null },
+    },
+  },
+  {
+    method: "get",
+    path: "/v1/responses/{response_id}",
+    summary: "A stored response (also one in progress); `?stream=true` replays it as events (`starting_after` skips some)",
+    isOpen: false,
+    parameters: [responseIdParameter, queryParameter("stream", { type: "boolean" }), queryParameter("starting_after", { type: "integer" })],
+    response: { description: "The Response object, or its events as `text/event-stream`. 404 when unknown, deleted or evicted.", contentTypes: { "application/json": null, "text/event-stream": null } },
+  },
+  {
+    method: "delete",
+    path: "/v1/responses/{response_id}",
+    summary: "Delete a stored response",
+    isOpen: false,
+    parameters: [responseIdParameter],
+    response: { description: "`{id, object: \"response\", deleted: true}`.", contentTypes: { "application/json": null } },
+  },
+  {
+    method: "get",
+    path: "/v1/responses/{response_id}/input_items",
+    summary: "The input items of a stored response, as a cursor list",
+    isOpen: false,
+    parameters: [
+      responseIdParameter,
+      queryParameter("limit", { type: "integer", minimum: 1, maximum: 100 }),
+      queryParameter("order", { enum: ["asc", "desc"] }),
+      queryParameter("after", { type: "string" }),
+      queryParameter("before", { type: "string" }),
+    ],
+    response: { description: "`{object: \"list\", data, first_id, last_id, has_more}`.", contentTypes: { "application/json": null } },
+  },
+  {
+    method: "post",
+    path: "/v1/responses/{response_id}/cancel",
+    summary: "Cancel a response in progress: its generation stops and it ends with status `cancelled`",
+    isOpen: false,
+    parameters: [responseIdParameter],
+    response: { description: "The cancelled Response. 400 when it has already finished.", contentTypes: { "application/json": null } },
   },
   {
     method: "post",
@@ -218,6 +275,7 @@ export function openApiDocument(options: OpenApiOptions): JsonSchema {
         operationId: operationId(route),
         summary: route.summary,
         security: route.isOpen ? [] : [{ bearerAuth: [] }],
+        ...(route.parameters ? { parameters: route.parameters } : {}),
         ...(requestBody ? { requestBody } : {}),
         responses,
       },

@@ -17,8 +17,8 @@ const streamOptionsSchema = z.looseObject({
   continuous_usage_stats: nullish(z.boolean()),
 });
 
-/** Sampling fields common to both routes. */
-const samplingFields = {
+/** Sampling fields common to both routes (the Responses route takes some of them too). */
+export const samplingFields = {
   model: nullish(z.string()),
   n: nullish(z.number().int().min(1, "must be >= 1").max(128, "must be <= 128")),
   temperature: nullish(finiteNumber.min(0, "must be >= 0")),

@@ -9,6 +9,7 @@ import type { GenerateRequest, RequestOutput } from "../engine/types.js";
 import { parseRequest } from "./parse.js";
 import { finalMessageText, resolveModelName, type PromptBuilder } from "./prompts.js";
 import { LogprobFormatter } from "./logprobs.js";
+import type { ResponseMeta } from "./responses.js";
 import { chatCompletionRequestSchema, completionRequestSchema, type ChatCompletionRequest, type CompletionRequest } from "./request-schemas.js";
 import { rejectUnsupported } from "./unsupported.js";
 import { checkStreamOptions, resolveMaxTokens, toSamplingParams, truncatePrompt, type SamplingOptions } from "./sampling-params.js";
@@ -50,8 +51,20 @@ export interface ServingConfig {
   tools?: ServerToolOptions;
 }
 
+/** A chat request running on the engine, with what its answer is built from. */
+export interface ChatRun {
+  meta: ResponseMeta;
+  outputs: AsyncIterable<RequestOutput>;
+  results: ResultOptions;
+  /** The id the request ran under (http echoes it in X-Request-Id). */
+  requestId: string;
+  /** Tokens of a text (e.g. the reasoning a parser split off), for usage details. */
+  countTokens: (text: string) => number;
+}
+
 /** `requestId`: the id the request ran under, when the body chose it (vLLM's `request_id`); http echoes it in X-Request-Id. */
-export type ServingResult = ({ kind: "json"; body: unknown } | { kind: "stream"; chunks: AsyncIterable<unknown> }) & { requestId?: string };
+/** `eventNames`: each chunk is framed with `event: <its type>` and no `[DONE]` ends the stream (the Responses API's SSE). */
+export type ServingResult = ({ kind: "json"; body: unknown } | { kind: "stream"; chunks: AsyncIterable<unknown>; eventNames?: boolean }) & { requestId?: string };
 
 export class OpenAIServing {
   constructor(
@@ -80,6 +93,18 @@ export class OpenAIServing {
     const request = parseRequest(chatCompletionRequestSchema, body);
     rejectUnsupported(body, "chat");
     checkStreamOptions(request);
+    const { meta, outputs, results, requestId } = this.startChat(request, context, "chatcmpl");
+    if (request.stream) return { kind: "stream", chunks: streamChat(meta, outputs, streamUsage(request), results), requestId };
+    return { kind: "json", body: collectChat(meta, outputs, results), requestId };
+  }
+
+  /**
+   * A validated chat request started on the engine: the one path chat
+   * completions and the Responses API (which translates into a chat request)
+   * both take, from template and tool plan to sampling params.
+   */
+  startChat(request: ChatCompletionRequest, context: RequestContext, idPrefix: string): ChatRun {
+    this.requireGenerationModel();
     const model = resolveModelName(request.model, this.config.servedModelNames);
     const toolPlan = planChatTools(request, this.config.tools ?? { toolSyntax: null, reasoningParser: null });
     const promptTokens = truncatePrompt(this.prompts.chat(request), request.truncate_prompt_tokens, this.config.maxModelLen);
@@ -87,7 +112,7 @@ export class OpenAIServing {
       request.max_completion_tokens ?? request.max_tokens,
       request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens",
       "chat", promptTokens.length, this.config.maxModelLen);
-    const meta = { id: `chatcmpl-${newId()}`, created: nowSeconds(), model };
+    const meta = { id: `${idPrefix}-${newId()}`, created: nowSeconds(), model };
     const baseRequestId = requestIdOf(request, context);
     const engineRequestId = this.uniqueRequestId(baseRequestId);
     const params = withToolPlan(toSamplingParams(request, this.samplingOptions(maxTokens)), toolPlan, request);
@@ -96,8 +121,7 @@ export class OpenAIServing {
     const isEchoed = request.echo === true && request.messages[request.messages.length - 1].role === "assistant";
     const echo = isEchoed ? [{ text: finalMessageText(request.messages), tokens: [] }] : null;
     const results = { ...this.resultOptions(request, params, echo), chatOutput: toolPlan.chatOutput };
-    if (request.stream) return { kind: "stream", chunks: streamChat(meta, outputs, streamUsage(request), results), requestId: baseRequestId };
-    return { kind: "json", body: collectChat(meta, outputs, results), requestId: baseRequestId };
+    return { meta, outputs, results, requestId: baseRequestId, countTokens: (text) => this.prompts.tokenizer.tokenize(text, { parseSpecialTokens: false }).length };
   }
 
   completions(body: Record<string, unknown>, context: RequestContext): ServingResult {

@@ -43,11 +43,14 @@ const post = (path: string, headers: Record<string, string> = {}, body = chatBod
   fetch(`${server.url}${path}`, { method: "POST", headers: { "Content-Type": "application/json", ...headers }, body });
 const get = (path: string, headers: Record<string, string> = {}) => fetch(`${server.url}${path}`, { headers });
 
-test("no key: 401 invalid_api_key on /v1/models, /v1/chat/completions and /v1/completions", async () => {
+test("no key: 401 invalid_api_key on /v1/models, /v1/chat/completions, /v1/completions and /v1/responses", async () => {
   await expectUnauthorized(await get("/v1/models"));
   await expectUnauthorized(await post("/v1/chat/completions"));
   await expectUnauthorized(await post("/v1/completions", {}, JSON.stringify({ prompt: "hi", max_tokens: 1 })));
   await expectUnauthorized(await post("/v1/chat/completions", {}, JSON.stringify({ messages, max_tokens: 1, stream: true })));
+  await expectUnauthorized(await post("/v1/responses", {}, JSON.stringify({ input: "hi", max_output_tokens: 1 })));
+  await expectUnauthorized(await get("/v1/responses/resp_x"));
+  await expectUnauthorized(await fetch(`${server.url}/v1/responses/resp_x`, { method: "DELETE" }));
 });
 
 test("no key: the 401 comes before body validation", async () => {
