@@ -139,6 +139,11 @@ export class ModelGroup {
     return this.units.flatMap((unit) => unit.names);
   }
 
+  /** --pooling; the built-in model embeds with mean pooling by default, so every README example works on a bare `npm start`. */
+  private get pooling(): string | null {
+    return this.engineConfig.pooling ?? (this.spec.source === null ? "mean" : null);
+  }
+
   cards(): ModelCard[] {
     const [base] = this.units;
     return this.units.flatMap((unit) =>
@@ -170,7 +175,7 @@ export class ModelGroup {
       resolveSlotCapacity: () => this.maxModelLen,
       maxBatchTokens: this.spec.maxNumBatchedTokens,
       threads: this.spec.threads,
-      metadataOverrides: poolingOverrides(this.path, this.engineConfig.pooling),
+      metadataOverrides: poolingOverrides(this.path, this.pooling),
       onLoadProgress: (fraction) => {
         const quarter = Math.floor(fraction * 4);
         if (quarter <= loggedQuarter) return;
@@ -182,7 +187,7 @@ export class ModelGroup {
     let embeddings: EmbeddingSetup | null = null;
     try {
       embeddings = await setUpEmbeddings(base, {
-        pooling: this.engineConfig.pooling,
+        pooling: this.pooling,
         maxInputTokens: this.maxModelLen,
         maxBatchTokens: this.spec.maxNumBatchedTokens,
         threads: this.spec.threads,

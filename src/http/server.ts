@@ -37,6 +37,8 @@ export interface HttpConfig {
   tls?: { key: Buffer; cert: Buffer };
   /** --enable-log-requests. */
   requestLog?: RequestLog;
+  /** False while the models load: /health answers 503 then (the server listens before loading, for probes). */
+  isReady?: () => boolean;
 }
 
 export interface HttpServer {
@@ -88,7 +90,14 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
   };
   const apiDocument = openApiDocument({ version: config.version, rootPath: config.rootPath });
   const routes: Record<string, Route> = {
-    "/health": { method: "GET", isOpen: true, handler: () => json(null) },
+    "/health": {
+      method: "GET",
+      isOpen: true,
+      handler: () => {
+        if (config.isReady && !config.isReady()) throw new ServiceUnavailableError("The model is still loading.");
+        return json(null);
+      },
+    },
     "/version": { method: "GET", isOpen: true, handler: () => json({ version: config.version }) },
     "/metrics": {
       method: "GET",
