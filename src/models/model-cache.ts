@@ -79,6 +79,16 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
+/** The generated models in this cache (the built-in one that a bare `pagoda serve` writes, and any `generate-model` preset). */
+export async function listGeneratedModels(cacheDir: string): Promise<{ preset: string; path: string }[]> {
+  const pattern = new RegExp(`^(${presetNames.map((name) => name.replace(/\./g, "\\.")).join("|")})-[0-9a-f]{12}\\.gguf$`);
+  const names = await readdir(cacheDir).catch(() => [] as string[]);
+  return names.flatMap((name) => {
+    const match = pattern.exec(name);
+    return match ? [{ preset: match[1], path: join(cacheDir, name) }] : [];
+  }).sort((a, b) => a.path.localeCompare(b.path));
+}
+
 /** Temp files left by killed generators (the bench one is ~500 MB); fresh ones may still be in use. */
 async function removeStaleTemps(cacheDir: string, path: string): Promise<void> {
   const prefix = `${path.slice(cacheDir.length + 1)}.`;
