@@ -72,6 +72,9 @@ test("pagoda serve answers the openai client, pagoda bench serve measures it, SI
     assert.equal(chat.choices[0].message.role, "assistant");
     const bench = await run(pagoda, ["bench", "serve", "--base-url", server.baseURL, "--num-prompts", "2", "--input-len", "8", "--output-len", "4", "--ignore-eos"], { env });
     assert.match(bench.stdout, /Successful requests:\s+2/);
+    // --input-len counts the server's tokens (its /tokenize), as vLLM's bench does: 2 prompts of 8.
+    assert.match(bench.stderr, /input-len in tokens \(vllm \/tokenize\)/);
+    assert.match(bench.stdout, /Total input tokens:\s+16\n/);
   } finally {
     assert.equal(await server.stop(), 0, server.output());
   }
