@@ -6,4 +6,14 @@
 // worker keeps one team. It must be set before the thread pool starts, which
 // ESM loading already does, hence this CommonJS entry.
 process.env.UV_THREADPOOL_SIZE ??= "1";
-import("../dist/src/cli.js");
+const { existsSync } = require("node:fs");
+const { join } = require("node:path");
+
+const root = join(__dirname, "..");
+const cli = join(root, "dist", "src", "cli.js");
+if (!existsSync(cli)) {
+  // A checkout installed with --ignore-scripts (no `prepare` build), or a dist/ removed since.
+  console.error(`pagoda: not built yet (${cli} is missing): run 'npm run build' in ${root}`);
+  process.exit(1);
+}
+import(require("node:url").pathToFileURL(cli).href);

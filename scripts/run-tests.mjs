@@ -4,6 +4,7 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { ensureLlamaCppModels } from "../dist/src/models/llama-cpp-models.js";
 
 function findTests(dir) {
   let out = [];
@@ -14,6 +15,9 @@ function findTests(dir) {
   }
   return out.sort();
 }
+
+// Unpack llama.cpp's tokenizers and templates (test fixtures) once, before parallel test files all want them.
+ensureLlamaCppModels();
 
 const only = process.argv[2]; // "unit" | "e2e" | undefined (both)
 const suites = [];

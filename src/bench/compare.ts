@@ -46,9 +46,10 @@ Workload (as 'pagoda bench serve'; see its --help):
   --api-key KEY           sent to every target as a Bearer token (default $OPENAI_API_KEY)
   --dataset KIND          random (default), shared-prefix, or file
   --dataset-path FILE     the file for --dataset file (JSONL or ShareGPT JSON)
-  --input-len N           prompt words for random, suffix words for shared-prefix (default 128)
+  --input-len N           prompt tokens for random, suffix tokens for shared-prefix (default 128),
+                          counted with each server's /tokenize (words when it has none)
   --range-ratio R         vary lengths uniformly in [len*(1-R), len*(1+R)] (default 0)
-  --prefix-len N          shared-prefix: words in the shared system prompt (default 1000);
+  --prefix-len N          shared-prefix: tokens in the shared system prompt (default 1000);
                           each C has its own prefix (its own seed)
   --output-len N          max_tokens of every request (default 128)
   --ignore-eos            send ignore_eos: true, so every request makes --output-len tokens

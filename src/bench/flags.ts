@@ -27,17 +27,19 @@ Server:
   --api-key KEY           sent as 'Authorization: Bearer KEY' (default $OPENAI_API_KEY)
 
 Workload:
-  --dataset KIND          random (default): about --input-len tokens of random common
-                            English words (one token each in GPT-2/Qwen-style BPE);
-                          shared-prefix: one shared system prompt of --prefix-len words
-                            plus a distinct suffix of about --input-len words each;
+  --dataset KIND          random (default): --input-len tokens of random common English
+                            words, cut to length with the server's /tokenize and /detokenize
+                            (vLLM's, pagoda's or llama-server's; a server without them gets
+                            --input-len words, about as many tokens in GPT-2/Qwen-style BPE);
+                          shared-prefix: one shared system prompt of --prefix-len tokens
+                            plus a distinct suffix of --input-len tokens each;
                           file: JSONL (or a JSON array) from --dataset-path with 'prompt',
                             or ShareGPT 'conversations' (first human turn), shuffled
   --dataset-path FILE     the file for --dataset file
   --num-prompts N         requests measured (default 100)
-  --input-len N           prompt words for random, suffix words for shared-prefix (default 128)
+  --input-len N           prompt tokens for random, suffix tokens for shared-prefix (default 128)
   --range-ratio R         vary lengths uniformly in [len*(1-R), len*(1+R)], 0 <= R < 1 (default 0)
-  --prefix-len N          shared-prefix: words in the shared system prompt (default 1000)
+  --prefix-len N          shared-prefix: tokens in the shared system prompt (default 1000)
   --output-len N          max_tokens of every request (default 128)
   --ignore-eos            send ignore_eos: true, so every request makes --output-len tokens
                           (vLLM and llama-server accept it; OpenAI does not)

@@ -9,6 +9,7 @@ import { cpus } from "node:os";
 import { arrivalOffsetsMs } from "./arrivals.js";
 import { authHeaders, sendRequest, type RequestOptions, type RequestResult } from "./client.js";
 import { loadPrompts, type BenchPrompt, type DatasetSpec } from "./datasets.js";
+import { findServerTokenizer, fitPromptsToTokens } from "./token-fit.js";
 import { parseBenchArgs, type BenchConfig } from "./flags.js";
 import { formatReport, jsonNumbers } from "./report.js";
 import { benchMetrics, interTokenLatencies, requestMetrics, type BenchMetrics, type Summary } from "./stats.js";
@@ -178,6 +179,15 @@ export interface WorkloadOutcome {
   metrics: BenchMetrics;
 }
 
+/** The dataset's prompts; generated ones cut to --input-len tokens with the server's tokenizer, else left in words. */
+async function loadSizedPrompts(config: BenchConfig, model: string): Promise<{ prompts: BenchPrompt[]; inputLenUnit: string | null }> {
+  const prompts = await loadPrompts(config.dataset, config.numPrompts + config.warmup);
+  if (config.dataset.kind === "file") return { prompts, inputLenUnit: null };
+  const tokenizer = await findServerTokenizer(config.baseUrl, model, config.apiKey);
+  if (!tokenizer) return { prompts, inputLenUnit: "words (the server has no /tokenize)" };
+  return { prompts: await fitPromptsToTokens(tokenizer, prompts), inputLenUnit: `tokens (${tokenizer.flavour} /tokenize)` };
+}
+
 /**
  * One workload, as `bench serve` runs it: resolves the model (unless given),
  * loads the prompts, sends the warm-up requests one at a time, then the measured
@@ -196,12 +206,13 @@ export async function runWorkload(config: BenchConfig, knownModel?: string): Pro
   };
   // Warm-up prompts come from the same dataset (so a shared-prefix run starts
   // with its prefix seen once, as a live server would), but are not measured.
-  const allPrompts = await loadPrompts(config.dataset, config.numPrompts + config.warmup);
+  const { prompts: allPrompts, inputLenUnit } = await loadSizedPrompts(config, model);
   const prompts = allPrompts.slice(0, config.numPrompts);
   const concurrency = config.maxConcurrency === null ? "unlimited" : String(config.maxConcurrency);
   console.error(
     `bench: ${config.baseUrl} model=${model} endpoint=${config.endpoint} dataset=${config.dataset.kind} ` +
-      `prompts=${config.numPrompts} concurrency=${concurrency} rate=${config.requestRate} output-len=${config.outputLen}`,
+      `prompts=${config.numPrompts} concurrency=${concurrency} rate=${config.requestRate} output-len=${config.outputLen}` +
+      (inputLenUnit ? ` input-len in ${inputLenUnit}` : ""),
   );
 
   if (config.warmup > 0) {

@@ -5,8 +5,9 @@
  *   pooling (or --pooling's), and the generation routes answer 400;
  * - a generation model serves /v1/embeddings only with --pooling mean|cls|last
  *   (a second, embeddings-only llama.cpp context on the same weights);
- *   without it the route answers 400 naming the flag. The default start
- *   creates nothing more.
+ *   without it the route answers 400 naming the flag. The built-in model
+ *   (a bare `pagoda serve`) gets --pooling mean unless told otherwise, so
+ *   every route answers on the default start.
  */
 import { UsageError } from "../errors.js";
 import { readGgufInfoSync } from "../models/gguf-reader.js";

@@ -1,20 +1,22 @@
 /** `pagoda ls [--discover]`: cached models, and with --discover other tools' GGUFs on disk. */
 import { statSync } from "node:fs";
 import { homedir } from "node:os";
+import { basename } from "node:path";
 import { parseArgs } from "node:util";
 import { summarizeGguf } from "../models/gguf-summary.js";
 import { formatBytes } from "../models/hub/download-progress.js";
 import { listCachedModels } from "../models/hub/hub-cache.js";
 import { quantOfFile, splitPartOf } from "../models/hub/quant-picker.js";
 import { discoverLocalModels } from "../models/local-model-discovery.js";
-import { defaultCacheDir } from "../models/model-cache.js";
+import { defaultCacheDir, listGeneratedModels } from "../models/model-cache.js";
 
 export function lsHelp(): string {
   return [
     "Usage: pagoda ls [--discover]",
     "",
     "Lists the models in pagoda's cache (PAGODA_CACHE, else ~/.cache/pagoda): name, file, size,",
-    "quant, context length and whether the GGUF carries a chat template.",
+    "quant, context length and whether the GGUF carries a chat template; also the built-in model",
+    "(generated there by a 'pagoda serve' without --model) and any 'pagoda generate-model' preset.",
     "",
     "  --discover   also list GGUF files already downloaded by Ollama (~/.ollama/models, OLLAMA_MODELS,",
     "               /usr/share/ollama/.ollama/models), LM Studio (~/.lmstudio/models, ~/.cache/lm-studio/models)",
@@ -34,6 +36,11 @@ export async function lsCommand(args: string[]): Promise<void> {
     const name = meta.repo ? `hf:${meta.repo}` : meta.url;
     return [name, meta.file, formatBytes(size), summary?.quant ?? quantOfFile(meta.file) ?? "?", summary?.contextLength?.toString() ?? "?", summary?.hasChatTemplate ? "yes" : "no"];
   });
+  for (const { preset, path } of await listGeneratedModels(cacheDir)) {
+    const summary = summarizeGguf(path);
+    const name = preset === "builtin" ? "(built-in: serve with no --model)" : `(generated: ${preset})`;
+    rows.push([name, basename(path), formatBytes(statSync(path).size), summary?.quant ?? "?", summary?.contextLength?.toString() ?? "?", summary?.hasChatTemplate ? "yes" : "no"]);
+  }
   if (rows.length === 0) console.log(`no models in ${cacheDir} (pagoda pull MODEL downloads one)`);
   else printTable(["MODEL", "FILE", "SIZE", "QUANT", "CONTEXT", "CHAT TEMPLATE"], rows);
 

@@ -156,6 +156,11 @@ export class ModelGroup {
     return this.units.flatMap((unit) => unit.names);
   }
 
+  /** --pooling; the built-in model embeds with mean pooling by default, so every README example works on a bare `npm start`. */
+  private get pooling(): string | null {
+    return this.options.pooling ?? (this.spec.source === null ? "mean" : null);
+  }
+
   cards(): ModelCard[] {
     const [base] = this.units;
     return this.units.flatMap((unit) =>
@@ -188,7 +193,7 @@ export class ModelGroup {
       kvPoolCells: this.kvPoolCells,
       maxBatchTokens: this.spec.maxNumBatchedTokens,
       threads: this.spec.threads,
-      metadataOverrides: poolingOverrides(this.path, this.options.pooling),
+      metadataOverrides: poolingOverrides(this.path, this.pooling),
       onLoadProgress: (fraction) => {
         const quarter = Math.floor(fraction * 4);
         if (quarter <= loggedQuarter) return;
@@ -200,7 +205,7 @@ export class ModelGroup {
     let embeddings: EmbeddingSetup | null = null;
     try {
       embeddings = await setUpEmbeddings(base, {
-        pooling: this.options.pooling,
+        pooling: this.pooling,
         maxInputTokens: this.maxModelLen,
         maxBatchTokens: this.spec.maxNumBatchedTokens,
         threads: this.spec.threads,

@@ -35,15 +35,13 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     groups.map((group) => group.registryEntry()),
     { maxLoadedModels: config.maxLoadedModels, maxLoadedBytes: config.maxLoadedBytes, log },
   );
-  // Without a budget every model loads now (a bad file fails at start, as with one model); with one, the first does.
-  const eager = config.maxLoadedModels === null && config.maxLoadedBytes === null ? groups : groups.slice(0, 1);
-  for (const group of eager) (await registry.acquire(group.spec.names[0])).release();
   const [first] = groups;
-  const firstLoaded = registry.peek(first.spec.names[0])!;
   const isBuiltin = first.spec.source === null;
   const modelPath = first.path;
   const maxModelLen = first.maxModelLen;
   const servedModelNames = first.spec.names;
+  // Listening before the load lets probes tell "loading" (503 on /health) from "down" (no answer).
+  let isReady = false;
   const router = new ModelRouter(registry, groups.flatMap((group) => group.cards()), Math.floor(Date.now() / 1000));
   const responseStore = config.noResponsesStore
     ? null
@@ -67,6 +65,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     requestLog,
     isHealthy: () => registry.loadedValues().every((loaded) => loaded.engines.every((engine) => engine.isAlive)),
     responses,
+    isReady: () => isReady,
   });
   const { server } = http;
   await new Promise<void>((resolve, reject) => {
@@ -76,6 +75,39 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
   const { port } = server.address() as AddressInfo;
   const host = config.host.includes(":") ? `[${config.host}]` : config.host;
   const scheme = tls ? "https" : "http";
+
+  // Installed before the load, so a SIGTERM while loading ends the process cleanly too.
+  const shutdown = new GracefulShutdown(
+    {
+      http,
+      stopEngine: async () => {
+        await Promise.all(registry.loadedValues().map((loaded) => loaded.stopEngines()));
+      },
+      closeRunner: async () => {
+        responseStoreFile?.save();
+        await registry.closeAll();
+      },
+    },
+    { timeoutMs: config.shutdownTimeoutSeconds * 1000, abortFlushMs, delay: timerDelay, log: (line) => console.log(line) },
+  );
+  const onSignal = (signal: NodeJS.Signals) => {
+    shutdown.request(signal).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error("pagoda: shutdown failed:", error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+
+  console.log(`pagoda: loading on ${scheme}://${host}:${port} (/health answers 503 until the model is ready)`);
+  // Without a budget every model loads now (a bad file fails at start, as with one model); with one, the first does.
+  const eager = config.maxLoadedModels === null && config.maxLoadedBytes === null ? groups : groups.slice(0, 1);
+  for (const group of eager) (await registry.acquire(group.spec.names[0])).release();
+  const firstLoaded = registry.peek(first.spec.names[0])!;
+  isReady = true;
 
   const banner = [
     `pagoda ${packageVersion}`,
@@ -108,31 +140,6 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     `pagoda listening on ${scheme}://${host}:${port}`,
   ];
   console.log(banner.join("\n"));
-
-  const shutdown = new GracefulShutdown(
-    {
-      http,
-      stopEngine: async () => {
-        await Promise.all(registry.loadedValues().map((loaded) => loaded.stopEngines()));
-      },
-      closeRunner: async () => {
-        responseStoreFile?.save();
-        await registry.closeAll();
-      },
-    },
-    { timeoutMs: config.shutdownTimeoutSeconds * 1000, abortFlushMs, delay: timerDelay, log: (line) => console.log(line) },
-  );
-  const onSignal = (signal: NodeJS.Signals) => {
-    shutdown.request(signal).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error("pagoda: shutdown failed:", error);
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", onSignal);
-  process.on("SIGTERM", onSignal);
 }
 
 function kvCacheSummary(kvPoolCells: number | null, maxModelLen: number, maxNumSeqs: number): string {

@@ -63,3 +63,20 @@ test("--config: models with aliases and their own settings, defaults from the fl
   assert.throws(() => specsOf(["--config", "m.json"], JSON.stringify({ models: [{ model: "/a", "max-model-len": -1 }] })), /models\.0\.max-model-len/);
   assert.throws(() => specsOf(["--config", "m.json"], JSON.stringify({ models: [{ model: "/a", contxt: 1 }] })), UsageError);
 });
+
+test("--config: relative paths resolve against the file's folder; absolute paths, ~ and hub names stay as written", () => {
+  const text = JSON.stringify({
+    models: [
+      { model: "a.gguf", "chat-template": "templates/a.jinja", "lora-modules": ["sql=../loras/sql.gguf"] },
+      { model: "/m/b.gguf", "chat-template": "~/c.jinja" },
+      { model: "hf:org/repo:Q4_K_M", "served-model-name": "c" },
+    ],
+  });
+  const specs = specsOf(["--config", "/etc/pagoda/models.json"], text);
+  assert.equal(specs[0].source, "/etc/pagoda/a.gguf");
+  assert.equal(specs[0].chatTemplate, "/etc/pagoda/templates/a.jinja");
+  assert.deepEqual(specs[0].loraModules, [{ name: "sql", path: "/etc/loras/sql.gguf" }]);
+  assert.equal(specs[1].source, "/m/b.gguf");
+  assert.equal(specs[1].chatTemplate, "~/c.jinja");
+  assert.equal(specs[2].source, "hf:org/repo:Q4_K_M");
+});

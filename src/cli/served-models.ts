@@ -22,7 +22,8 @@
 import { UsageError } from "../errors.js";
 import { resolveModel } from "../models/hub/resolve-model.js";
 import { parseModelSource } from "../models/hub/model-source.js";
-import { basename } from "node:path";
+import { existsSync } from "node:fs";
+import { basename, dirname, isAbsolute, resolve } from "node:path";
 import { z } from "zod";
 import { ensureGeneratedModel } from "../models/model-cache.js";
 import { type ServeConfig } from "./serve-config.js";
@@ -116,23 +117,29 @@ function parseConfigFile(text: string, fileName: string, defaults: Omit<ServedMo
     const issue = parsed.error.issues[0];
     throw new UsageError(`${fileName}: ${issue.path.join(".") || "(top level)"}: ${issue.message}`);
   }
+  // Relative paths in the file are relative to the file, as in most tools' config files, not to the working directory.
+  const folder = dirname(resolve(fileName));
+  const fromFolder = (path: string) => (isAbsolute(path) || path.startsWith("~") ? path : resolve(folder, path));
+  const modelFromFolder = (model: string) =>
+    parseModelSource(model, (path) => existsSync(fromFolder(path))).kind === "path" ? fromFolder(model) : model;
   return parsed.data.models.map((entry) => {
     const names = entry["served-model-name"];
     const loras = entry["lora-modules"];
+    const chatTemplate = entry["chat-template"];
     return {
-      source: entry.model,
+      source: modelFromFolder(entry.model),
       names: names === undefined ? [] : typeof names === "string" ? [names] : names,
       maxModelLen: entry["max-model-len"] ?? defaults.maxModelLen,
       maxNumSeqs: entry["max-num-seqs"] ?? defaults.maxNumSeqs,
       maxNumBatchedTokens: entry["max-num-batched-tokens"] ?? defaults.maxNumBatchedTokens,
       threads: entry.threads ?? defaults.threads,
-      chatTemplate: entry["chat-template"] ?? defaults.chatTemplate,
+      chatTemplate: chatTemplate === undefined ? defaults.chatTemplate : fromFolder(chatTemplate),
       loraModules:
         loras === undefined
           ? []
           : Array.isArray(loras)
-            ? loras.map((value) => parseLoraModule(value, `${fileName}: lora-modules`))
-            : Object.entries(loras).map(([name, path]) => ({ name, path })),
+            ? loras.map((value) => parseLoraModule(value, `${fileName}: lora-modules`)).map((lora) => ({ ...lora, path: fromFolder(lora.path) }))
+            : Object.entries(loras).map(([name, path]) => ({ name, path: fromFolder(path) })),
     };
   });
 }

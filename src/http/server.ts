@@ -43,6 +43,8 @@ export interface HttpConfig {
   isHealthy?: () => boolean;
   /** The Responses API (/v1/responses...). */
   responses?: ResponsesServing;
+  /** False while the models load: /health answers 503 then (the server listens before loading, for probes). */
+  isReady?: () => boolean;
 }
 
 export interface HttpServer {
@@ -103,6 +105,7 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
       method: "GET",
       isOpen: true,
       handler: () => {
+        if (config.isReady && !config.isReady()) throw new ServiceUnavailableError("The model is still loading.");
         if (config.isHealthy && !config.isHealthy()) throw new EngineDeadError();
         return json(null);
       },

@@ -6,7 +6,7 @@ import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
 import { readGgufInfo } from "./gguf-reader.js";
-import { defaultCacheDir, ensureGeneratedModel, ensureModel, specHash } from "./model-cache.js";
+import { defaultCacheDir, ensureGeneratedModel, ensureModel, listGeneratedModels, specHash } from "./model-cache.js";
 import { getPreset } from "./presets.js";
 
 let dir: string;
@@ -98,4 +98,13 @@ test("defaultCacheDir: PAGODA_CACHE, then XDG_CACHE_HOME/pagoda, then ~/.cache/p
       else process.env[key] = value;
     }
   }
+});
+
+test("listGeneratedModels finds the generated presets, not other files", async () => {
+  const cacheDir = join(dir, "listed");
+  const builtin = await ensureGeneratedModel("builtin", cacheDir);
+  await writeFile(join(cacheDir, "builtin-notahash.gguf"), "");
+  await writeFile(join(cacheDir, `${basename(builtin)}.123-abcd.tmp`), "");
+  assert.deepEqual(await listGeneratedModels(cacheDir), [{ preset: "builtin", path: builtin }]);
+  assert.deepEqual(await listGeneratedModels(join(dir, "absent")), []);
 });

@@ -7,8 +7,8 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
-import { homedir } from "node:os";
 import { join } from "node:path";
+import { defaultCacheDir } from "./cache-dir.js";
 import { generateModel } from "./generate-model.js";
 import type { SyntheticModelSpec } from "./model-spec.js";
 import { getPreset, isPresetName, presetNames } from "./presets.js";
@@ -17,11 +17,7 @@ import { getPreset, isPresetName, presetNames } from "./presets.js";
 const GENERATOR_VERSION = 2;
 const STALE_TEMP_MS = 60 * 60 * 1000;
 
-export function defaultCacheDir(): string {
-  if (process.env.PAGODA_CACHE) return process.env.PAGODA_CACHE;
-  if (process.env.XDG_CACHE_HOME) return join(process.env.XDG_CACHE_HOME, "pagoda");
-  return join(homedir(), ".cache", "pagoda");
-}
+export { defaultCacheDir };
 
 /** Path of the generated preset, generating it first if this cache lacks it. */
 export async function ensureGeneratedModel(presetName: string, cacheDir: string = defaultCacheDir()): Promise<string> {
@@ -59,10 +55,14 @@ async function generateIfMissing(spec: SyntheticModelSpec, cacheDir: string, pat
   return path;
 }
 
-/** 12 hex chars of sha256 over the spec, the generator version and the vocab file's bytes. */
+/**
+ * 12 hex chars of sha256 over the spec, the generator version and the vocab
+ * file's bytes; not its path, which differs between checkouts and caches.
+ */
 export async function specHash(spec: SyntheticModelSpec): Promise<string> {
   const hash = createHash("sha256");
-  hash.update(`pagoda-model-v${GENERATOR_VERSION}\n${canonicalJson(spec)}\n`);
+  const hashed = spec.vocab.kind === "gguf" ? { ...spec, vocab: { kind: "gguf" } } : spec;
+  hash.update(`pagoda-model-v${GENERATOR_VERSION}\n${canonicalJson(hashed)}\n`);
   if (spec.vocab.kind === "gguf") {
     for await (const chunk of createReadStream(spec.vocab.path)) hash.update(chunk as Buffer);
   }
@@ -77,6 +77,16 @@ function canonicalJson(value: unknown): string {
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
   }
   return JSON.stringify(value);
+}
+
+/** The generated models in this cache (the built-in one that a bare `pagoda serve` writes, and any `generate-model` preset). */
+export async function listGeneratedModels(cacheDir: string): Promise<{ preset: string; path: string }[]> {
+  const pattern = new RegExp(`^(${presetNames.map((name) => name.replace(/\./g, "\\.")).join("|")})-[0-9a-f]{12}\\.gguf$`);
+  const names = await readdir(cacheDir).catch(() => [] as string[]);
+  return names.flatMap((name) => {
+    const match = pattern.exec(name);
+    return match ? [{ preset: match[1], path: join(cacheDir, name) }] : [];
+  }).sort((a, b) => a.path.localeCompare(b.path));
 }
 
 /** Temp files left by killed generators (the bench one is ~500 MB); fresh ones may still be in use. */

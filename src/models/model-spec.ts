@@ -45,8 +45,6 @@ export interface SyntheticModelSpec {
 /** llama.cpp `llama_ftype` for general.file_type. */
 export const fileTypeOf: Record<WeightType, number> = { F32: 0, F16: 1, Q8_0: 7 };
 
-/** @deprecated the old name, kept while presets.ts (being reworked on the packaging branch) still imports it. */
-export type ModelSpec = SyntheticModelSpec;
 
 export function headDim(spec: SyntheticModelSpec): number {
   return spec.hidden / spec.numHeads;

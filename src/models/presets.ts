@@ -2,10 +2,10 @@
  * Named model specs: the built-in default model, the shapes tests load, and a
  * benchmark model shaped like Qwen2.5-0.5B-Instruct.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { chatTemplatesDir, vocabDir } from "../testing/paths.js";
-import type { ModelSpec } from "./model-spec.js";
+import { ensureLlamaCppModels } from "./llama-cpp-models.js";
+import type { SyntheticModelSpec } from "./model-spec.js";
 
 export const presetNames = ["builtin", "tiny-f32", "tiny-f16", "tiny-q8_0", "tiny-qwen2", "bench-qwen2.5-0.5b", "tiny-bert", "bench-bge-small"] as const;
 export type PresetName = (typeof presetNames)[number];
@@ -14,15 +14,21 @@ export function isPresetName(name: string): name is PresetName {
   return (presetNames as readonly string[]).includes(name);
 }
 
-/** Where the real Qwen2 tokenizer fixture lives; absent outside this repo's checkout. */
-export const qwen2VocabPath = join(vocabDir, "ggml-vocab-qwen2.gguf");
+/** The real Qwen2 tokenizer (vocab-only GGUF from llama.cpp, unpacked into the cache on first use). */
+export function qwen2VocabPath(): string {
+  return join(ensureLlamaCppModels().dir, "ggml-vocab-qwen2.gguf");
+}
 /** The real WordPiece tokenizer of bge (BERT uncased, 30522 tokens). */
-export const bertVocabPath = join(vocabDir, "ggml-vocab-bert-bge.gguf");
-const qwen25TemplatePath = join(chatTemplatesDir, "Qwen-Qwen2.5-7B-Instruct.jinja");
+function bertVocabPath(): string {
+  return join(ensureLlamaCppModels().dir, "ggml-vocab-bert-bge.gguf");
+}
+function qwen25Template(): string {
+  return readFileSync(join(ensureLlamaCppModels().templatesDir, "Qwen-Qwen2.5-7B-Instruct.jinja"), "utf8");
+}
 
 // Small enough to generate in milliseconds and run on one thread; hidden is a
 // multiple of 32 so the same shape works as Q8_0.
-const tiny: Omit<ModelSpec, "name" | "weightType"> = {
+const tiny: Omit<SyntheticModelSpec, "name" | "weightType"> = {
   architecture: "llama",
   numLayers: 2,
   hidden: 64,
@@ -37,12 +43,8 @@ const tiny: Omit<ModelSpec, "name" | "weightType"> = {
   seed: 1,
 };
 
-/**
- * Resolved at call time because two presets depend on fixture files: with the
- * fixtures absent, tiny-qwen2 is unavailable and the bench model falls back to our
- * own vocab padded to Qwen2's 151936 tokens, so tensor shapes stay the same.
- */
-export function getPreset(name: PresetName): ModelSpec {
+/** Resolved at call time: the presets with a real vocabulary unpack llama.cpp's files on first use. */
+export function getPreset(name: PresetName): SyntheticModelSpec {
   switch (name) {
     case "builtin":
       return { ...tiny, name: "pagoda-builtin", weightType: "F32", seed: 20240601 };
@@ -53,12 +55,11 @@ export function getPreset(name: PresetName): ModelSpec {
     case "tiny-q8_0":
       return { ...tiny, name: "pagoda-tiny-q8_0", weightType: "Q8_0" };
     case "tiny-qwen2":
-      if (!existsSync(qwen2VocabPath)) throw new Error(`tiny-qwen2 needs the Qwen2 vocab fixture at ${qwen2VocabPath}`);
       return {
         ...tiny,
         name: "pagoda-tiny-qwen2",
         architecture: "qwen2",
-        vocab: { kind: "gguf", path: qwen2VocabPath },
+        vocab: { kind: "gguf", path: qwen2VocabPath() },
         tiedEmbeddings: true,
         ropeTheta: 1e6,
         rmsNormEps: 1e-6,
@@ -69,8 +70,7 @@ export function getPreset(name: PresetName): ModelSpec {
     case "bench-bge-small":
       // bge-small-en-v1.5's shapes and pooling; F16 as its usual GGUF.
       return bertPreset({ name: "pagoda-bench-bge-small", numLayers: 12, hidden: 384, numHeads: 12, ffn: 1536, poolingType: "cls", weightType: "F16", seed: 8 });
-    case "bench-qwen2.5-0.5b": {
-      const haveVocab = existsSync(qwen2VocabPath);
+    case "bench-qwen2.5-0.5b":
       return {
         name: "pagoda-bench-qwen2.5-0.5b",
         architecture: "qwen2",
@@ -79,8 +79,8 @@ export function getPreset(name: PresetName): ModelSpec {
         numHeads: 14,
         numKvHeads: 2,
         ffn: 4864,
-        vocab: haveVocab ? { kind: "gguf", path: qwen2VocabPath } : { kind: "byte-level", size: 151936 },
-        ...(existsSync(qwen25TemplatePath) ? { chatTemplate: readFileSync(qwen25TemplatePath, "utf8") } : {}),
+        vocab: { kind: "gguf", path: qwen2VocabPath() },
+        chatTemplate: qwen25Template(),
         contextLength: 32768,
         ropeTheta: 1e6,
         rmsNormEps: 1e-6,
@@ -88,19 +88,17 @@ export function getPreset(name: PresetName): ModelSpec {
         weightType: "Q8_0",
         seed: 5,
       };
-    }
   }
 }
 
-type BertShape = Pick<ModelSpec, "name" | "numLayers" | "hidden" | "numHeads" | "ffn" | "poolingType" | "weightType" | "seed">;
+type BertShape = Pick<SyntheticModelSpec, "name" | "numLayers" | "hidden" | "numHeads" | "ffn" | "poolingType" | "weightType" | "seed">;
 
-function bertPreset(shape: BertShape): ModelSpec {
-  if (!existsSync(bertVocabPath)) throw new Error(`${shape.name} needs the bge vocab fixture at ${bertVocabPath}`);
+function bertPreset(shape: BertShape): SyntheticModelSpec {
   return {
     ...shape,
     architecture: "bert",
     numKvHeads: shape.numHeads,
-    vocab: { kind: "gguf", path: bertVocabPath },
+    vocab: { kind: "gguf", path: bertVocabPath() },
     contextLength: 512,
     ropeTheta: 10000, // unused: BERT has learned positions
     rmsNormEps: 1e-12,

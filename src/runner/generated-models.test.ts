@@ -4,11 +4,10 @@
  * agrees with our reading of the format, only loading can.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { after, before, test } from "node:test";
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
 import { ensureGeneratedModel } from "../models/model-cache.js";
-import { qwen2VocabPath, type PresetName } from "../models/presets.js";
+import { type PresetName } from "../models/presets.js";
 import { testCacheDir } from "../testing/paths.js";
 
 let llama: Llama;
@@ -26,7 +25,7 @@ const cases: { preset: PresetName; eos: string; skip?: string }[] = [
   { preset: "tiny-f16", eos: "<|im_end|>" },
   { preset: "tiny-q8_0", eos: "<|im_end|>" },
   // The real Qwen2 vocab names <|endoftext|> as eos; llama.cpp still ends turns on <|im_end|>.
-  { preset: "tiny-qwen2", eos: "<|endoftext|>", skip: existsSync(qwen2VocabPath) ? undefined : "no Qwen2 vocab fixture" },
+  { preset: "tiny-qwen2", eos: "<|endoftext|>" },
 ];
 
 for (const { preset, eos, skip } of cases) {

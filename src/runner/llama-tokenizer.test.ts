@@ -1,10 +1,10 @@
 /**
  * pagoda's tokenize path against llama.cpp's own tokenizer test vectors
- * (shared/fixtures/vocab: `.inp` texts and the expected ids in `.out`), on the
+ * (llama.cpp's models/ folder: `.inp` texts and the expected ids in `.out`), on the
  * real vocabularies of Qwen2, Llama 3, Llama 2, Phi-3, GPT-2, BERT and DeepSeek.
  */
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
@@ -12,7 +12,7 @@ import { vocabDir } from "../testing/paths.js";
 import { LlamaTokenizer } from "./llama-tokenizer.js";
 
 const separator = "\n__ggml_vocab_test__\n";
-const vocabs = existsSync(vocabDir) ? readdirSync(vocabDir).filter((name) => name.endsWith(".gguf")) : [];
+const vocabs = readdirSync(vocabDir).filter((name) => name.endsWith(".gguf"));
 
 let llama: Llama;
 before(async () => {

@@ -255,6 +255,16 @@ describe("pagoda pull", () => {
     assert.deepEqual(await readFile(path), f32);
   });
 
+  test("a URL that fails (404) leaves no empty folders in the cache", async () => {
+    const url = `${hub.url}/cdn/pagoda-test/tiny-GGUF/absent.gguf`;
+    const result = await runCli(["pull", url]);
+    assert.equal(result.code, 1);
+    assertNoStackTrace(result.stderr);
+    const folder = /; cache: (\S+)$/m.exec(result.stderr)?.[1];
+    assert.ok(folder, result.stderr);
+    await assert.rejects(stat(folder), /ENOENT/);
+  });
+
   test("a Hub resolve URL is checked against the X-Linked-Etag of its redirect", async () => {
     const result = await runCli(["pull", `${hub.url}/pagoda-test/corrupt-GGUF/resolve/main/bad-Q8_0.gguf`]);
     assert.equal(result.code, 1);

@@ -36,14 +36,22 @@ export interface StartOptions {
   apiKey?: string;
   /** PEM certificate to trust, for a server started with --ssl-certfile. */
   ca?: string;
+  /** Start the server with this command (e.g. `npm start`) instead of `node bin/pagoda.cjs serve --model <preset> ...args`. */
+  command?: { file: string; args: string[] };
+  /** Called once the server listens, before the model has loaded (its `pagoda: loading on URL` line). */
+  onLoading?: (url: string) => Promise<void>;
 }
 
 export const cliPath = join(repoRoot, "bin", "pagoda.cjs");
 
 export async function startServer(options: StartOptions = {}): Promise<TestServer> {
-  const modelPath = await ensureGeneratedModel(options.preset ?? "tiny-f32", testCacheDir);
-  const args = [cliPath, "serve", "--model", modelPath, "--port", "0", "--threads", "1", ...(options.args ?? [])];
-  const child = spawn(process.execPath, args, {
+  const modelPath = options.command ? "" : await ensureGeneratedModel(options.preset ?? "tiny-f32", testCacheDir);
+  const { file, args } = options.command ?? {
+    file: process.execPath,
+    args: [cliPath, "serve", "--model", modelPath, "--port", "0", "--threads", "1", ...(options.args ?? [])],
+  };
+  const child = spawn(file, args, {
+    cwd: repoRoot,
     env: { ...process.env, ...options.env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -51,14 +59,18 @@ export async function startServer(options: StartOptions = {}): Promise<TestServe
   child.stdout!.on("data", (data: Buffer) => (output += data.toString()));
   child.stderr!.on("data", (data: Buffer) => (output += data.toString()));
 
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = () => {
-      const match = /pagoda listening on (https?:\/\/\S+)/.exec(output);
-      if (match) resolve(match[1]);
-    };
-    child.stdout!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`pagoda exited with ${code} before listening:\n${output}`)));
-  });
+  const printed = (pattern: RegExp) =>
+    new Promise<string>((resolve, reject) => {
+      const onData = () => {
+        const match = pattern.exec(output);
+        if (match) resolve(match[1]);
+      };
+      child.stdout!.on("data", onData);
+      child.once("exit", (code) => reject(new Error(`pagoda exited with ${code} before printing ${pattern}:\n${output}`)));
+      onData(); // it may have been printed already
+    });
+  if (options.onLoading) await options.onLoading(await printed(/pagoda: loading on (https?:\/\/\S+)/));
+  const url = await printed(/pagoda listening on (https?:\/\/\S+)/);
   const serverFetch = options.ca ? fetchTrusting(options.ca) : fetch;
   const health = await serverFetch(`${url}/health`);
   if (health.status !== 200) throw new Error(`/health answered ${health.status}`);

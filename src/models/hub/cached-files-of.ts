@@ -25,7 +25,11 @@ export async function cachedFilesOf(spec: string, cacheDir: string): Promise<str
 
 /** Drops now-empty folders between a removed file and the cache root. */
 export async function pruneEmptyDirs(file: string, stopAt: string): Promise<void> {
-  let dir = dirname(file);
+  await pruneEmptyDirsFrom(dirname(file), stopAt);
+}
+
+/** Drops `dir` and its parents below `stopAt` while they are empty. */
+export async function pruneEmptyDirsFrom(dir: string, stopAt: string): Promise<void> {
   while (dir.startsWith(stopAt) && dir !== stopAt) {
     if ((await readdir(dir).catch(() => ["?"])).length > 0) return;
     await rmdir(dir).catch(() => undefined);

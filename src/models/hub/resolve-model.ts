@@ -10,6 +10,7 @@ import { downloadFile } from "./download-file.js";
 import { stderrSink, type ProgressSink } from "./download-progress.js";
 import { authHeaders, describeHttpFailure, hubOptionsFromEnv, listHubFiles, resolveUrl, treeUrl, type HubFile, type HubOptions } from "./hub-client.js";
 import { hubFilePath, hubRepoDir, isCached, listFilesBelow, urlFilePath, writeMeta } from "./hub-cache.js";
+import { pruneEmptyDirsFrom } from "./cached-files-of.js";
 import { ModelDownloadError } from "./model-download-error.js";
 import { parseModelSource, type ModelSource } from "./model-source.js";
 import { availableQuants, isModelGguf, pickGgufFiles, splitPartOf, withParts, type PickedFiles } from "./quant-picker.js";
@@ -54,6 +55,8 @@ export async function resolveModel(spec: string, options: ResolveOptions = {}): 
   } catch (error) {
     if (!(error instanceof ModelDownloadError)) throw error;
     const where = source.kind === "url" ? dirname(urlFilePath(cacheDir, source.url)) : source.kind === "path" ? null : hubRepoDir(cacheDir, source.repo);
+    // A download that failed before writing a byte leaves no empty folders behind (a partial one keeps its .part to resume).
+    if (where) await pruneEmptyDirsFrom(where, cacheDir);
     const suffix = where ? `; cache: ${where}` : "";
     throw new ModelDownloadError(`cannot get model ${spec}: ${error.message}${suffix}`, error.kind, { cause: error });
   }
