@@ -12,7 +12,7 @@ import { readFile, stat } from "node:fs/promises";
 import { Engine } from "../engine/engine.js";
 import type { RegistryEntry } from "../engine/model-registry.js";
 import type { EngineStats } from "../engine/types.js";
-import { VllmMetrics } from "../metrics/prometheus.js";
+import type { AdapterLoad, ModelMetricsSource, RequestObserver, VllmMetrics } from "../metrics/prometheus.js";
 import { readGgufInfoSync } from "../models/gguf-reader.js";
 import { ChatTemplate } from "../protocol/chat-template.js";
 import type { LoadedModels, ModelCard, ServedModel } from "../protocol/model-router.js";
@@ -36,9 +36,8 @@ type EngineConfig = Pick<ServeConfig, "maxWaitingRequests" | "enablePrefixCachin
   requestLog?: RequestLog;
 };
 
-/** The base model or one adapter: its names and metrics, and its engine while loaded. */
+/** The base model or one adapter: its names, and its engine while loaded. */
 class ServedUnit {
-  readonly metrics: VllmMetrics;
   engine: Engine | null = null;
   /** Token totals of engines already unloaded, so counters never go back. */
   private carried = { promptTokensTotal: 0, generationTokensTotal: 0, prefixCacheQueriedTokens: 0, prefixCacheHitTokens: 0 };
@@ -46,10 +45,7 @@ class ServedUnit {
   constructor(
     readonly names: readonly string[],
     readonly loraPath: string | null,
-    maxModelLen: number,
-  ) {
-    this.metrics = new VllmMetrics({ modelName: names[0], maxModelLen });
-  }
+  ) {}
 
   stats(): EngineStats {
     const live = this.engine?.stats();
@@ -108,6 +104,7 @@ export class LoadedModelGroup implements LoadedModels {
 
 export class ModelGroup {
   private readonly units: ServedUnit[];
+  private requestObserver: RequestObserver | null = null;
 
   private constructor(
     readonly spec: ServedModelSpec,
@@ -118,8 +115,8 @@ export class ModelGroup {
     private readonly log: (line: string) => void,
   ) {
     this.units = [
-      new ServedUnit(spec.names, null, maxModelLen),
-      ...spec.loraModules.map((lora) => new ServedUnit([lora.name], lora.path, maxModelLen)),
+      new ServedUnit(spec.names, null),
+      ...spec.loraModules.map((lora) => new ServedUnit([lora.name], lora.path)),
     ];
   }
 
@@ -151,8 +148,21 @@ export class ModelGroup {
     );
   }
 
-  renderMetrics(): string[] {
-    return this.units.map((unit) => unit.metrics.render(unit.stats()));
+  /** Registers this model's series (adapters count under the base model, as in vLLM). */
+  attachMetrics(metrics: VllmMetrics): void {
+    this.requestObserver = metrics.addModel(this.spec.names[0], this.metricsSource());
+  }
+
+  private metricsSource(): ModelMetricsSource {
+    return {
+      stats: () => sumStats(this.units.map((unit) => unit.stats())),
+      tokensPerSlot: this.maxModelLen,
+      isPrefixCachingEnabled: this.engineConfig.enablePrefixCaching,
+      adapters: () =>
+        this.units
+          .filter((unit) => unit.loraPath !== null && unit.engine !== null)
+          .map((unit): AdapterLoad => ({ name: unit.names[0], ...unit.stats() })),
+    };
   }
 
   registryEntry(): RegistryEntry<LoadedModelGroup> {
@@ -225,7 +235,7 @@ export class ModelGroup {
     const config = this.engineConfig;
     const engine = new Engine(runner, {
       onRequestFinished: (timings) => {
-        unit.metrics.observeRequest(timings);
+        this.requestObserver?.observeRequest(timings);
         config.requestLog?.observeEngineRequest(timings);
       },
       maxNumBatchedTokens: this.spec.maxNumBatchedTokens,
@@ -265,6 +275,20 @@ export class ModelGroup {
     for (const unit of this.units) unit.detach();
     await loaded.close();
   }
+}
+
+function sumStats(all: readonly EngineStats[]): EngineStats {
+  const sum = (read: (stats: EngineStats) => number) => all.reduce((total, stats) => total + read(stats), 0);
+  return {
+    numRunning: sum((s) => s.numRunning),
+    numWaiting: sum((s) => s.numWaiting),
+    numSlotsInUse: sum((s) => s.numSlotsInUse),
+    numSlots: sum((s) => s.numSlots),
+    promptTokensTotal: sum((s) => s.promptTokensTotal),
+    generationTokensTotal: sum((s) => s.generationTokensTotal),
+    prefixCacheQueriedTokens: sum((s) => s.prefixCacheQueriedTokens),
+    prefixCacheHitTokens: sum((s) => s.prefixCacheHitTokens),
+  };
 }
 
 function trainContextLengthOf(path: string): number {

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { ModelRegistry } from "../engine/model-registry.js";
 import { createHttpServer, routeList } from "../http/server.js";
-import { mergeExpositions } from "../metrics/merge-exposition.js";
+import { VllmMetrics } from "../metrics/prometheus.js";
 import { ModelRouter } from "../protocol/model-router.js";
 import { ModelGroup } from "./model-group.js";
 import { resolveModelPath, servedModelSpecs } from "./served-models.js";
@@ -27,6 +27,8 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
   const groups = await Promise.all(
     specs.map(async (spec) => ModelGroup.create(spec, await resolveModelPath(spec.source), { ...config, requestLog }, log)),
   );
+  const metrics = new VllmMetrics({ maxModelLen: Math.max(...groups.map((group) => group.maxModelLen)), collectProcessMetrics: true });
+  for (const group of groups) group.attachMetrics(metrics);
   const registry = new ModelRegistry(
     groups.map((group) => group.registryEntry()),
     { maxLoadedModels: config.maxLoadedModels, maxLoadedBytes: config.maxLoadedBytes, log },
@@ -45,7 +47,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     apiKeys: config.apiKeys,
     maxBodyBytes: config.maxBodyBytes,
     version: packageVersion,
-    renderMetrics: () => mergeExpositions(groups.flatMap((group) => group.renderMetrics())),
+    renderMetrics: () => metrics.render(),
     cors: {
       allowedOrigins: config.allowedOrigins,
       allowedMethods: config.allowedMethods,

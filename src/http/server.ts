@@ -29,7 +29,7 @@ export interface HttpConfig {
   maxBodyBytes: number;
   version: string;
   /** The Prometheus text GET /metrics answers with. */
-  renderMetrics: () => string;
+  renderMetrics: () => Promise<string>;
   cors: CorsConfig;
   /** A path prefix also served (stripped before routing), e.g. "/llm"; "" for none. */
   rootPath: string;
@@ -93,7 +93,7 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
     "/metrics": {
       method: "GET",
       isOpen: true,
-      handler: () => ({ kind: "text", body: config.renderMetrics(), contentType: "text/plain; version=0.0.4" }),
+      handler: async () => ({ kind: "text", body: await config.renderMetrics(), contentType: "text/plain; version=0.0.4; charset=utf-8" }),
     },
     "/v1/models": { method: "GET", handler: () => json(serving.listModels()) },
     "/v1/chat/completions": {
