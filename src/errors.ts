@@ -76,6 +76,15 @@ export class ModelNotFoundError extends ServerError {
   }
 }
 
+/** An adapter named in /v1/unload_lora_adapter, or a path in /v1/load_lora_adapter, that is not there (vLLM's 404). */
+export class LoraAdapterNotFoundError extends ServerError {
+  readonly status = 404;
+  readonly type = "not_found_error" as const;
+  constructor(message: string, param: "lora_name" | "lora_path") {
+    super(message, { param, code: "lora_adapter_not_found" });
+  }
+}
+
 /**
  * OpenAI routes clients reach for that pagoda does not serve, with the way
  * out. The Responses API is what the Vercel AI SDK's `openai(model)` calls by
@@ -86,6 +95,7 @@ const unservedRouteHints: ReadonlyArray<[RegExp, string]> = [
     /\/v1\/responses(\/|$)/,
     "pagoda serves the Chat Completions API, not the Responses API: use /v1/chat/completions (Vercel AI SDK: openai.chat(model) or @ai-sdk/openai-compatible; OpenAI SDKs: client.chat.completions.create).",
   ],
+  [/\/v1\/(un)?load_lora_adapter$/, "Loading LoRA adapters at run time is off: start pagoda with --enable-runtime-lora-updating (or PAGODA_ENABLE_RUNTIME_LORA_UPDATING=1)."],
 ];
 
 export class RouteNotFoundError extends ServerError {

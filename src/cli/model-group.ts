@@ -36,9 +36,10 @@ type EngineConfig = Pick<ServeConfig, "maxWaitingRequests" | "enablePrefixCachin
   requestLog?: RequestLog;
 };
 
-/** The base model or one adapter: its names, and its engine while loaded. */
+/** The base model or one adapter: its names, and its engine (and runner) while loaded. */
 class ServedUnit {
   engine: Engine | null = null;
+  runner: LlamaRunner | null = null;
   /** Token totals of engines already unloaded, so counters never go back. */
   private carried = { promptTokensTotal: 0, generationTokensTotal: 0, prefixCacheQueriedTokens: 0, prefixCacheHitTokens: 0 };
 
@@ -66,24 +67,52 @@ class ServedUnit {
     const { numRunning, numWaiting, numSlotsInUse, numSlots, ...totals } = this.stats();
     this.carried = totals;
     this.engine = null;
+    this.runner = null;
   }
 }
 
 const embeddingsOff = { batcher: null, isEmbeddingOnly: false, endToken: null, dimensions: 0, maxInputTokens: 0 };
 
 export class LoadedModelGroup implements LoadedModels {
+  private readonly servings: Map<string, ServedModel>;
+  readonly runners: LlamaRunner[];
+  readonly engines: Engine[];
+
   constructor(
-    private readonly servings: ReadonlyMap<string, ServedModel>,
-    readonly runners: readonly LlamaRunner[],
-    readonly engines: readonly Engine[],
+    servings: ReadonlyMap<string, ServedModel>,
+    runners: readonly LlamaRunner[],
+    engines: readonly Engine[],
     /** For the banner: what the GGUF says it is, and where the chat template came from. */
     readonly description: string,
-    readonly hasChatTemplate: boolean,
+    /** Null when the model has none (chat requests get a 400). */
+    readonly chatTemplate: ChatTemplate | null,
     /** The base model's /v1/embeddings setup (its own llama.cpp context when on). */
     readonly embeddings: EmbeddingSetup,
     /** The tool-call and reasoning parsers its chat answers go through. */
     readonly toolOptions: ServerToolOptions,
-  ) {}
+  ) {
+    this.servings = new Map(servings);
+    this.runners = [...runners];
+    this.engines = [...engines];
+  }
+
+  get hasChatTemplate(): boolean {
+    return this.chatTemplate !== null;
+  }
+
+  /** A LoRA adapter loaded at run time joins the loaded model. */
+  addUnit(name: string, served: ServedModel, runner: LlamaRunner, engine: Engine): void {
+    this.servings.set(name, served);
+    this.runners.push(runner);
+    this.engines.push(engine);
+  }
+
+  /** Takes a runtime adapter out; the caller stops its engine and closes its runner. */
+  removeUnit(name: string, runner: LlamaRunner, engine: Engine): void {
+    this.servings.delete(name);
+    this.runners.splice(this.runners.indexOf(runner), 1);
+    this.engines.splice(this.engines.indexOf(engine), 1);
+  }
 
   servedModel(name: string): ServedModel {
     const served = this.servings.get(name);
@@ -104,6 +133,8 @@ export class LoadedModelGroup implements LoadedModels {
 
 export class ModelGroup {
   private readonly units: ServedUnit[];
+  /** Runtime adapters unloaded: their token totals still count in the model's counters. */
+  private readonly retiredUnits: ServedUnit[] = [];
   private requestObserver: RequestObserver | null = null;
 
   private constructor(
@@ -155,7 +186,7 @@ export class ModelGroup {
 
   private metricsSource(): ModelMetricsSource {
     return {
-      stats: () => sumStats(this.units.map((unit) => unit.stats())),
+      stats: () => sumStats([...this.units, ...this.retiredUnits].map((unit) => unit.stats())),
       tokensPerSlot: this.maxModelLen,
       isPrefixCachingEnabled: this.engineConfig.enablePrefixCaching,
       adapters: () =>
@@ -167,6 +198,41 @@ export class ModelGroup {
 
   registryEntry(): RegistryEntry<LoadedModelGroup> {
     return { names: this.names, sizeBytes: this.sizeBytes, load: () => this.load(), unload: (loaded) => this.unload(loaded) };
+  }
+
+  /** The adapter names given at start (--lora-modules or the config file), which stay for the server's life. */
+  get startupAdapterNames(): string[] {
+    return this.spec.loraModules.map((lora) => lora.name);
+  }
+
+  /**
+   * A LoRA adapter loaded at run time on this model, which must be loaded (the
+   * caller holds a lease): served from now on, and reloaded with the model.
+   */
+  async addAdapter(name: string, path: string, loaded: LoadedModelGroup): Promise<ModelCard> {
+    this.log(`pagoda: loading LoRA adapter ${name} from ${path} on ${this.spec.names[0]}`);
+    const runner = await loaded.runners[0].withLoraAdapter(path);
+    const unit = new ServedUnit([name], path);
+    const { engine, served } = this.serveUnit(unit, runner, loaded.chatTemplate, embeddingsOff, loaded.toolOptions);
+    loaded.addUnit(name, served, runner, engine);
+    this.units.push(unit);
+    return this.cards().find((card) => card.id === name)!;
+  }
+
+  /** Unloads a runtime adapter: its requests in flight are aborted (finish_reason "abort"). */
+  async removeAdapter(name: string, loaded: LoadedModelGroup | null): Promise<void> {
+    const index = this.units.findIndex((unit) => unit.loraPath !== null && unit.names[0] === name);
+    if (index < 0) throw new Error(`no adapter named '${name}' on ${this.spec.names[0]}`);
+    const [unit] = this.units.splice(index, 1);
+    const { engine, runner } = unit;
+    if (loaded && engine && runner) {
+      loaded.removeUnit(name, runner, engine);
+      await engine.stop();
+      unit.detach();
+      await runner.close();
+    }
+    this.retiredUnits.push(unit);
+    this.log(`pagoda: unloaded LoRA adapter ${name}`);
   }
 
   private async load(): Promise<LoadedModelGroup> {
@@ -217,7 +283,7 @@ export class ModelGroup {
       });
       this.log(`pagoda: loaded model ${name} in ${((performance.now() - startedMs) / 1000).toFixed(1)} s`);
       if (embeddings.batcher !== null) this.log(`pagoda: embeddings from ${name}: ${embeddings.summary}`);
-      return new LoadedModelGroup(servings, runners, engines, base.info.description, chatTemplate !== null, embeddings, toolOptions);
+      return new LoadedModelGroup(servings, runners, engines, base.info.description, chatTemplate, embeddings, toolOptions);
     } catch (error) {
       await embeddings?.close();
       for (const runner of runners.reverse()) await runner.close();
@@ -244,6 +310,7 @@ export class ModelGroup {
       schedulingPolicy: config.schedulingPolicy === "priority" ? "priority" : "fcfs",
     });
     unit.engine = engine;
+    unit.runner = runner;
     const prompts = new PromptBuilder(runner, chatTemplate, {
       vocabSize: runner.info.vocabSize,
       bosToken: runner.info.bosToken,

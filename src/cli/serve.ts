@@ -6,6 +6,8 @@ import { createHttpServer, routeList } from "../http/server.js";
 import { VllmMetrics } from "../metrics/prometheus.js";
 import { ModelRouter } from "../protocol/model-router.js";
 import { ModelGroup } from "./model-group.js";
+import { RuntimeLoraAdapters } from "./runtime-lora.js";
+import { LoraAdapterServing } from "../protocol/lora-adapters.js";
 import { resolveModelPath, servedModelSpecs } from "./served-models.js";
 import { GracefulShutdown, timerDelay } from "./graceful-shutdown.js";
 import { createRequestLog } from "./request-logger.js";
@@ -57,6 +59,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     rootPath: config.rootPath,
     tls,
     requestLog,
+    loraAdapters: config.enableRuntimeLoraUpdating ? new LoraAdapterServing(new RuntimeLoraAdapters(first, registry, router)) : undefined,
   });
   const { server } = http;
   await new Promise<void>((resolve, reject) => {
@@ -75,6 +78,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     `  chat template:  ${firstLoaded.hasChatTemplate ? (first.spec.chatTemplate ?? "from the model") : "none (chat requests get a 400; use --chat-template FILE)"}`,
     `  tool calls:     ${firstLoaded.toolOptions.toolSyntax ? `${firstLoaded.toolOptions.toolSyntax.name} parser` : "not parsed (no parser for this template; --tool-call-parser NAME)"}${firstLoaded.toolOptions.reasoningParser ? `; reasoning: ${firstLoaded.toolOptions.reasoningParser}` : ""}`,
     ...first.spec.loraModules.map((lora) => `  LoRA adapter:   ${lora.name} (${lora.path})`),
+    ...(config.enableRuntimeLoraUpdating ? [`  runtime LoRA:   POST /v1/load_lora_adapter, /v1/unload_lora_adapter (on ${servedModelNames[0]})`] : []),
     ...groups.slice(1).map((group) => `  also serving:   ${[...group.names].join(", ")} (${group.path}${registry.isLoaded(group.spec.names[0]) ? "" : ", loaded on first request"})`),
     ...(config.maxLoadedModels !== null || config.maxLoadedBytes !== null
       ? [`  memory budget:  ${[config.maxLoadedModels !== null ? `${config.maxLoadedModels} models` : "", config.maxLoadedBytes !== null ? `${config.maxLoadedBytes} bytes` : ""].filter(Boolean).join(", ")} loaded at once, least recently used idle model unloaded`]

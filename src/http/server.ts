@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { MethodNotAllowedError, RouteNotFoundError, ServiceUnavailableError } from "../errors.js";
+import type { LoraAdapterServing } from "../protocol/lora-adapters.js";
 import type { ModelRouter } from "../protocol/model-router.js";
 import { openApiDocument } from "../protocol/openapi.js";
 import type { RequestContext, ServingResult } from "../protocol/serving.js";
@@ -37,6 +38,8 @@ export interface HttpConfig {
   tls?: { key: Buffer; cert: Buffer };
   /** --enable-log-requests. */
   requestLog?: RequestLog;
+  /** --enable-runtime-lora-updating: vLLM's /v1/load_lora_adapter and /v1/unload_lora_adapter. */
+  loraAdapters?: LoraAdapterServing;
 }
 
 export interface HttpServer {
@@ -126,6 +129,12 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
       }),
     },
   };
+  const loraAdapters = config.loraAdapters;
+  if (loraAdapters) {
+    const plainText = (body: string): RouteResult => ({ kind: "text", body, contentType: "text/plain; charset=utf-8" });
+    routes["/v1/load_lora_adapter"] = { method: "POST", handler: async (request) => plainText(await loraAdapters.load(await readBody(request))) };
+    routes["/v1/unload_lora_adapter"] = { method: "POST", handler: async (request) => plainText(await loraAdapters.unload(await readBody(request))) };
+  }
 
   const listener = (request: IncomingMessage, response: ServerResponse) => void handle(request, response);
   const server = config.tls ? createHttpsServer({ key: config.tls.key, cert: config.tls.cert }, listener) : createServer(listener);
