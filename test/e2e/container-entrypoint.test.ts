@@ -8,7 +8,7 @@
  * to use exactly these files.
  */
 import assert from "node:assert/strict";
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -16,6 +16,7 @@ import { promisify } from "node:util";
 import { ensureGeneratedModel } from "../../src/models/model-cache.js";
 import { repoRoot, testCacheDir } from "../../src/testing/paths.js";
 import { readSse } from "./server-harness.js";
+import { spawnLogged } from "./spawn-logged.js";
 
 const entrypoint = join(repoRoot, "scripts", "container", "entrypoint.sh");
 const healthcheck = join(repoRoot, "scripts", "container", "healthcheck.mjs");
@@ -53,25 +54,17 @@ test("the Dockerfile runs this entrypoint and health check, non-root, on port 80
 test("the entrypoint serves on 0.0.0.0, answers the health check, and drains on SIGTERM", async () => {
   const modelPath = await ensureGeneratedModel("tiny-f32", testCacheDir);
   // PAGODA_PORT=0 only so tests never collide; the image's default is 8000.
-  const child = spawn(entrypoint, ["--model", modelPath, "--threads", "1", "--served-model-name", "boxed"], {
-    env: { ...process.env, PAGODA_PORT: "0", PAGODA_HOST: "", PAGODA_CACHE: testCacheDir },
-    stdio: ["ignore", "pipe", "pipe"],
+  const { child, output, exited, firstMatch } = spawnLogged(entrypoint, ["--model", modelPath, "--threads", "1", "--served-model-name", "boxed"], {
+    ...process.env,
+    PAGODA_PORT: "0",
+    PAGODA_HOST: "",
+    PAGODA_CACHE: testCacheDir,
   });
-  let output = "";
-  child.stdout.on("data", (data: Buffer) => (output += data.toString()));
-  child.stderr.on("data", (data: Buffer) => (output += data.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   try {
-    const port = await new Promise<string>((resolve, reject) => {
-      child.stdout.on("data", () => {
-        const match = /pagoda listening on http:\/\/(\S+):(\d+)/.exec(output);
-        if (match) {
-          assert.equal(match[1], "0.0.0.0", "listens on every interface inside a container");
-          resolve(match[2]);
-        }
-      });
-      void exited.then((code) => reject(new Error(`the entrypoint exited with ${code}:\n${output}`)));
-    });
+    const listening = await firstMatch(/pagoda listening on http:\/\/(\S+):(\d+)/);
+    if (!listening) assert.fail(`the entrypoint exited with ${await exited}:\n${output()}`);
+    assert.equal(listening[1], "0.0.0.0", "listens on every interface inside a container");
+    const port = listening[2];
     assert.equal(await healthcheckExitCode(port), 0);
 
     const response = await fetch(`http://127.0.0.1:${port}/v1/completions`, {
@@ -86,7 +79,7 @@ test("the entrypoint serves on 0.0.0.0, answers the health check, and drains on 
     assert.equal(frames.at(-1), "[DONE]");
     const finish = frames.filter((f) => f !== "[DONE]").map((f) => JSON.parse(f) as { choices: { finish_reason: string | null }[] });
     assert.equal(finish.at(-1)!.choices[0].finish_reason, "length", "the in-flight stream finished during the drain");
-    assert.equal(await exited, 0, output);
+    assert.equal(await exited, 0, output());
     assert.equal(await healthcheckExitCode(port), 1, "no server, unhealthy");
   } finally {
     if (child.exitCode === null) child.kill("SIGKILL");

@@ -9,12 +9,12 @@
  * is not installed and cannot be.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { test } from "node:test";
 import { ensureGeneratedModel } from "../../src/models/model-cache.js";
 import { repoRoot, testCacheDir } from "../../src/testing/paths.js";
+import { spawnLogged } from "./spawn-logged.js";
 
 const script = join(repoRoot, "scripts", "replicas.sh");
 const numRequests = 32;
@@ -79,27 +79,15 @@ async function send(url: string, index: number): Promise<Outcome> {
 test("a replica killed mid-load loses no request: retried, or 503 with Retry-After, and cut streams are counted", async (t) => {
   const modelPath = await ensureGeneratedModel("tiny-f32", testCacheDir);
   const [proxyPort, port1, port2] = [await freePort(), await freePort(), await freePort()];
-  const child = spawn(script, ["--replicas", "2", "--port", String(proxyPort), "--replica-ports", `${port1},${port2}`, "--", "--model", modelPath, "--max-model-len", "512"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let output = "";
-  child.stdout.on("data", (data: Buffer) => (output += data.toString()));
-  child.stderr.on("data", (data: Buffer) => (output += data.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const { child, output, exited, firstMatch } = spawnLogged(script, ["--replicas", "2", "--port", String(proxyPort), "--replica-ports", `${port1},${port2}`, "--", "--model", modelPath, "--max-model-len", "512"]);
   try {
-    const ready = await new Promise<boolean>((resolve) => {
-      child.stdout.on("data", () => {
-        if (output.includes("replicas: ready:")) resolve(true);
-      });
-      void exited.then(() => resolve(false));
-    });
-    if (!ready) {
+    if (!(await firstMatch(/replicas: ready:/))) {
       const code = await exited;
-      if (code === 3) return t.skip(output.trim());
-      assert.fail(`replicas.sh exited with ${code}:\n${output}`);
+      if (code === 3) return t.skip(output().trim());
+      assert.fail(`replicas.sh exited with ${code}:\n${output()}`);
     }
-    const victimPid = Number(/replica 1 pid (\d+)/.exec(output)![1]);
-    const survivorPid = Number(/replica 2 pid (\d+)/.exec(output)![1]);
+    const victimPid = Number(/replica 1 pid (\d+)/.exec(output())![1]);
+    const survivorPid = Number(/replica 2 pid (\d+)/.exec(output())![1]);
     const url = `http://127.0.0.1:${proxyPort}`;
 
     const outcomes: Outcome[] = [];
@@ -131,6 +119,6 @@ test("a replica killed mid-load loses no request: retried, or 503 with Retry-Aft
   } finally {
     if (child.exitCode === null) child.kill("SIGTERM");
   }
-  assert.equal(await exited, 0, output);
-  assert.match(output, /replicas: stopped/);
+  assert.equal(await exited, 0, output());
+  assert.match(output(), /replicas: stopped/);
 });
