@@ -12,6 +12,7 @@ const catalogue: Array<[errors.ServerError, number, errors.ErrorType, string | n
   [new errors.ModelNotFoundError("gpt-4", ["tiny"]), 404, "not_found_error", "model_not_found"],
   [new errors.RouteNotFoundError("GET", "/x"), 404, "not_found_error", "unknown_url"],
   [new errors.ResponseNotFoundError("x"), 404, "not_found_error", "response_not_found"],
+  [new errors.LoraAdapterNotFoundError("x", "lora_name"), 404, "not_found_error", "lora_adapter_not_found"],
   [new errors.MethodNotAllowedError("GET", "/x", "POST"), 405, "invalid_request_error", "method_not_allowed"],
   [new errors.PayloadTooLargeError(10), 413, "invalid_request_error", "payload_too_large"],
   [new errors.ServiceUnavailableError("x"), 503, "server_error", "service_unavailable"],

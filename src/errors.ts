@@ -79,11 +79,26 @@ export class ModelNotFoundError extends ServerError {
   }
 }
 
+/** An adapter named in /v1/unload_lora_adapter, or a path in /v1/load_lora_adapter, that is not there (vLLM's 404). */
+export class LoraAdapterNotFoundError extends ServerError {
+  readonly status = 404;
+  readonly type = "not_found_error" as const;
+  constructor(message: string, param: "lora_name" | "lora_path") {
+    super(message, { param, code: "lora_adapter_not_found" });
+  }
+}
+
+/** Routes that exist only behind a flag, with the flag that turns them on. */
+const unservedRouteHints: ReadonlyArray<[RegExp, string]> = [
+  [/\/v1\/(un)?load_lora_adapter$/, "Loading LoRA adapters at run time is off: start pagoda with --enable-runtime-lora-updating (or PAGODA_ENABLE_RUNTIME_LORA_UPDATING=1)."],
+];
+
 export class RouteNotFoundError extends ServerError {
   readonly status = 404;
   readonly type = "not_found_error" as const;
   constructor(method: string, path: string) {
-    super(`Unknown route: ${method} ${path}`, { code: "unknown_url" });
+    const hint = unservedRouteHints.find(([pattern]) => pattern.test(path))?.[1];
+    super(`Unknown route: ${method} ${path}${hint ? `. ${hint}` : ""}`, { code: "unknown_url" });
   }
 }
 

@@ -13,7 +13,7 @@ import { UsageError } from "../errors.js";
 import { Engine } from "../engine/engine.js";
 import type { RegistryEntry } from "../engine/model-registry.js";
 import type { EngineStats } from "../engine/types.js";
-import { VllmMetrics } from "../metrics/prometheus.js";
+import type { AdapterLoad, ModelMetricsSource, RequestObserver, VllmMetrics } from "../metrics/prometheus.js";
 import { readGgufInfoSync, type GgufFileInfo } from "../models/gguf-reader.js";
 import { resolveKvPoolCells } from "../engine/kv-pool.js";
 import { findUnifiedKvAddon } from "../runner/native-addon.js";
@@ -40,20 +40,17 @@ type ModelGroupOptions = Pick<ServeConfig, "allowLongMaxModelLen" | "kvCacheMemo
   requestLog?: RequestLog;
 };
 
-/** The base model or one adapter: its names and metrics, and its engine while loaded. */
+/** The base model or one adapter: its names, and its engine (and runner) while loaded. */
 class ServedUnit {
-  readonly metrics: VllmMetrics;
   engine: Engine | null = null;
+  runner: LlamaRunner | null = null;
   /** Token totals of engines already unloaded, so counters never go back. */
   private carried = { preemptionsTotal: 0, promptTokensTotal: 0, generationTokensTotal: 0, prefixCacheQueriedTokens: 0, prefixCacheHitTokens: 0 };
 
   constructor(
     readonly names: readonly string[],
     readonly loraPath: string | null,
-    maxModelLen: number,
-  ) {
-    this.metrics = new VllmMetrics({ modelName: names[0], maxModelLen });
-  }
+  ) {}
 
   stats(): EngineStats {
     const live = this.engine?.stats();
@@ -76,24 +73,52 @@ class ServedUnit {
     const { numRunning, numWaiting, numSlotsInUse, numSlots, kvCacheUsage, ...totals } = this.stats();
     this.carried = totals;
     this.engine = null;
+    this.runner = null;
   }
 }
 
 const embeddingsOff = { batcher: null, isEmbeddingOnly: false, endToken: null, dimensions: 0, maxInputTokens: 0 };
 
 export class LoadedModelGroup implements LoadedModels {
+  private readonly servings: Map<string, ServedModel>;
+  readonly runners: LlamaRunner[];
+  readonly engines: Engine[];
+
   constructor(
-    private readonly servings: ReadonlyMap<string, ServedModel>,
-    readonly runners: readonly LlamaRunner[],
-    readonly engines: readonly Engine[],
+    servings: ReadonlyMap<string, ServedModel>,
+    runners: readonly LlamaRunner[],
+    engines: readonly Engine[],
     /** For the banner: what the GGUF says it is, and where the chat template came from. */
     readonly description: string,
-    readonly hasChatTemplate: boolean,
+    /** Null when the model has none (chat requests get a 400). */
+    readonly chatTemplate: ChatTemplate | null,
     /** The base model's /v1/embeddings setup (its own llama.cpp context when on). */
     readonly embeddings: EmbeddingSetup,
     /** The tool-call and reasoning parsers its chat answers go through. */
     readonly toolOptions: ServerToolOptions,
-  ) {}
+  ) {
+    this.servings = new Map(servings);
+    this.runners = [...runners];
+    this.engines = [...engines];
+  }
+
+  get hasChatTemplate(): boolean {
+    return this.chatTemplate !== null;
+  }
+
+  /** A LoRA adapter loaded at run time joins the loaded model. */
+  addUnit(name: string, served: ServedModel, runner: LlamaRunner, engine: Engine): void {
+    this.servings.set(name, served);
+    this.runners.push(runner);
+    this.engines.push(engine);
+  }
+
+  /** Takes a runtime adapter out; the caller stops its engine and closes its runner. */
+  removeUnit(name: string, runner: LlamaRunner, engine: Engine): void {
+    this.servings.delete(name);
+    this.runners.splice(this.runners.indexOf(runner), 1);
+    this.engines.splice(this.engines.indexOf(engine), 1);
+  }
 
   servedModel(name: string): ServedModel {
     const served = this.servings.get(name);
@@ -114,6 +139,9 @@ export class LoadedModelGroup implements LoadedModels {
 
 export class ModelGroup {
   private readonly units: ServedUnit[];
+  /** Runtime adapters unloaded: their token totals still count in the model's counters. */
+  private readonly retiredUnits: ServedUnit[] = [];
+  private requestObserver: RequestObserver | null = null;
 
   private constructor(
     readonly spec: ServedModelSpec,
@@ -126,8 +154,8 @@ export class ModelGroup {
     private readonly log: (line: string) => void,
   ) {
     this.units = [
-      new ServedUnit(spec.names, null, maxModelLen),
-      ...spec.loraModules.map((lora) => new ServedUnit([lora.name], lora.path, maxModelLen)),
+      new ServedUnit(spec.names, null),
+      ...spec.loraModules.map((lora) => new ServedUnit([lora.name], lora.path)),
     ];
   }
 
@@ -173,12 +201,60 @@ export class ModelGroup {
     );
   }
 
-  renderMetrics(): string[] {
-    return this.units.map((unit) => unit.metrics.render(unit.stats()));
+  /** Registers this model's series (adapters count under the base model, as in vLLM). */
+  attachMetrics(metrics: VllmMetrics): void {
+    this.requestObserver = metrics.addModel(this.spec.names[0], this.metricsSource());
+  }
+
+  private metricsSource(): ModelMetricsSource {
+    return {
+      stats: () => sumStats([...this.units, ...this.retiredUnits].map((unit) => unit.stats())),
+      tokensPerSlot: this.maxModelLen,
+      isPrefixCachingEnabled: this.options.enablePrefixCaching,
+      adapters: () =>
+        this.units
+          .filter((unit) => unit.loraPath !== null && unit.engine !== null)
+          .map((unit): AdapterLoad => ({ name: unit.names[0], ...unit.stats() })),
+    };
   }
 
   registryEntry(): RegistryEntry<LoadedModelGroup> {
     return { names: this.names, sizeBytes: this.sizeBytes, load: () => this.load(), unload: (loaded) => this.unload(loaded) };
+  }
+
+  /** The adapter names given at start (--lora-modules or the config file), which stay for the server's life. */
+  get startupAdapterNames(): string[] {
+    return this.spec.loraModules.map((lora) => lora.name);
+  }
+
+  /**
+   * A LoRA adapter loaded at run time on this model, which must be loaded (the
+   * caller holds a lease): served from now on, and reloaded with the model.
+   */
+  async addAdapter(name: string, path: string, loaded: LoadedModelGroup): Promise<ModelCard> {
+    this.log(`pagoda: loading LoRA adapter ${name} from ${path} on ${this.spec.names[0]}`);
+    const runner = await loaded.runners[0].withLoraAdapter(path);
+    const unit = new ServedUnit([name], path);
+    const { engine, served } = this.serveUnit(unit, runner, loaded.chatTemplate, embeddingsOff, loaded.toolOptions);
+    loaded.addUnit(name, served, runner, engine);
+    this.units.push(unit);
+    return this.cards().find((card) => card.id === name)!;
+  }
+
+  /** Unloads a runtime adapter: its requests in flight are aborted (finish_reason "abort"). */
+  async removeAdapter(name: string, loaded: LoadedModelGroup | null): Promise<void> {
+    const index = this.units.findIndex((unit) => unit.loraPath !== null && unit.names[0] === name);
+    if (index < 0) throw new Error(`no adapter named '${name}' on ${this.spec.names[0]}`);
+    const [unit] = this.units.splice(index, 1);
+    const { engine, runner } = unit;
+    if (loaded && engine && runner) {
+      loaded.removeUnit(name, runner, engine);
+      await engine.stop();
+      unit.detach();
+      await runner.close();
+    }
+    this.retiredUnits.push(unit);
+    this.log(`pagoda: unloaded LoRA adapter ${name}`);
   }
 
   private async load(): Promise<LoadedModelGroup> {
@@ -230,7 +306,7 @@ export class ModelGroup {
       });
       this.log(`pagoda: loaded model ${name} in ${((performance.now() - startedMs) / 1000).toFixed(1)} s`);
       if (embeddings.batcher !== null) this.log(`pagoda: embeddings from ${name}: ${embeddings.summary}`);
-      return new LoadedModelGroup(servings, runners, engines, base.info.description, chatTemplate !== null, embeddings, toolOptions);
+      return new LoadedModelGroup(servings, runners, engines, base.info.description, chatTemplate, embeddings, toolOptions);
     } catch (error) {
       await embeddings?.close();
       for (const runner of runners.reverse()) await runner.close();
@@ -248,7 +324,7 @@ export class ModelGroup {
     const config = this.options;
     const engine = new Engine(runner, {
       onRequestFinished: (timings) => {
-        unit.metrics.observeRequest(timings);
+        this.requestObserver?.observeRequest(timings);
         config.requestLog?.observeEngineRequest(timings);
       },
       maxNumBatchedTokens: this.spec.maxNumBatchedTokens,
@@ -258,6 +334,7 @@ export class ModelGroup {
       schedulingPolicy: config.schedulingPolicy === "priority" ? "priority" : "fcfs",
     });
     unit.engine = engine;
+    unit.runner = runner;
     const prompts = new PromptBuilder(runner, chatTemplate, {
       vocabSize: runner.info.vocabSize,
       bosToken: runner.info.bosToken,
@@ -323,4 +400,21 @@ function kvPoolCellsFor(metadata: GgufMetadata, maxModelLen: number, maxNumSeqs:
     );
   }
   return cells;
+}
+
+function sumStats(all: readonly EngineStats[]): EngineStats {
+  const sum = (read: (stats: EngineStats) => number) => all.reduce((total, stats) => total + read(stats), 0);
+  return {
+    numRunning: sum((s) => s.numRunning),
+    numWaiting: sum((s) => s.numWaiting),
+    numSlotsInUse: sum((s) => s.numSlotsInUse),
+    numSlots: sum((s) => s.numSlots),
+    // Each unit (base, adapter) has its own context: usage weighted by its slots.
+    kvCacheUsage: sum((s) => s.kvCacheUsage * s.numSlots) / Math.max(1, sum((s) => s.numSlots)),
+    preemptionsTotal: sum((s) => s.preemptionsTotal),
+    promptTokensTotal: sum((s) => s.promptTokensTotal),
+    generationTokensTotal: sum((s) => s.generationTokensTotal),
+    prefixCacheQueriedTokens: sum((s) => s.prefixCacheQueriedTokens),
+    prefixCacheHitTokens: sum((s) => s.prefixCacheHitTokens),
+  };
 }

@@ -34,6 +34,8 @@ export interface ServeConfig {
   maxStepMs: number | null;
   maxWaitingRequests: number;
   enablePrefixCaching: boolean;
+  /** vLLM's VLLM_ALLOW_RUNTIME_LORA_UPDATING, as a flag. */
+  enableRuntimeLoraUpdating: boolean;
   schedulingPolicy: string;
   threads: number;
   chatTemplate: string | null;
@@ -81,6 +83,7 @@ export const serveFlags: FlagSpec[] = [
   { name: "model", key: "models", kind: "repeat", placeholder: "MODEL", help: "model to serve: a GGUF file, hf:ORG/REPO:QUANT, hf:ORG/REPO/FILE.gguf, ORG/REPO or an https:// URL (downloaded into the cache; see pagoda pull --help); repeat for several models, each as MODEL or NAME=MODEL (default: pagoda's built-in tiny model, whose output is meaningless)" },
   { name: "config", key: "configFile", kind: "string", placeholder: "FILE", help: "JSON file listing models to serve, with names, aliases, context length, threads, LoRA adapters (see README)" },
   { name: "lora-modules", key: "loraModules", kind: "list", placeholder: "NAME=PATH...", help: "GGUF LoRA adapters on the first model, each served as model NAME" },
+  { name: "enable-runtime-lora-updating", key: "enableRuntimeLoraUpdating", kind: "bool", help: "serve POST /v1/load_lora_adapter and /v1/unload_lora_adapter (vLLM's, behind the API key): LoRA adapters on the first model loaded while running (default off)" },
   { name: "max-loaded-models", key: "maxLoadedModels", kind: "int", placeholder: "N", help: "models kept in memory at once; others load on their first request, the least recently used idle one is unloaded (default: all)" },
   { name: "max-loaded-bytes", key: "maxLoadedBytes", kind: "int", placeholder: "N", help: "as --max-loaded-models, a budget in bytes of model files (default: none)" },
   { name: "host", key: "host", kind: "string", placeholder: "HOST", help: "address to listen on (default 127.0.0.1; 0.0.0.0 serves other machines)" },
@@ -141,6 +144,7 @@ export function defaultServeConfig(): ServeConfig {
     maxStepMs: null,
     maxWaitingRequests: 1024,
     enablePrefixCaching: true,
+    enableRuntimeLoraUpdating: false,
     maxLogprobs: 20,
     schedulingPolicy: "fcfs",
     threads: availableParallelism(),

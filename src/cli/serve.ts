@@ -4,12 +4,14 @@ import type { AddressInfo } from "node:net";
 import { UsageError } from "../errors.js";
 import { ModelRegistry } from "../engine/model-registry.js";
 import { createHttpServer, routeList } from "../http/server.js";
-import { mergeExpositions } from "../metrics/merge-exposition.js";
+import { VllmMetrics } from "../metrics/prometheus.js";
 import { ModelRouter } from "../protocol/model-router.js";
 import { ResponsesServing } from "../protocol/responses-serving.js";
 import { ResponseStore } from "../protocol/responses-store.js";
 import { ResponseStoreFile } from "./responses-store-file.js";
 import { ModelGroup } from "./model-group.js";
+import { RuntimeLoraAdapters } from "./runtime-lora.js";
+import { LoraAdapterServing } from "../protocol/lora-adapters.js";
 import { resolveModelPath, servedModelSpecs } from "./served-models.js";
 import { GracefulShutdown, timerDelay } from "./graceful-shutdown.js";
 import { createRequestLog } from "./request-logger.js";
@@ -31,6 +33,8 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
   const groups = await Promise.all(
     specs.map(async (spec) => ModelGroup.create(spec, await resolveModelPath(spec.source), { ...config, requestLog }, log)),
   );
+  const metrics = new VllmMetrics({ maxModelLen: Math.max(...groups.map((group) => group.maxModelLen)), collectProcessMetrics: true });
+  for (const group of groups) group.attachMetrics(metrics);
   const registry = new ModelRegistry(
     groups.map((group) => group.registryEntry()),
     { maxLoadedModels: config.maxLoadedModels, maxLoadedBytes: config.maxLoadedBytes, log },
@@ -53,7 +57,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     apiKeys: config.apiKeys,
     maxBodyBytes: config.maxBodyBytes,
     version: packageVersion,
-    renderMetrics: () => mergeExpositions(groups.flatMap((group) => group.renderMetrics())),
+    renderMetrics: () => metrics.render(),
     cors: {
       allowedOrigins: config.allowedOrigins,
       allowedMethods: config.allowedMethods,
@@ -66,6 +70,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     isHealthy: () => registry.loadedValues().every((loaded) => loaded.engines.every((engine) => engine.isAlive)),
     responses,
     isReady: () => isReady,
+    loraAdapters: config.enableRuntimeLoraUpdating ? new LoraAdapterServing(new RuntimeLoraAdapters(first, registry, router)) : undefined,
   });
   const { server } = http;
   await new Promise<void>((resolve, reject) => {
@@ -118,6 +123,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     `  chat template:  ${firstLoaded.hasChatTemplate ? (first.spec.chatTemplate ?? "from the model") : "none (chat requests get a 400; use --chat-template FILE)"}`,
     `  tool calls:     ${firstLoaded.toolOptions.toolSyntax ? `${firstLoaded.toolOptions.toolSyntax.name} parser` : "not parsed (no parser for this template; --tool-call-parser NAME)"}${firstLoaded.toolOptions.reasoningParser ? `; reasoning: ${firstLoaded.toolOptions.reasoningParser}` : ""}`,
     ...first.spec.loraModules.map((lora) => `  LoRA adapter:   ${lora.name} (${lora.path})`),
+    ...(config.enableRuntimeLoraUpdating ? [`  runtime LoRA:   POST /v1/load_lora_adapter, /v1/unload_lora_adapter (on ${servedModelNames[0]})`] : []),
     ...groups.slice(1).map((group) => `  also serving:   ${[...group.names].join(", ")} (${group.path}${registry.isLoaded(group.spec.names[0]) ? "" : ", loaded on first request"})`),
     ...(config.maxLoadedModels !== null || config.maxLoadedBytes !== null
       ? [`  memory budget:  ${[config.maxLoadedModels !== null ? `${config.maxLoadedModels} models` : "", config.maxLoadedBytes !== null ? `${config.maxLoadedBytes} bytes` : ""].filter(Boolean).join(", ")} loaded at once, least recently used idle model unloaded`]

@@ -67,6 +67,21 @@ export class ModelRegistry<T> {
     }
   }
 
+  /** Serves `name` (a runtime LoRA adapter) from the model that serves `existing`. */
+  addName(name: string, existing: string): void {
+    const slot = this.byName.get(existing);
+    if (!slot) throw new Error(`no model named '${existing}'`);
+    if (this.byName.has(name)) throw new Error(`the model name '${name}' is used twice`);
+    this.byName.set(name, slot);
+  }
+
+  /** Stops serving a name added by `addName`. */
+  removeName(name: string): void {
+    const slot = this.byName.get(name);
+    if (!slot || slot.entry.names.includes(name)) throw new Error(`'${name}' is not a name added at run time`);
+    this.byName.delete(name);
+  }
+
   has(name: string): boolean {
     return this.byName.has(name);
   }

@@ -12,6 +12,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { EngineDeadError, MethodNotAllowedError, RouteNotFoundError, ServiceUnavailableError } from "../errors.js";
+import type { LoraAdapterServing } from "../protocol/lora-adapters.js";
 import type { ModelRouter } from "../protocol/model-router.js";
 import { openApiDocument } from "../protocol/openapi.js";
 import type { RequestContext, ServingResult } from "../protocol/serving.js";
@@ -31,7 +32,7 @@ export interface HttpConfig {
   maxBodyBytes: number;
   version: string;
   /** The Prometheus text GET /metrics answers with. */
-  renderMetrics: () => string;
+  renderMetrics: () => Promise<string>;
   cors: CorsConfig;
   /** A path prefix also served (stripped before routing), e.g. "/llm"; "" for none. */
   rootPath: string;
@@ -45,6 +46,8 @@ export interface HttpConfig {
   responses?: ResponsesServing;
   /** False while the models load: /health answers 503 then (the server listens before loading, for probes). */
   isReady?: () => boolean;
+  /** --enable-runtime-lora-updating: vLLM's /v1/load_lora_adapter and /v1/unload_lora_adapter. */
+  loraAdapters?: LoraAdapterServing;
 }
 
 export interface HttpServer {
@@ -114,7 +117,7 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
     "/metrics": {
       method: "GET",
       isOpen: true,
-      handler: () => ({ kind: "text", body: config.renderMetrics(), contentType: "text/plain; version=0.0.4" }),
+      handler: async () => ({ kind: "text", body: await config.renderMetrics(), contentType: "text/plain; version=0.0.4; charset=utf-8" }),
     },
     "/v1/models": { method: "GET", handler: () => json(serving.listModels()) },
     "/v1/chat/completions": {
@@ -147,6 +150,12 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
       }),
     },
   };
+  const loraAdapters = config.loraAdapters;
+  if (loraAdapters) {
+    const plainText = (body: string): RouteResult => ({ kind: "text", body, contentType: "text/plain; charset=utf-8" });
+    routes["/v1/load_lora_adapter"] = { method: "POST", handler: async (request) => plainText(await loraAdapters.load(await readBody(request))) };
+    routes["/v1/unload_lora_adapter"] = { method: "POST", handler: async (request) => plainText(await loraAdapters.unload(await readBody(request))) };
+  }
 
   const listener = (request: IncomingMessage, response: ServerResponse) => void handle(request, response);
   const server = config.tls ? createHttpsServer({ key: config.tls.key, cert: config.tls.cert }, listener) : createServer(listener);

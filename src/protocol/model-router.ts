@@ -35,11 +35,25 @@ export interface ModelCard {
 }
 
 export class ModelRouter {
+  private readonly cards: ModelCard[];
+
   constructor(
     private readonly registry: ModelRegistry<LoadedModels>,
-    private readonly cards: readonly ModelCard[],
+    cards: readonly ModelCard[],
     private readonly createdAt: number,
-  ) {}
+  ) {
+    this.cards = [...cards];
+  }
+
+  /** A LoRA adapter loaded at run time joins /v1/models. */
+  addCard(card: ModelCard): void {
+    this.cards.push(card);
+  }
+
+  removeCard(id: string): void {
+    const index = this.cards.findIndex((card) => card.id === id);
+    if (index >= 0) this.cards.splice(index, 1);
+  }
 
   listModels(): unknown {
     return {

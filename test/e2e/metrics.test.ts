@@ -14,13 +14,23 @@ const maxTokens = 5;
 
 let server: TestServer;
 
-useServer({ args: ["--served-model-name", servedName, "--max-model-len", "512"] }, (served) => ({ server } = served));
+useServer({ args: ["--served-model-name", servedName, "--max-model-len", "512", "--max-num-seqs", "3"] }, (served) => ({ server } = served));
 
 interface Scrape {
   /** Sample value by series, e.g. `vllm:foo_total{model_name="m"}`. */
   samples: Map<string, number>;
   /** Family name -> TYPE. */
   types: Map<string, string>;
+}
+
+/** A series with its labels sorted by name, so label order (which Prometheus ignores) does not matter here either. */
+function canonical(series: string): string {
+  const match = /^([^{]+)(?:\{(.*)\})?$/.exec(series);
+  assert.ok(match, series);
+  const [, name, labels] = match;
+  if (labels === undefined) return name;
+  const pairs = labels.match(/[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*"/g) ?? [];
+  return `${name}{${pairs.sort().join(",")}}`;
 }
 
 const sampleLine = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\]|\\.)*",?)*\})? (\S+)$/;
@@ -47,7 +57,7 @@ function parseMetrics(text: string): Scrape {
     const family = types.has(name) ? name : name.replace(/_(bucket|sum|count)$/, "");
     assert.ok(types.has(family), `sample ${name} has no TYPE`);
     if (family !== name) assert.equal(types.get(family), "histogram", `${name} belongs to a histogram`);
-    const series = `${name}${labels}`;
+    const series = canonical(`${name}${labels}`);
     assert.ok(!samples.has(series), `duplicate series ${series}`);
     const number = value === "+Inf" ? Infinity : Number(value);
     assert.ok(!Number.isNaN(number), line);
@@ -66,7 +76,7 @@ async function scrape(): Promise<Scrape> {
 const m = `{model_name="${servedName}"}`;
 
 function value(scrape: Scrape, series: string): number {
-  const v = scrape.samples.get(series);
+  const v = scrape.samples.get(canonical(series));
   assert.ok(v !== undefined, `${series} missing; have:\n${[...scrape.samples.keys()].join("\n")}`);
   return v;
 }
@@ -77,7 +87,7 @@ function checkHistogram(scrape: Scrape, name: string): void {
   const buckets = [...scrape.samples.entries()]
     .filter(([series]) => series.startsWith(`${name}_bucket{`))
     .map(([series, count]) => {
-      assert.ok(series.startsWith(`${name}_bucket{model_name="${servedName}",le="`), series);
+      assert.ok(series.startsWith(`${name}_bucket{le="`) && series.endsWith(`",model_name="${servedName}"}`), series);
       return { le: Number(/le="([^"]+)"/.exec(series)![1].replace("+Inf", "Infinity")), count };
     });
   assert.ok(buckets.length >= 2, `${name} has buckets`);
@@ -115,12 +125,12 @@ test("/metrics exposes vLLM's families with the model_name label, before any req
   }
   for (const name of histograms) checkHistogram(s, name);
   // vLLM's bucket bounds, as prometheus_client writes them.
-  assert.ok(s.samples.has(`vllm:time_to_first_token_seconds_bucket{model_name="${servedName}",le="0.001"}`));
-  assert.ok(s.samples.has(`vllm:time_to_first_token_seconds_bucket{model_name="${servedName}",le="2560.0"}`));
-  assert.ok(s.samples.has(`vllm:inter_token_latency_seconds_bucket{model_name="${servedName}",le="80.0"}`));
-  assert.ok(s.samples.has(`vllm:e2e_request_latency_seconds_bucket{model_name="${servedName}",le="7680.0"}`));
-  assert.ok(s.samples.has(`vllm:request_prompt_tokens_bucket{model_name="${servedName}",le="500.0"}`), "1-2-5 buckets up to --max-model-len");
-  assert.ok(!s.samples.has(`vllm:request_prompt_tokens_bucket{model_name="${servedName}",le="1000.0"}`), "none past --max-model-len");
+  assert.ok(s.samples.has(canonical(`vllm:time_to_first_token_seconds_bucket{model_name="${servedName}",le="0.001"}`)));
+  assert.ok(s.samples.has(canonical(`vllm:time_to_first_token_seconds_bucket{model_name="${servedName}",le="2560.0"}`)));
+  assert.ok(s.samples.has(canonical(`vllm:inter_token_latency_seconds_bucket{model_name="${servedName}",le="80.0"}`)));
+  assert.ok(s.samples.has(canonical(`vllm:e2e_request_latency_seconds_bucket{model_name="${servedName}",le="7680.0"}`)));
+  assert.ok(s.samples.has(canonical(`vllm:request_prompt_tokens_bucket{model_name="${servedName}",le="500.0"}`)), "1-2-5 buckets up to --max-model-len");
+  assert.ok(!s.samples.has(canonical(`vllm:request_prompt_tokens_bucket{model_name="${servedName}",le="1000.0"}`)), "none past --max-model-len");
 });
 
 interface Usage {
@@ -189,4 +199,24 @@ test("three known requests move the counters and histograms by exactly their sha
   for (const name of ["vllm:num_requests_running", "vllm:num_requests_waiting", "vllm:kv_cache_usage_perc"]) {
     assert.equal(value(after, `${name}${m}`), 0, `${name} back at 0`);
   }
+});
+
+test("the inference gateway's model-server protocol: cache config, LoRA info, the older names, process metrics", async () => {
+  const s = await scrape();
+  // One sequence slot is one block: --max-model-len tokens, --max-num-seqs of them.
+  assert.equal(s.types.get("vllm:cache_config_info"), "gauge");
+  assert.equal(value(s, `vllm:cache_config_info{model_name="${servedName}",block_size="512",num_gpu_blocks="3",enable_prefix_caching="true"}`), 1);
+  assert.equal(s.types.get("vllm:lora_requests_info"), "gauge");
+  const lora = value(s, 'vllm:lora_requests_info{max_lora="0",running_lora_adapters="",waiting_lora_adapters=""}');
+  assert.ok(lora > 1.7e9 && lora < 4e9, `a timestamp in seconds: ${lora}`);
+  for (const [alias, name] of [
+    ["vllm:gpu_cache_usage_perc", "vllm:kv_cache_usage_perc"],
+    ["vllm:gpu_prefix_cache_hits_total", "vllm:prefix_cache_hits_total"],
+    ["vllm:gpu_prefix_cache_queries_total", "vllm:prefix_cache_queries_total"],
+  ]) {
+    assert.equal(s.types.get(alias), s.types.get(name), alias);
+    assert.equal(value(s, `${alias}${m}`), value(s, `${name}${m}`), alias);
+  }
+  assert.ok(value(s, "process_resident_memory_bytes") > 0, "prom-client's default process metrics");
+  assert.equal(s.types.get("nodejs_eventloop_lag_seconds"), "gauge");
 });
