@@ -12,6 +12,7 @@ import { readFile, stat } from "node:fs/promises";
 import { Engine } from "../engine/engine.js";
 import type { RegistryEntry } from "../engine/model-registry.js";
 import type { EngineStats } from "../engine/types.js";
+import { RecentRequests, type ModelSnapshot } from "../metrics/engine-snapshot.js";
 import { VllmMetrics } from "../metrics/prometheus.js";
 import { readGgufInfoSync } from "../models/gguf-reader.js";
 import { ChatTemplate } from "../protocol/chat-template.js";
@@ -39,6 +40,8 @@ type EngineConfig = Pick<ServeConfig, "maxWaitingRequests" | "enablePrefixCachin
 /** The base model or one adapter: its names and metrics, and its engine while loaded. */
 class ServedUnit {
   readonly metrics: VllmMetrics;
+  /** For the dashboard: outlives loads, as the metrics do. */
+  readonly recent = new RecentRequests();
   engine: Engine | null = null;
   /** Token totals of engines already unloaded, so counters never go back. */
   private carried = { promptTokensTotal: 0, generationTokensTotal: 0, prefixCacheQueriedTokens: 0, prefixCacheHitTokens: 0 };
@@ -155,6 +158,24 @@ export class ModelGroup {
     return this.units.map((unit) => unit.metrics.render(unit.stats()));
   }
 
+  /** The dashboard's view of each unit: stats, recent requests, latency over `windowMs`. */
+  snapshot(isLoaded: boolean, windowMs: number, maxRecent: number): ModelSnapshot[] {
+    const [base] = this.units;
+    return this.units.map((unit) => ({
+      name: unit.names[0],
+      aliases: unit.names.slice(1),
+      parent: unit.loraPath ? base.names[0] : null,
+      isLoaded,
+      maxModelLen: this.maxModelLen,
+      maxNumSeqs: this.spec.maxNumSeqs,
+      threads: this.spec.threads,
+      fileBytes: this.sizeBytes,
+      stats: unit.stats(),
+      latency: unit.recent.summary(windowMs),
+      recentRequests: unit.recent.latest(maxRecent),
+    }));
+  }
+
   registryEntry(): RegistryEntry<LoadedModelGroup> {
     return { names: this.names, sizeBytes: this.sizeBytes, load: () => this.load(), unload: (loaded) => this.unload(loaded) };
   }
@@ -226,6 +247,7 @@ export class ModelGroup {
     const engine = new Engine(runner, {
       onRequestFinished: (timings) => {
         unit.metrics.observeRequest(timings);
+        unit.recent.add(timings);
         config.requestLog?.observeEngineRequest(timings);
       },
       maxNumBatchedTokens: this.spec.maxNumBatchedTokens,

@@ -3,6 +3,8 @@ import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { ModelRegistry } from "../engine/model-registry.js";
 import { createHttpServer, routeList } from "../http/server.js";
+import { WebPage } from "../http/web-page.js";
+import type { EngineSnapshot } from "../metrics/engine-snapshot.js";
 import { mergeExpositions } from "../metrics/merge-exposition.js";
 import { ModelRouter } from "../protocol/model-router.js";
 import { ModelGroup } from "./model-group.js";
@@ -41,6 +43,17 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
   const maxModelLen = first.maxModelLen;
   const servedModelNames = first.spec.names;
   const router = new ModelRouter(registry, groups.flatMap((group) => group.cards()), Math.floor(Date.now() / 1000));
+  const webPage = new WebPage({
+    isPageEnabled: !config.disableFrontend,
+    rootPath: config.rootPath,
+    snapshotIntervalMs: 1000,
+    takeSnapshot: (): EngineSnapshot => ({
+      time: Date.now(),
+      version: packageVersion,
+      models: groups.flatMap((group) => group.snapshot(registry.isLoaded(group.spec.names[0]), 60_000, 50)),
+      memoryBudget: { maxLoadedModels: config.maxLoadedModels, maxLoadedBytes: config.maxLoadedBytes },
+    }),
+  });
   const http = createHttpServer(router, router, {
     apiKeys: config.apiKeys,
     maxBodyBytes: config.maxBodyBytes,
@@ -55,6 +68,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     rootPath: config.rootPath,
     tls,
     requestLog,
+    webPage,
   });
   const { server } = http;
   await new Promise<void>((resolve, reject) => {
@@ -91,6 +105,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     `  OpenAI base URL: ${scheme}://${host}:${port}/v1${config.rootPath ? ` (also under ${config.rootPath}: ${scheme}://${host}:${port}${config.rootPath}/v1)` : ""}`,
     ...routeList.map((route) => `    ${route}`),
     `  API docs:        ${scheme}://${host}:${port}${config.rootPath}/docs`,
+    `  web page:        ${webPage.isServingPage ? `${scheme}://${host}:${port}${config.rootPath}/ (playground), /dashboard` : "off (--disable-frontend)"}`,
     `pagoda listening on ${scheme}://${host}:${port}`,
   ];
   console.log(banner.join("\n"));

@@ -22,6 +22,7 @@ import { renderDocsPage } from "./docs-page.js";
 import { toErrorResponse } from "./error-response.js";
 import { InFlightRequests } from "./in-flight.js";
 import type { RequestLog } from "./request-log.js";
+import type { WebPage } from "./web-page.js";
 import { writeEventStream } from "./sse.js";
 
 export interface HttpConfig {
@@ -37,6 +38,8 @@ export interface HttpConfig {
   tls?: { key: Buffer; cert: Buffer };
   /** --enable-log-requests. */
   requestLog?: RequestLog;
+  /** The web page and the engine snapshot routes (http/web-page.ts). */
+  webPage?: WebPage;
 }
 
 export interface HttpServer {
@@ -145,6 +148,8 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
         response.setHeader("Connection", "close");
         throw new ServiceUnavailableError("The server is shutting down; retry on another instance.");
       }
+      // Before in-flight counting: an open snapshot stream must not hold a drain back.
+      if (config.webPage?.serve(request, response, routePath(request.url, config.rootPath), (r) => apiKeys.verify(r))) return;
       // Counted in before the first await, so a drain that starts now waits for this request.
       response.on("close", inFlight.begin());
       const disconnect = new AbortController();
