@@ -5,6 +5,8 @@ import uPlot from "uplot";
 export interface SeriesSpec {
   label: string;
   color: string;
+  /** Dashed, for a series that often lies on top of another. */
+  isDashed?: boolean;
 }
 
 interface Props {
@@ -36,7 +38,7 @@ export function Chart({ title, theme, unit, series, data }: Props) {
         axis,
         { ...axis, size: 50, label: unit, labelSize: 14 },
       ],
-      series: [{}, ...series.map((spec) => ({ label: spec.label, stroke: spec.color, width: 1.5, spanGaps: false, points: { show: false } }))],
+      series: [{}, ...series.map((spec) => ({ label: spec.label, stroke: spec.color, width: 1.5, dash: spec.isDashed ? [5, 4] : undefined, spanGaps: false, points: { show: false } }))],
     };
     plot.current = new uPlot(options, data as uPlot.AlignedData, element);
     const observer = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(200, element.clientWidth), height: 160 }));

@@ -71,7 +71,7 @@ export function Dashboard({ theme }: { theme: string }) {
         <Counter label="generated tokens" value={model.stats.generationTokensTotal} testId="generated-total" />
       </div>
       <div class="charts">
-        <Chart theme={theme} title="requests" unit="" series={[{ label: "running", color: colors[0] }, { label: "waiting", color: colors[1] }, { label: "KV slots", color: colors[2] }]} data={columns(["running", "waiting", "slotsInUse"])} />
+        <Chart theme={theme} title="requests" unit="" series={[{ label: "running", color: colors[0] }, { label: "waiting", color: colors[1] }, { label: "KV slots", color: colors[2], isDashed: true }]} data={columns(["running", "waiting", "slotsInUse"])} />
         <Chart theme={theme} title="tokens per second" unit="tok/s" series={[{ label: "prompt", color: colors[1] }, { label: "generation", color: colors[0] }]} data={columns(["promptTokensPerSecond", "generationTokensPerSecond"])} />
         <Chart theme={theme} title="prefix cache hit rate" unit="" series={[{ label: "hit rate", color: colors[2] }]} data={columns(["prefixHitRate"])} />
         <Chart theme={theme} title="time to first token" unit="ms" series={[{ label: "p50", color: colors[0] }, { label: "p90", color: colors[1] }, { label: "p99", color: colors[3] }]} data={columns(["ttftP50", "ttftP90", "ttftP99"])} />
