@@ -7,6 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { gunzipSync } from "node:zlib";
@@ -136,6 +137,45 @@ describe("the page in a browser", { skip: browserSkipReason ?? false }, () => {
     await closePage(page);
   });
 
+  test("regenerate replaces a reply, edit resends from that message; conversations export and import as JSON", async () => {
+    const page = await freshPlayground();
+    await setField(page, "max_tokens", "4");
+    await page.locator('[name="ignore_eos"]').check();
+    const bodies: Array<{ messages: Array<{ role: string; content: string }> }> = [];
+    page.on("request", (request) => {
+      if (request.url().endsWith("/v1/chat/completions")) bodies.push(request.postDataJSON());
+    });
+    const replyDone = () => page.getByRole("button", { name: "Stop" }).waitFor({ state: "detached" });
+    await sendMessage(page, "first");
+    await lastReply(page).locator('[data-testid="reply-stats"]').filter({ hasText: "finish:" }).waitFor();
+    await lastReply(page).getByRole("button", { name: "Regenerate" }).click();
+    await page.locator('.message.assistant[aria-busy="true"]').waitFor({ state: "detached" });
+    await replyDone();
+    assert.equal(await page.locator(".message.assistant").count(), 1);
+    assert.deepEqual(bodies[1].messages, [{ role: "user", content: "first" }]);
+    await page.locator(".message.user").getByRole("button", { name: "Edit" }).click();
+    await page.getByRole("textbox", { name: "Edit message" }).fill("second");
+    await page.getByRole("button", { name: "Save and send" }).click();
+    await lastReply(page).locator('[data-testid="reply-stats"]').filter({ hasText: "finish:" }).waitFor();
+    assert.equal(bodies.length, 3);
+    assert.deepEqual(bodies[2].messages, [{ role: "user", content: "second" }]);
+    assert.equal(await page.locator(".message.user .plain").innerText(), "second");
+    assert.equal(await page.locator(".message.assistant").count(), 1);
+
+    const download = page.waitForEvent("download");
+    await page.getByRole("button", { name: "Export" }).click();
+    const exported = await (await download).path();
+    const file = JSON.parse(readFileSync(exported, "utf8"));
+    assert.equal(file.conversations[0].messages[0].content, "second");
+    await page.evaluate("localStorage.clear()");
+    await page.reload();
+    await page.locator("text=Ask something").waitFor();
+    await page.locator('.conversations input[type="file"]').setInputFiles(exported);
+    await page.locator(".conversations li", { hasText: "second" }).getByRole("button", { name: "second", exact: true }).click();
+    assert.equal(await page.locator(".message.user .plain").innerText(), "second");
+    await closePage(page);
+  });
+
   test("a JSON-schema reply is shown formatted and checked against the schema", async () => {
     const schema = {
       type: "object",
@@ -241,6 +281,7 @@ describe("the page in a browser", { skip: browserSkipReason ?? false }, () => {
         contentType: "text/event-stream",
         body: [
           { choices: [{ index: 0, delta: { role: "assistant", content: "" } }] },
+          { choices: [{ index: 0, delta: { reasoning_content: "thinking <b>hard</b>" } }] },
           ...hostile.match(/[\s\S]{1,7}/g)!.map((piece) => ({ choices: [{ index: 0, delta: { content: piece } }] })),
           { choices: [{ index: 0, delta: {}, finish_reason: "stop" }] },
         ]
@@ -258,6 +299,10 @@ describe("the page in a browser", { skip: browserSkipReason ?? false }, () => {
     assert.equal(await image.getAttribute("onerror"), null);
     assert.equal(await rendered.locator("[onclick]").count(), 0);
     for (const link of await rendered.locator("a").all()) assert.doesNotMatch((await link.getAttribute("href")) ?? "", /javascript:/i);
+    // Reasoning is folded, and shown as text.
+    const reasoning = lastReply(page).locator("details.reasoning");
+    assert.equal(await reasoning.getAttribute("open"), null);
+    assert.equal(await reasoning.locator(".plain").textContent(), "thinking <b>hard</b>");
     await rendered.locator("a", { hasText: "click" }).click();
     assert.equal(await page.evaluate("window.pwned"), undefined);
     await closePage(page);
