@@ -4,18 +4,11 @@
  * latency percentiles over the last minute. pagoda's own format (camelCase),
  * not an OpenAI one. Prompt text is never part of it.
  */
-import type { EngineStats, FinishReason, RequestTimings } from "../engine/types.js";
+import type { EngineStats, RequestTimings } from "../engine/types.js";
 
-export interface FinishedRequest {
-  requestId: string;
-  finishReason: FinishReason;
-  numPromptTokens: number;
-  numCachedPromptTokens: number;
-  numGenerationTokens: number;
-  queueTimeMs: number;
-  timeToFirstTokenMs: number | null;
+/** A finished request's timings, its inter-token gaps summed up as their mean. */
+export interface FinishedRequest extends Omit<RequestTimings, "interTokenLatenciesMs"> {
   meanInterTokenMs: number | null;
-  endToEndMs: number;
   /** Epoch milliseconds. */
   finishedAt: number;
 }
@@ -80,22 +73,11 @@ export class RecentRequests {
   ) {}
 
   add(timings: RequestTimings): void {
-    const gaps = timings.interTokenLatenciesMs;
+    const { interTokenLatenciesMs: gaps, ...rest } = timings;
     const meanInterTokenMs = gaps.length === 0 ? null : gaps.reduce((sum, gap) => sum + gap, 0) / gaps.length;
     const stride = Math.max(1, Math.ceil(gaps.length / maxGapsPerRequest));
     this.entries.push({
-      request: {
-        requestId: timings.requestId,
-        finishReason: timings.finishReason,
-        numPromptTokens: timings.numPromptTokens,
-        numCachedPromptTokens: timings.numCachedPromptTokens,
-        numGenerationTokens: timings.numGenerationTokens,
-        queueTimeMs: timings.queueTimeMs,
-        timeToFirstTokenMs: timings.timeToFirstTokenMs,
-        meanInterTokenMs,
-        endToEndMs: timings.endToEndMs,
-        finishedAt: this.now(),
-      },
+      request: { ...rest, meanInterTokenMs, finishedAt: this.now() },
       gaps: gaps.filter((_, index) => index % stride === 0),
     });
     if (this.entries.length > this.capacity) this.entries.shift();
