@@ -71,7 +71,7 @@ export class WebPage {
   serve(request: IncomingMessage, response: ServerResponse, path: string, verifyKey: (request: IncomingMessage) => void): boolean {
     const isRead = request.method === "GET" || request.method === "HEAD";
     if (!isRead) return false;
-    if (path === "/v1/engine/snapshots" || path === "/v1/engine/snapshot") {
+    if (request.method === "GET" && (path === "/v1/engine/snapshots" || path === "/v1/engine/snapshot")) {
       verifyKey(request);
       if (path.endsWith("s")) streamSnapshots(request, response, this.config.takeSnapshot, this.config.snapshotIntervalMs);
       else sendSnapshot(response, this.config.takeSnapshot());

@@ -1,5 +1,5 @@
 /** One message of the conversation: markdown or checked JSON, folded reasoning, tool-call cards, stats, actions. */
-import { useState } from "preact/hooks";
+import { useMemo, useState } from "preact/hooks";
 import { api } from "./api.js";
 import { unansweredCalls, type ChatMessage, type ReplyStats, type ToolCall } from "./chat.js";
 import { schemaErrors } from "./json-check.js";
@@ -129,7 +129,13 @@ function Body({ message, isStreaming }: { message: ChatMessage; isStreaming: boo
     );
   }
   if (message.content === "") return isStreaming && !message.toolCalls ? <div class="text typing">…</div> : null;
-  return <div class="text markdown" dangerouslySetInnerHTML={{ __html: renderMarkdown(message.content) }} />;
+  return <Markdown text={message.content} />;
+}
+
+/** Rendered again only when its text changes, not on every chunk of a later message. */
+function Markdown({ text }: { text: string }) {
+  const html = useMemo(() => renderMarkdown(text), [text]);
+  return <div class="text markdown" dangerouslySetInnerHTML={{ __html: html }} />;
 }
 
 function ToolCard({ call, isPending, onResult }: { call: ToolCall; isPending: boolean; onResult: (result: string) => void }) {

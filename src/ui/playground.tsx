@@ -21,7 +21,10 @@ export function Playground({ models }: { models: ModelInfo[] }) {
   const endRef = useRef<HTMLDivElement>(null);
   const current = conversations.find((conversation) => conversation.id === currentId) ?? conversations[0];
 
-  useEffect(() => saveConversations(conversations), [conversations]);
+  // Saved when a reply is complete, not once per streamed chunk.
+  useEffect(() => {
+    if (running === null) saveConversations(conversations);
+  }, [conversations, running]);
   useEffect(() => {
     if (models.length > 0 && !models.some((model) => model.id === settings.model)) setSettings({ ...settings, model: models[0].id });
   }, [models]);
