@@ -13,6 +13,7 @@ import { UsageError } from "../errors.js";
 import { Engine } from "../engine/engine.js";
 import type { RegistryEntry } from "../engine/model-registry.js";
 import type { EngineStats } from "../engine/types.js";
+import { RecentRequests, type ModelSnapshot } from "../metrics/engine-snapshot.js";
 import type { AdapterLoad, ModelMetricsSource, RequestObserver, VllmMetrics } from "../metrics/prometheus.js";
 import { readGgufInfoSync, type GgufFileInfo } from "../models/gguf-reader.js";
 import { resolveKvPoolCells } from "../engine/kv-pool.js";
@@ -42,6 +43,8 @@ type ModelGroupOptions = Pick<ServeConfig, "allowLongMaxModelLen" | "kvCacheMemo
 
 /** The base model or one adapter: its names, and its engine (and runner) while loaded. */
 class ServedUnit {
+  /** For the dashboard: outlives loads, as the metrics do. */
+  readonly recent = new RecentRequests();
   engine: Engine | null = null;
   runner: LlamaRunner | null = null;
   /** Token totals of engines already unloaded, so counters never go back. */
@@ -218,6 +221,24 @@ export class ModelGroup {
     };
   }
 
+  /** The dashboard's view of each unit: stats, recent requests, latency over `windowMs`. */
+  snapshot(isLoaded: boolean, windowMs: number, maxRecent: number): ModelSnapshot[] {
+    const [base] = this.units;
+    return this.units.map((unit) => ({
+      name: unit.names[0],
+      aliases: unit.names.slice(1),
+      parent: unit.loraPath ? base.names[0] : null,
+      isLoaded,
+      maxModelLen: this.maxModelLen,
+      maxNumSeqs: this.spec.maxNumSeqs,
+      threads: this.spec.threads,
+      fileBytes: this.sizeBytes,
+      stats: unit.stats(),
+      latency: unit.recent.summary(windowMs),
+      recentRequests: unit.recent.latest(maxRecent),
+    }));
+  }
+
   registryEntry(): RegistryEntry<LoadedModelGroup> {
     return { names: this.names, sizeBytes: this.sizeBytes, load: () => this.load(), unload: (loaded) => this.unload(loaded) };
   }
@@ -325,6 +346,7 @@ export class ModelGroup {
     const engine = new Engine(runner, {
       onRequestFinished: (timings) => {
         this.requestObserver?.observeRequest(timings);
+        unit.recent.add(timings);
         config.requestLog?.observeEngineRequest(timings);
       },
       maxNumBatchedTokens: this.spec.maxNumBatchedTokens,

@@ -52,6 +52,8 @@ export interface ServeConfig {
   sslKeyfile: string | null;
   sslCertfile: string | null;
   enableLogRequests: boolean;
+  /** --disable-frontend: no web page at `/`. */
+  disableFrontend: boolean;
   /** Prompt characters in request logs; null (default) or 0: none. */
   maxLogLen: number | null;
   /** Embedding pooling (mean, cls, last): serves /v1/embeddings from a generation model, or overrides an embedding model's. */
@@ -112,6 +114,7 @@ export const serveFlags: FlagSpec[] = [
   { name: "ssl-keyfile", key: "sslKeyfile", kind: "string", placeholder: "FILE", help: "PEM private key: serve HTTPS (with --ssl-certfile)" },
   { name: "ssl-certfile", key: "sslCertfile", kind: "string", placeholder: "FILE", help: "PEM certificate (chain) for --ssl-keyfile" },
   { name: "enable-log-requests", key: "enableLogRequests", kind: "bool", help: "log one JSON line per request to stdout: id, route, status, model, tokens, TTFT, duration, finish reason" },
+  { name: "disable-frontend", key: "disableFrontend", kind: "bool", help: "serve no web page (playground and dashboard) at /" },
   { name: "max-log-len", key: "maxLogLen", kind: "int", placeholder: "N", help: "with --enable-log-requests, also log the first N characters of each prompt (default: no prompts; 0: none)" },
   { name: "pooling", key: "pooling", kind: "string", placeholder: "TYPE", help: "mean, cls or last: serve /v1/embeddings from a generation model with this pooling, or override an embedding model's" },
   { name: "tool-call-parser", key: "toolCallParser", kind: "string", placeholder: "NAME", help: "how tool calls are read in tool_choice auto: hermes, llama3_json, mistral, pythonic (default: guessed from the chat template)" },
@@ -161,6 +164,7 @@ export function defaultServeConfig(): ServeConfig {
     sslKeyfile: null,
     sslCertfile: null,
     enableLogRequests: false,
+    disableFrontend: false,
     maxLogLen: null,
     pooling: null,
     toolCallParser: null,

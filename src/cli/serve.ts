@@ -4,6 +4,8 @@ import type { AddressInfo } from "node:net";
 import { UsageError } from "../errors.js";
 import { ModelRegistry } from "../engine/model-registry.js";
 import { createHttpServer, routeList } from "../http/server.js";
+import { WebPage } from "../http/web-page.js";
+import type { EngineSnapshot } from "../metrics/engine-snapshot.js";
 import { VllmMetrics } from "../metrics/prometheus.js";
 import { ModelRouter } from "../protocol/model-router.js";
 import { ResponsesServing } from "../protocol/responses-serving.js";
@@ -53,6 +55,17 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
   const responseStoreFile = responseStore && config.responsesStorePath ? new ResponseStoreFile(config.responsesStorePath, responseStore) : null;
   const numRestoredResponses = responseStoreFile?.open() ?? 0;
   const responses = new ResponsesServing((body, operation) => router.withServing(body, operation), responseStore);
+  const webPage = new WebPage({
+    isPageEnabled: !config.disableFrontend,
+    rootPath: config.rootPath,
+    snapshotIntervalMs: 1000,
+    takeSnapshot: (): EngineSnapshot => ({
+      time: Date.now(),
+      version: packageVersion,
+      models: groups.flatMap((group) => group.snapshot(registry.isLoaded(group.spec.names[0]), 60_000, 50)),
+      memoryBudget: { maxLoadedModels: config.maxLoadedModels, maxLoadedBytes: config.maxLoadedBytes },
+    }),
+  });
   const http = createHttpServer(router, router, {
     apiKeys: config.apiKeys,
     maxBodyBytes: config.maxBodyBytes,
@@ -71,6 +84,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     responses,
     isReady: () => isReady,
     loraAdapters: config.enableRuntimeLoraUpdating ? new LoraAdapterServing(new RuntimeLoraAdapters(first, registry, router)) : undefined,
+    webPage,
   });
   const { server } = http;
   await new Promise<void>((resolve, reject) => {
@@ -143,6 +157,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     `  OpenAI base URL: ${scheme}://${host}:${port}/v1${config.rootPath ? ` (also under ${config.rootPath}: ${scheme}://${host}:${port}${config.rootPath}/v1)` : ""}`,
     ...routeList.map((route) => `    ${route}`),
     `  API docs:        ${scheme}://${host}:${port}${config.rootPath}/docs`,
+    `  web page:        ${webPage.isServingPage ? `${scheme}://${host}:${port}${config.rootPath}/ (playground), /dashboard` : "off (--disable-frontend)"}`,
     `pagoda listening on ${scheme}://${host}:${port}`,
   ];
   console.log(banner.join("\n"));

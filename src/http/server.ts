@@ -25,6 +25,7 @@ import { InFlightRequests } from "./in-flight.js";
 import type { RequestLog } from "./request-log.js";
 import type { ResponsesServing } from "../protocol/responses-serving.js";
 import { responsesRoute } from "./responses-routes.js";
+import type { WebPage } from "./web-page.js";
 import { writeEventStream } from "./sse.js";
 
 export interface HttpConfig {
@@ -48,6 +49,8 @@ export interface HttpConfig {
   isReady?: () => boolean;
   /** --enable-runtime-lora-updating: vLLM's /v1/load_lora_adapter and /v1/unload_lora_adapter. */
   loraAdapters?: LoraAdapterServing;
+  /** The web page and the engine snapshot routes (http/web-page.ts). */
+  webPage?: WebPage;
 }
 
 export interface HttpServer {
@@ -175,6 +178,8 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
         response.setHeader("Connection", "close");
         throw new ServiceUnavailableError("The server is shutting down; retry on another instance.");
       }
+      // Before in-flight counting: an open snapshot stream must not hold a drain back.
+      if (config.webPage?.serve(request, response, routePath(request.url, config.rootPath), (r) => apiKeys.verify(r))) return;
       // Counted in before the first await, so a drain that starts now waits for this request.
       response.on("close", inFlight.begin());
       const disconnect = new AbortController();

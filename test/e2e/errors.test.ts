@@ -284,7 +284,8 @@ test("an unknown route is an OpenAI-shaped 404", async () => {
   const notFound: ExpectedError = { status: 404, type: "not_found_error", param: null, code: "unknown_url" };
   await expectErrorResponse(await send("/v1/nope"), notFound);
   await expectErrorResponse(await send("/nope"), notFound);
-  await expectErrorResponse(await send("/"), notFound);
+  // "/" is the web page; with --disable-frontend it is this 404 (ui-auth.test.ts).
+  await expectErrorResponse(await send("/dashboard/nope"), notFound);
   await expectErrorResponse(await send("/v1/nope", { model }), notFound);
   await expectSdkError(client.get("/nope"), OpenAI.NotFoundError, notFound);
   await expectSdkError(client.post("/chat/completion", { body: { model, messages: userMessages } }), OpenAI.NotFoundError, notFound);

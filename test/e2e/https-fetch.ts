@@ -5,6 +5,17 @@
  */
 import { request } from "node:https";
 import { Readable } from "node:stream";
+import { generate } from "selfsigned";
+
+/** A self-signed EC key and certificate for localhost and 127.0.0.1. */
+export async function selfSignedPair(): Promise<{ key: string; cert: string }> {
+  const pem = await generate([{ name: "commonName", value: "localhost" }], {
+    keyType: "ec",
+    curve: "P-256",
+    extensions: [{ name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }, { type: 2, value: "localhost" }] }],
+  });
+  return { key: pem.private, cert: pem.cert };
+}
 
 export function fetchTrusting(ca: string): typeof fetch {
   return async (input, init = {}) => {

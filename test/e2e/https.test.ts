@@ -9,22 +9,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { generate } from "selfsigned";
+import { selfSignedPair } from "./https-fetch.js";
 import { cliPath, startServer, type TestServer } from "./server-harness.js";
 
 let server: TestServer;
 let dir: string;
 let keyfile: string;
 let certfile: string;
-
-async function selfSignedPair(): Promise<{ key: string; cert: string }> {
-  const pem = await generate([{ name: "commonName", value: "localhost" }], {
-    keyType: "ec",
-    curve: "P-256",
-    extensions: [{ name: "subjectAltName", altNames: [{ type: 7, ip: "127.0.0.1" }, { type: 2, value: "localhost" }] }],
-  });
-  return { key: pem.private, cert: pem.cert };
-}
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), "pagoda-tls-"));

@@ -94,7 +94,8 @@ test("an error is logged with its status, type and code, and without the prompt"
   assert.equal((await logLineOf(server, "log-404")).status, 404);
 
   // A target URL parsing refuses is still an ordinary 404 (not a crash, not a 500).
-  const odd = await fetch(`${server.url}//`, { headers: { "X-Request-Id": "log-odd" } });
+  // ("//" itself reads as "/", the web page.)
+  const odd = await fetch(`${server.url}//[::`, { headers: { "X-Request-Id": "log-odd" } });
   await odd.body?.cancel();
   assert.equal(odd.status, 404);
   assert.equal((await logLineOf(server, "log-odd")).status, 404);
