@@ -185,6 +185,7 @@ test("previous_response_id: the second turn's input includes the first, and its 
 });
 
 test("cancel: a running streamed response ends cancelled; a finished one cannot be cancelled", async () => {
+  const abortsBefore = await successCount("abort");
   const stream = client.responses.stream({ model, input: "Go on", max_output_tokens: 1500, ignore_eos: true } as never);
   let id = "";
   for await (const event of stream) {
@@ -205,7 +206,15 @@ test("cancel: a running streamed response ends cancelled; a finished one cannot 
   const result = await client.responses.cancel(runningId);
   assert.equal(result.status, "cancelled");
   await reader.cancel();
+  // Both generations were aborted in the engine (the disconnect and the cancel), not left running.
+  for (let polls = 0; (await successCount("abort")) < abortsBefore + 2; polls++) assert.ok(polls < 500, "the engine never aborted both");
 });
+
+async function successCount(reason: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`vllm:request_success_total{model_name="${model}",finished_reason="${reason}"}`));
+  return Number(line?.split(" ").at(-1) ?? 0);
+}
 
 /** A stream's end reaches the server a moment after the client stops reading: poll retrieve (no sleeps: each poll is a request). */
 async function waitForStatus(id: string): Promise<{ status?: string }> {
@@ -251,11 +260,7 @@ test("bad input: 400 naming the field, 404 for unknown ids, and the server keeps
 });
 
 test("request logs and the vLLM metrics count Responses requests like chat ones", async () => {
-  const metric = async () => {
-    const text = await (await fetch(`${server.url}/metrics`)).text();
-    const line = text.split("\n").find((l) => l.startsWith(`vllm:request_success_total{model_name="${model}",finished_reason="length"}`));
-    return Number(line?.split(" ").at(-1) ?? 0);
-  };
+  const metric = () => successCount("length");
   const before = await metric();
   const requestId = "responses-log-1";
   await client.responses.create({ model, input: "Log me", max_output_tokens: 3, ignore_eos: true } as ResponseCreateParamsNonStreaming, { headers: { "X-Request-Id": requestId } });
