@@ -14,7 +14,10 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: node-llama-cpp's postinstall would only build llama.cpp from
 # source when no prebuilt binary fits; linux-x64 and linux-arm64 ship prebuilt.
-RUN npm ci --ignore-scripts --no-audit --no-fund
+# `npm install`, not `npm ci`: npm 11's ci refuses this lock file, which lacks
+# entries for node-llama-cpp's riscv64/mac/win optional packages (npm install
+# keeps every version the lock file pins and skips those).
+RUN npm install --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY bin ./bin
 COPY src ./src

@@ -29,9 +29,17 @@ if ! buildah inspect --type image docker.io/library/node:20-slim >/dev/null 2>&1
   # node:20-slim's user.
   chroot "$rootfs" sh -c 'getent passwd node >/dev/null || (groupadd --gid 1000 node && useradd --uid 1000 --gid node --shell /bin/bash --create-home node)'
   rm -rf "$rootfs/var/cache/apt/archives"/*.deb "$rootfs/var/lib/apt/lists"/*
+  # A host behind a TLS-inspecting proxy trusts it through NODE_EXTRA_CA_CERTS; the stand-in base
+  # carries the same bundle, or npm ci inside the build cannot reach the registry.
+  extra_ca=""
+  if [ -n "${NODE_EXTRA_CA_CERTS:-}" ] && [ -f "$NODE_EXTRA_CA_CERTS" ]; then
+    cp "$NODE_EXTRA_CA_CERTS" "$rootfs/usr/local/share/host-ca.crt"
+    extra_ca="--env NODE_EXTRA_CA_CERTS=/usr/local/share/host-ca.crt"
+  fi
   container=$(buildah from scratch)
   buildah copy "$container" "$rootfs" / >/dev/null
-  buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin --cmd node "$container"
+  # shellcheck disable=SC2086
+  buildah config --env PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin $extra_ca --cmd node "$container"
   buildah commit --quiet "$container" docker.io/library/node:20-slim
   buildah rm "$container" >/dev/null
 fi
