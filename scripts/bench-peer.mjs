@@ -19,6 +19,7 @@
 //   --prefix-len N     words in the shared system prompt (default 1000)
 //   --concurrencies L  comma list of C for the random workload (default 1,2,4,8,16)
 //   --pagoda-args "A"  extra flags for pagoda serve (e.g. "--max-step-ms 300")
+//   --skip-kernel-bench  no llama-bench / llama-batched-bench (no anchors, no compute bound)
 // Needs a quiet machine: on 2 cores, any other busy process skews both servers.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, appendFileSync, createWriteStream } from "node:fs";
@@ -48,6 +49,7 @@ try {
       "prefix-len": { type: "string", default: "1000" },
       concurrencies: { type: "string" },
       "pagoda-args": { type: "string", default: "" },
+      "skip-kernel-bench": { type: "boolean", default: false },
     },
   });
 } catch (error) {
@@ -222,10 +224,9 @@ log(`model ${modelPath} (${modelMb} MB); ${machine.nproc} × ${machine.cpuModel}
 
 // llama-bench: the raw-engine anchor (pp512, tg128).
 log("llama-bench (pp512, tg128, 3 reps)");
-await waitQuiet();
+if (!opts["skip-kernel-bench"]) await waitQuiet();
 const llamaBenchArgs = ["-m", modelPath, "-t", threads, "-p", "512", "-n", "128", "-r", "3", "-o", "json"];
-const llamaBenchRaw = run(join(binDir, "llama-bench"), llamaBenchArgs, { stdio: ["ignore", "pipe", "ignore"] });
-const llamaBench = JSON.parse(llamaBenchRaw);
+const llamaBench = opts["skip-kernel-bench"] ? [] : JSON.parse(run(join(binDir, "llama-bench"), llamaBenchArgs, { stdio: ["ignore", "pipe", "ignore"] }));
 writeFileSync(join(outDir, "llama-bench.json"), JSON.stringify(llamaBench, null, 2) + "\n");
 const tps = (nPrompt, nGen) => {
   const e = llamaBench.find((x) => x.n_prompt === nPrompt && x.n_gen === nGen);
@@ -239,7 +240,7 @@ log(`llama-bench: pp512 ${anchor.pp512} t/s, tg128 ${anchor.tg128} t/s`);
 // tokens at each batch size: the compute bound a server's random workload meets.
 log("llama-batched-bench (npp 128, ntg 64)");
 const batchedArgs = ["-m", modelPath, "-t", threads, "-c", String(numSlots * slotContext), "-npp", "128", "-ntg", "64", "-npl", concurrencies.join(","), "--output-format", "jsonl"];
-const batchedRun = spawnSync(join(binDir, "llama-batched-bench"), batchedArgs, { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 });
+const batchedRun = opts["skip-kernel-bench"] ? { stdout: "", stderr: "" } : spawnSync(join(binDir, "llama-batched-bench"), batchedArgs, { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 });
 const batched = `${batchedRun.stdout}\n${batchedRun.stderr}`
   .split("\n")
   .filter((line) => line.startsWith("{"))

@@ -9,7 +9,8 @@ import type { BatchItem, ItemResult, ModelRunner } from "./model-runner.js";
 import { OutputStream } from "./output-stream.js";
 import { Scheduler } from "./scheduler.js";
 import { Sequence, type SequenceContext } from "./sequence.js";
-import { SlotPool, type SlotGrant } from "./slot-pool.js";
+import type { SlotGrant } from "./slot-pool.js";
+import { OutputProcessor } from "./output-processor.js";
 import { TokenBiasPlan } from "./token-bias.js";
 import { StepBudget } from "./step-budget.js";
 import { StepCostModel, shapeOf } from "./step-cost-model.js";
@@ -53,10 +54,8 @@ const maxConsecutiveFaults = 3;
 
 export class Engine {
   private readonly requests = new Map<string, RequestState>();
-  private readonly waiting: Sequence[] = [];
-  private readonly running: Sequence[] = [];
-  private slots: SlotPool;
   private readonly scheduler: Scheduler;
+  private readonly outputProcessor: OutputProcessor;
   private readonly sequenceContext: SequenceContext;
   private wakeLoop: (() => void) | null = null;
   private isStopped = false;
@@ -74,19 +73,25 @@ export class Engine {
 
   constructor(private readonly runner: ModelRunner, private readonly config: EngineConfig) {
     this.now = config.now ?? (() => performance.now());
-    this.slots = new SlotPool(runner.numSlots, config.enablePrefixCaching);
     const stepBudget = new StepBudget(this.stepCost, {
       maxStepMs: config.maxStepMs ?? null,
       decodeStepFactor: defaultDecodeStepFactor,
       minPrefillTokens: Math.max(1, Math.floor(config.maxNumBatchedTokens * minPrefillShare)),
     });
-    this.scheduler = new Scheduler({ maxNumBatchedTokens: config.maxNumBatchedTokens, stepBudget });
+    this.scheduler = new Scheduler({
+      maxNumBatchedTokens: config.maxNumBatchedTokens,
+      numSlots: runner.numSlots,
+      enablePrefixCaching: config.enablePrefixCaching,
+      schedulingPolicy: config.schedulingPolicy,
+      stepBudget,
+    });
     this.sequenceContext = {
       decode: (tokens) => runner.detokenize(tokens),
       decodeWithSpecialTokens: (tokens) => runner.detokenize(tokens, { renderSpecialTokens: true }),
       endOfGenerationTokens: runner.info.endOfGenerationTokens,
       slotCapacity: runner.slotCapacity,
     };
+    this.outputProcessor = new OutputProcessor(this.sequenceContext);
     // The loop contains its own faults; this catch is the last line, so that a
     // bug in the containment itself still leaves a dead engine, not a dead process.
     this.loopDone = this.loop().catch((error: unknown) => this.die(error, "the engine loop"));
@@ -117,20 +122,9 @@ export class Engine {
     );
     const state: RequestState = { request, sequences, stream: new OutputStream(), arrivedAt: this.now(), scheduledAt: null, tokenTimes: [] };
     this.requests.set(request.requestId, state);
-    this.enqueue(sequences, request.priority ?? 0);
+    this.scheduler.add(sequences, request.priority ?? 0);
     this.wake();
     return state.stream;
-  }
-
-  /** FCFS appends; the priority policy keeps the queue ordered by priority, then arrival. */
-  private enqueue(sequences: Sequence[], priority: number): void {
-    for (const sequence of sequences) sequence.priority = priority;
-    if (this.config.schedulingPolicy !== "priority") {
-      this.waiting.push(...sequences);
-      return;
-    }
-    const index = this.waiting.findIndex((queued) => queued.priority > priority);
-    this.waiting.splice(index === -1 ? this.waiting.length : index, 0, ...sequences);
   }
 
   /** Stops a request at the next step; its slots are freed and nothing stale remains. */
@@ -148,9 +142,9 @@ export class Engine {
 
   stats(): EngineStats {
     return {
-      numRunning: new Set(this.running.map((s) => s.requestId)).size,
+      numRunning: new Set(this.scheduler.running.map((s) => s.requestId)).size,
       numWaiting: [...this.requests.values()].filter((r) => r.sequences.every((s) => s.status === "waiting")).length,
-      numSlotsInUse: this.slots.numInUse,
+      numSlotsInUse: this.scheduler.numSlotsInUse,
       numSlots: this.runner.numSlots,
       promptTokensTotal: this.totals.promptTokens,
       generationTokensTotal: this.totals.generationTokens,
@@ -178,7 +172,7 @@ export class Engine {
       try {
         this.stage = "retiring finished requests";
         this.retireFinished();
-        if (this.running.length === 0 && this.waiting.length === 0) {
+        if (!this.scheduler.hasWork) {
           if (this.isStopped) return;
           this.stage = "idle";
           await new Promise<void>((resolve) => (this.wakeLoop = resolve));
@@ -204,7 +198,7 @@ export class Engine {
     console.error(`pagoda: the engine loop failed while ${this.stage}; failing ${ids.length} request(s) in flight (${ids.join(", ")}) and resetting the engine:`, error);
     try {
       this.failEverything(new InternalServerError());
-      this.slots = new SlotPool(this.runner.numSlots, this.config.enablePrefixCaching);
+      this.scheduler.reset();
       for (let slotId = 0; slotId < this.runner.numSlots; slotId++) this.runner.truncateSlot(slotId, 0);
     } catch (resetError) {
       this.die(resetError, "the reset after a fault");
@@ -235,14 +229,13 @@ export class Engine {
         firstError ??= error;
       }
     }
-    this.waiting.length = 0;
-    this.running.length = 0;
+    this.scheduler.reset();
     if (firstError !== null) throw firstError;
   }
 
   private async step(): Promise<void> {
     this.stage = "scheduling";
-    const { chunks, admitted } = this.scheduler.schedule(this.waiting, this.running, this.slots);
+    const { chunks, admitted } = this.scheduler.schedule();
     // In admission order: a later grant may take over a slot an earlier one copies from.
     this.stage = "preparing the KV of admitted requests";
     for (const { sequence, grant } of admitted) {
@@ -250,7 +243,7 @@ export class Engine {
         await this.onAdmitted(sequence, grant);
       } catch (error) {
         console.error(`pagoda: preparing the KV of request ${sequence.requestId} failed:`, error);
-        sequence.numComputed = 0; // the slot holds nothing this sequence can vouch for
+        this.scheduler.forgetComputed(sequence);
         this.runner.truncateSlot(grant.slotId, 0);
         this.failRequest(sequence.requestId, new InternalServerError());
       }
@@ -299,25 +292,17 @@ export class Engine {
       const { error } = results[i];
       if (error !== undefined) this.failRequests([sequence.requestId], error, "sampling");
     });
+    const update = this.scheduler.updateFromOutput(chunks, results, this.outputProcessor);
+    for (const { sequence, error } of update.failures) this.failRequests([sequence.requestId], error, "output processing (detokenize, stop checks)");
     const touched = new Set<RequestState>();
     const stepEnd = this.now();
-    chunks.forEach(({ sequence, numTokens }, i) => {
-      sequence.numComputed += numTokens;
-      const { token, logprob, promptLogprobs } = results[i];
-      if (promptLogprobs) sequence.addPromptLogprobs(promptLogprobs);
-      if (token === undefined || sequence.isFinished) return;
-      try {
-        sequence.appendToken(token, logprob);
-      } catch (error) {
-        this.failRequests([sequence.requestId], error, "output processing (detokenize, stop checks)");
-        return;
-      }
+    for (const sequence of update.sampled) {
       this.totals.generationTokens++;
       const state = this.requests.get(sequence.requestId);
-      if (!state) return;
+      if (!state) continue;
       touched.add(state);
       if (sequence.index === 0) state.tokenTimes.push(stepEnd);
-    });
+    }
     this.stage = "publishing outputs";
     for (const state of touched) this.publishOrFail(state);
   }
@@ -334,17 +319,9 @@ export class Engine {
     this.totals.prefixHits += sequence.numCachedPromptTokens;
   }
 
-  /** Moves finished and aborted sequences out, frees their slots, closes finished requests. */
+  /** Ends aborted sequences, then publishes and closes every request whose choices all finished. */
   private retireFinished(): void {
-    for (const list of [this.running, this.waiting]) {
-      for (let i = list.length - 1; i >= 0; i--) {
-        const sequence = list[i];
-        if (sequence.isAbortRequested && !sequence.isFinished) sequence.finish("abort", null);
-        if (!sequence.isFinished) continue;
-        list.splice(i, 1);
-        this.releaseSlot(sequence);
-      }
-    }
+    this.scheduler.finishAborted();
     for (const state of [...this.requests.values()]) {
       if (!state.sequences.every((s) => s.isFinished) || !this.publishOrFail(state)) continue;
       state.stream.close();
@@ -380,14 +357,6 @@ export class Engine {
       interTokenLatenciesMs: tokenTimes.slice(1).map((time, i) => time - tokenTimes[i]),
       endToEndMs: finishedAt - arrivedAt,
     };
-  }
-
-  private releaseSlot(sequence: Sequence): void {
-    sequence.sampler?.dispose();
-    sequence.sampler = null;
-    if (sequence.slotId === null) return;
-    this.slots.release(sequence.slotId);
-    sequence.slotId = null;
   }
 
   /** Publishes what the request produced; a throw fails that request alone. Returns whether it is still live. */
@@ -431,14 +400,7 @@ export class Engine {
     if (!state) return;
     this.requests.delete(requestId);
     state.stream.fail(error);
-    for (const sequence of state.sequences) {
-      if (!sequence.isFinished) sequence.finish("abort", null);
-      const index = this.running.indexOf(sequence);
-      if (index >= 0) this.running.splice(index, 1);
-      const waitingIndex = this.waiting.indexOf(sequence);
-      if (waitingIndex >= 0) this.waiting.splice(waitingIndex, 1);
-      this.releaseSlot(sequence);
-    }
+    this.scheduler.finishRequest(state.sequences);
     this.notifyFinished(state);
   }
 }
