@@ -20,6 +20,7 @@
 //   --concurrencies L  comma list of C for the random workload (default 1,2,4,8,16)
 //   --pagoda-args "A"  extra flags for pagoda serve (e.g. "--max-step-ms 300")
 //   --skip-kernel-bench  no llama-bench / llama-batched-bench (no anchors, no compute bound)
+//   --skip-shared      no shared-prefix workload
 // Needs a quiet machine: on 2 cores, any other busy process skews both servers.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, appendFileSync, createWriteStream } from "node:fs";
@@ -50,6 +51,7 @@ try {
       concurrencies: { type: "string" },
       "pagoda-args": { type: "string", default: "" },
       "skip-kernel-bench": { type: "boolean", default: false },
+      "skip-shared": { type: "boolean", default: false },
     },
   });
 } catch (error) {
@@ -85,12 +87,12 @@ const workloads = [
     args: ["--dataset", "random", "--input-len", "100", "--num-prompts", String(numPrompts(c)), "--max-concurrency", String(c)],
     seed: 100 * c,
   })),
-  {
+  ...(opts["skip-shared"] ? [] : [{
     name: `shared-prefix ${opts["prefix-len"]} C=4`,
     slug: `shared${opts["prefix-len"]}-c4`,
     args: ["--dataset", "shared-prefix", "--prefix-len", opts["prefix-len"], "--input-len", "20", "--num-prompts", opts.quick ? "4" : "16", "--max-concurrency", "4"],
     seed: 10_000,
-  },
+  }]),
 ];
 
 // ---- helpers ---------------------------------------------------------------
@@ -378,13 +380,13 @@ const boundLines = concurrencies.map((c) => {
 });
 const tpot1 = metric("pagoda", "random-c1", "median_tpot_ms");
 const peerTpot1 = metric("llama-server", "random-c1", "median_tpot_ms");
-const sharedSlug = workloads.at(-1).slug;
+const sharedSlug = opts["skip-shared"] ? null : workloads.at(-1).slug;
 const targetLines = b
   ? [
       `- ITL p99 pagoda/llama-server: ${concurrencies.filter((c) => c >= 8).map((c) => `C=${c} ${r2(ratio(`random-c${c}`, "p99_itl_ms"))}`).join(", ")} (target <= 1.0x)`,
       `- TTFT at C=16 pagoda/llama-server: p50 ${r2(ratio("random-c16", "median_ttft_ms"))} (target < 1.0x), p99 ${r2(ratio("random-c16", "p99_ttft_ms"))} (target <= 1.0x)`,
       `- Output tok/s pagoda/llama-server: ${concurrencies.map((c) => `C=${c} ${r2(ratio(`random-c${c}`, "output_throughput"))}`).join(", ")} (target >= 0.97x)`,
-      `- Shared-prefix C=4 TTFT p99 pagoda/llama-server: ${r2(ratio(sharedSlug, "p99_ttft_ms"))} (target <= 0.1x)`,
+      ...(sharedSlug ? [`- Shared-prefix C=4 TTFT p99 pagoda/llama-server: ${r2(ratio(sharedSlug, "p99_ttft_ms"))} (target <= 0.1x)`] : []),
       `- Single-stream decode (1000 / TPOT p50 at C=1) against llama-bench tg128 (${tg128?.toFixed(1) ?? "n/a"} t/s): pagoda ${tpot1 ? (1000 / tpot1).toFixed(1) : "n/a"} t/s = ${tpot1 && tg128 ? ((1000 / tpot1) / tg128).toFixed(2) : "n/a"}x (target >= 0.95x); llama-server ${peerTpot1 && tg128 ? ((1000 / peerTpot1) / tg128).toFixed(2) : "n/a"}x`,
       `- Compute bound of the random workload (each request's prompt at llama-bench pp512 ${pp512?.toFixed(1) ?? "n/a"} t/s, plus 64 tokens at 1/C of llama-batched-bench's TG at batch C: ${batched.map((x) => `B=${x.pl} ${x.speed_tg.toFixed(1)}`).join(", ")} t/s), and each server's share (target >= 0.9 at C=16): ${boundLines.join("; ")}`,
     ]

@@ -49,11 +49,18 @@ export const defaultDecodeStepFactor = 2;
 /** A step carrying decodes still prefills at least max(1, this fraction of --max-num-batched-tokens) prompt tokens: no prompt starves. */
 const minPrefillShare = 1 / 32;
 
+interface PublishFailure {
+  state: RequestState;
+  error: unknown;
+}
+
 /** A fault that comes back this many times in a row, resets notwithstanding, kills the engine. */
 const maxConsecutiveFaults = 3;
 
 export class Engine {
   private readonly requests = new Map<string, RequestState>();
+  /** Requests with output not yet handed to their streams: published while the next forward pass runs. */
+  private readonly unpublished = new Set<RequestState>();
   private readonly scheduler: Scheduler;
   private readonly outputProcessor: OutputProcessor;
   private readonly sequenceContext: SequenceContext;
@@ -173,6 +180,7 @@ export class Engine {
         this.stage = "retiring finished requests";
         this.retireFinished();
         if (!this.scheduler.hasWork) {
+          this.failUnpublishable(this.publishPending());
           if (this.isStopped) return;
           this.stage = "idle";
           await new Promise<void>((resolve) => (this.wakeLoop = resolve));
@@ -277,15 +285,24 @@ export class Engine {
       };
     });
     let results: ItemResult[];
+    let publishFailures: PublishFailure[] = [];
     this.stage = "running the forward pass";
     try {
       const startedMs = this.now();
-      results = await this.runner.execute(items);
+      const pass = this.runner.execute(items);
+      // The decode runs on a libuv worker: meanwhile the previous step's
+      // outputs go to their streams and the SSE writers behind them, which
+      // run as soon as this loop awaits, not before the next decode starts.
+      publishFailures = this.publishPending();
+      results = await pass;
       this.stepCost.observe(shapeOf(items), this.now() - startedMs);
     } catch (error) {
+      this.failUnpublishable(publishFailures);
       this.failRequests(new Set(chunks.map(({ sequence }) => sequence.requestId)), error, "forward pass");
       return;
     }
+    // Only now, with no forward pass using their samplers, can requests whose publishing threw be failed.
+    this.failUnpublishable(publishFailures);
     // Failures first: a request with one failed sequence publishes nothing more.
     this.stage = "processing outputs";
     chunks.forEach(({ sequence }, i) => {
@@ -304,7 +321,7 @@ export class Engine {
       if (sequence.index === 0) state.tokenTimes.push(stepEnd);
     }
     this.stage = "publishing outputs";
-    for (const state of touched) this.publishOrFail(state);
+    for (const state of touched) this.unpublished.add(state);
   }
 
   private async onAdmitted(sequence: Sequence, grant: SlotGrant): Promise<void> {
@@ -325,6 +342,7 @@ export class Engine {
     for (const state of [...this.requests.values()]) {
       if (!state.sequences.every((s) => s.isFinished) || !this.publishOrFail(state)) continue;
       state.stream.close();
+      this.unpublished.delete(state);
       this.requests.delete(state.request.requestId);
       this.notifyFinished(state);
     }
@@ -357,6 +375,24 @@ export class Engine {
       interTokenLatenciesMs: tokenTimes.slice(1).map((time, i) => time - tokenTimes[i]),
       endToEndMs: finishedAt - arrivedAt,
     };
+  }
+
+  /** Publishes every request with new output; a throw is collected, for the caller to fail once that is safe. */
+  private publishPending(): PublishFailure[] {
+    const failures: PublishFailure[] = [];
+    for (const state of this.unpublished) {
+      try {
+        this.publish(state);
+      } catch (error) {
+        failures.push({ state, error });
+      }
+    }
+    this.unpublished.clear();
+    return failures;
+  }
+
+  private failUnpublishable(failures: readonly PublishFailure[]): void {
+    for (const { state, error } of failures) this.failRequests([state.request.requestId], error, "publishing outputs");
   }
 
   /** Publishes what the request produced; a throw fails that request alone. Returns whether it is still live. */
@@ -399,6 +435,7 @@ export class Engine {
     const state = this.requests.get(requestId);
     if (!state) return;
     this.requests.delete(requestId);
+    this.unpublished.delete(state);
     state.stream.fail(error);
     this.scheduler.finishRequest(state.sequences);
     this.notifyFinished(state);
