@@ -6,6 +6,7 @@ import { samplingParams } from "./sampling-defaults.js";
 import { FakeRunner, fakeEos, type FakeRunnerOptions } from "./fake-runner.js";
 import type { RequestOutput, RequestTimings, SamplingParams } from "./types.js";
 import type { ModelRunner } from "./model-runner.js";
+import { OutputStream } from "./output-stream.js";
 
 const greedy: SamplingParams = samplingParams({ maxTokens: 5, temperature: 0, seed: 1 });
 
@@ -454,5 +455,43 @@ test("a grammar reaches every sampled choice's config, and a runner's refusal fa
   };
   assert.throws(() => engine.generate({ requestId: "b", promptTokens: ids("z"), params: { ...greedy, grammar: "bad" } }), /refused/);
   assert.equal(engine.hasRequest("b"), false);
+  await engine.stop();
+});
+
+test("bad words: the bias object is built again only when the banned set changes", async () => {
+  const { runner, engine } = setup();
+  // "b" is banned at every step; "d" only right after "c".
+  await collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params: { ...greedy, maxTokens: 8, badWords: [ids("b"), ids("cd")] } }));
+  const biases = biasOf(runner);
+  assert.equal(biases.length, 8);
+  const distinct = new Set(biases);
+  assert.ok(distinct.size <= 3, `${distinct.size} bias objects for 8 steps`);
+  assert.deepEqual([...biases[0]!.tokenIds], [98]);
+  await engine.stop();
+});
+
+test("the penalty window a runner reads is the prompt plus the output, grown in place", async () => {
+  // The fake runner checks every sampled item's window against prompt + output.
+  const { runner, engine } = setup();
+  const prompt = ids("abcdefghijklmnop");
+  await collect(engine.generate({ requestId: "a", promptTokens: prompt, params: { ...greedy, maxTokens: 40, repetitionPenalty: 1.2 } }));
+  const windows = runner.batches.flat().filter((item) => item.sample).map((item) => item.sample!.tokenWindow);
+  assert.equal(windows.length, 40);
+  assert.equal(windows.at(-1)!.buffer, windows.at(-2)!.buffer, "the same buffer from step to step");
+});
+
+test("a step's outputs reach their streams while the next forward pass runs, not before it starts", async (t) => {
+  const { runner, engine } = setup();
+  const pushes = t.mock.method(OutputStream.prototype, "push");
+  const pushesAtPass: number[] = [];
+  const execute = runner.execute.bind(runner);
+  runner.execute = (items) => {
+    const pass = execute(items);
+    pushesAtPass.push(pushes.mock.callCount());
+    return pass;
+  };
+  await collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params: { ...greedy, maxTokens: 4 } }));
+  // When pass k has been started, step k-1's token is not yet published: k-2 pushes.
+  assert.deepEqual(pushesAtPass, [0, 0, 1, 2]);
   await engine.stop();
 });

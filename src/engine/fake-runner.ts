@@ -108,6 +108,10 @@ export class FakeRunner implements ModelRunner {
         result.promptLogprobs = nextTokens.filter((next) => next !== undefined).map((next) => fakeLogprob(next, numTop));
       }
       if (!item.sample) return result;
+      const { tokenWindow, promptTokens, penaltyTokens } = item.sample;
+      if (tokenWindow.length !== promptTokens.length + penaltyTokens.length || [...promptTokens, ...penaltyTokens].some((token, i) => tokenWindow[i] !== token)) {
+        throw new Error(`slot ${item.slotId}: the token window is not the prompt plus the output`);
+      }
       result.token = this.sampleWithBias(this.next(contents), item.sample.config.logitBias);
       if (item.sample.numLogprobs !== null) result.logprob = fakeLogprob(result.token, item.sample.numLogprobs);
       return result;

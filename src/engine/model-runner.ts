@@ -45,6 +45,12 @@ export interface BatchItem {
     penaltyTokens: readonly number[];
     /** The prompt: with the generated tokens, what the repetition penalty counts (vLLM). */
     promptTokens: readonly number[];
+    /**
+     * Prompt then generated tokens as one array, what llama.cpp's penalty
+     * window takes: a view of a buffer the engine grows in place, valid for
+     * this call (no copy of prompt plus output per token).
+     */
+    tokenWindow: Uint32Array;
     /** Return the sampled token's logprob and this many top alternatives; null: none. */
     numLogprobs: number | null;
   };

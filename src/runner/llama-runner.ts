@@ -201,6 +201,7 @@ export class LlamaRunner implements ModelRunner {
               config: item.sample.config,
               promptTokens: item.sample.promptTokens,
               outputTokens: item.sample.penaltyTokens,
+              tokenWindow: item.sample.tokenWindow,
             })
           : Promise.resolve(undefined),
       ),

@@ -61,6 +61,7 @@ export interface SampleRequest {
   config: SamplerConfig;
   promptTokens: readonly number[];
   outputTokens: readonly number[];
+  tokenWindow: Uint32Array;
 }
 
 export class LlamaSampling {
@@ -87,7 +88,7 @@ export class LlamaSampling {
   async sample(request: SampleRequest): Promise<number> {
     const path = samplingPathOf(request.config);
     if (path === "full") return this.withShared(() => this.sampleFromAllLogits(request));
-    const processing = nativeProcessing(request.config, request.promptTokens, request.outputTokens);
+    const processing = nativeProcessing(request.config, request.tokenWindow, request.promptTokens.length);
     if (path === "candidates") return this.sampleFromCandidates(request, processing);
     // The grammar's state (and its UTF-8 guard's biases, which include the request's): absent keys when unconstrained.
     const grammarConfig = this.grammars.nativeConfigFor(request.sampler, request.config, request.outputTokens);

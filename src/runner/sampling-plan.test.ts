@@ -24,7 +24,8 @@ test("min_p at temperature T is llama.cpp's min_p of min_p^T before scaling; dis
 });
 
 test("the repetition penalty counts prompt and output; presence/frequency only the output", () => {
-  assert.deepEqual([...nativeProcessing({ ...base, repetitionPenalty: 1.1 }, [1, 2], [3]).repeatPenaltyTokens!], [1, 2, 3]);
-  assert.deepEqual([...nativeProcessing({ ...base, presencePenalty: 1 }, [1, 2], [3]).repeatPenaltyTokens!], [3]);
-  assert.deepEqual(nativeProcessing(base, [1, 2], [3]), {});
+  const window = Uint32Array.of(1, 2, 3);
+  assert.deepEqual([...nativeProcessing({ ...base, repetitionPenalty: 1.1 }, window, 2).repeatPenaltyTokens!], [1, 2, 3]);
+  assert.deepEqual([...nativeProcessing({ ...base, presencePenalty: 1 }, window, 2).repeatPenaltyTokens!], [3]);
+  assert.deepEqual(nativeProcessing(base, window, 2), {});
 });

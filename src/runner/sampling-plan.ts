@@ -42,7 +42,8 @@ export function isGreedy(config: Pick<SamplerConfig, "temperature">): boolean {
 const penaltyWindow = 1 << 20;
 
 /** Biases and penalties as llama.cpp's chain takes them: shared by every path. */
-export function nativeProcessing(config: SamplerConfig, promptTokens: readonly number[], outputTokens: readonly number[]): AddonSamplerConfig {
+/** `tokenWindow`: prompt then output tokens, of which the first `numPromptTokens` are the prompt. */
+export function nativeProcessing(config: SamplerConfig, tokenWindow: Uint32Array, numPromptTokens: number): AddonSamplerConfig {
   const processing: AddonSamplerConfig = {};
   // The same LogitBias object step after step: AddonSampler compares the
   // arrays' contents and keeps its chain when they are unchanged.
@@ -53,11 +54,11 @@ export function nativeProcessing(config: SamplerConfig, promptTokens: readonly n
   const hasOutputPenalties = config.presencePenalty !== 0 || config.frequencyPenalty !== 0;
   if (config.repetitionPenalty !== 1 || hasOutputPenalties) {
     // vLLM: the repetition penalty counts prompt and output, presence/frequency only the output.
-    const window = config.repetitionPenalty !== 1 ? [...promptTokens, ...outputTokens] : outputTokens;
+    const window = config.repetitionPenalty !== 1 ? tokenWindow : tokenWindow.subarray(numPromptTokens);
     processing.repeatPenalty = config.repetitionPenalty;
     processing.repeatPenaltyPresencePenalty = config.presencePenalty;
     processing.repeatPenaltyFrequencyPenalty = config.frequencyPenalty;
-    processing.repeatPenaltyTokens = Uint32Array.from(window);
+    processing.repeatPenaltyTokens = window;
     processing.repeatPenaltyMaxTokens = penaltyWindow;
   }
   return processing;
