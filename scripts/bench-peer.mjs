@@ -19,6 +19,8 @@
 //   --prefix-len N     words in the shared system prompt (default 1000)
 //   --concurrencies L  comma list of C for the random workload (default 1,2,4,8,16)
 //   --pagoda-args "A"  extra flags for pagoda serve (e.g. "--max-step-ms 300")
+//   --skip-kernel-bench  no llama-bench / llama-batched-bench (no anchors, no compute bound)
+//   --skip-shared      no shared-prefix workload
 // Needs a quiet machine: on 2 cores, any other busy process skews both servers.
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync, appendFileSync, createWriteStream } from "node:fs";
@@ -48,6 +50,8 @@ try {
       "prefix-len": { type: "string", default: "1000" },
       concurrencies: { type: "string" },
       "pagoda-args": { type: "string", default: "" },
+      "skip-kernel-bench": { type: "boolean", default: false },
+      "skip-shared": { type: "boolean", default: false },
     },
   });
 } catch (error) {
@@ -83,12 +87,12 @@ const workloads = [
     args: ["--dataset", "random", "--input-len", "100", "--num-prompts", String(numPrompts(c)), "--max-concurrency", String(c)],
     seed: 100 * c,
   })),
-  {
+  ...(opts["skip-shared"] ? [] : [{
     name: `shared-prefix ${opts["prefix-len"]} C=4`,
     slug: `shared${opts["prefix-len"]}-c4`,
     args: ["--dataset", "shared-prefix", "--prefix-len", opts["prefix-len"], "--input-len", "20", "--num-prompts", opts.quick ? "4" : "16", "--max-concurrency", "4"],
     seed: 10_000,
-  },
+  }]),
 ];
 
 // ---- helpers ---------------------------------------------------------------
@@ -222,10 +226,9 @@ log(`model ${modelPath} (${modelMb} MB); ${machine.nproc} × ${machine.cpuModel}
 
 // llama-bench: the raw-engine anchor (pp512, tg128).
 log("llama-bench (pp512, tg128, 3 reps)");
-await waitQuiet();
+if (!opts["skip-kernel-bench"]) await waitQuiet();
 const llamaBenchArgs = ["-m", modelPath, "-t", threads, "-p", "512", "-n", "128", "-r", "3", "-o", "json"];
-const llamaBenchRaw = run(join(binDir, "llama-bench"), llamaBenchArgs, { stdio: ["ignore", "pipe", "ignore"] });
-const llamaBench = JSON.parse(llamaBenchRaw);
+const llamaBench = opts["skip-kernel-bench"] ? [] : JSON.parse(run(join(binDir, "llama-bench"), llamaBenchArgs, { stdio: ["ignore", "pipe", "ignore"] }));
 writeFileSync(join(outDir, "llama-bench.json"), JSON.stringify(llamaBench, null, 2) + "\n");
 const tps = (nPrompt, nGen) => {
   const e = llamaBench.find((x) => x.n_prompt === nPrompt && x.n_gen === nGen);
@@ -239,7 +242,7 @@ log(`llama-bench: pp512 ${anchor.pp512} t/s, tg128 ${anchor.tg128} t/s`);
 // tokens at each batch size: the compute bound a server's random workload meets.
 log("llama-batched-bench (npp 128, ntg 64)");
 const batchedArgs = ["-m", modelPath, "-t", threads, "-c", String(numSlots * slotContext), "-npp", "128", "-ntg", "64", "-npl", concurrencies.join(","), "--output-format", "jsonl"];
-const batchedRun = spawnSync(join(binDir, "llama-batched-bench"), batchedArgs, { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 });
+const batchedRun = opts["skip-kernel-bench"] ? { stdout: "", stderr: "" } : spawnSync(join(binDir, "llama-batched-bench"), batchedArgs, { cwd: root, encoding: "utf8", maxBuffer: 64 << 20 });
 const batched = `${batchedRun.stdout}\n${batchedRun.stderr}`
   .split("\n")
   .filter((line) => line.startsWith("{"))
@@ -377,13 +380,13 @@ const boundLines = concurrencies.map((c) => {
 });
 const tpot1 = metric("pagoda", "random-c1", "median_tpot_ms");
 const peerTpot1 = metric("llama-server", "random-c1", "median_tpot_ms");
-const sharedSlug = workloads.at(-1).slug;
+const sharedSlug = opts["skip-shared"] ? null : workloads.at(-1).slug;
 const targetLines = b
   ? [
       `- ITL p99 pagoda/llama-server: ${concurrencies.filter((c) => c >= 8).map((c) => `C=${c} ${r2(ratio(`random-c${c}`, "p99_itl_ms"))}`).join(", ")} (target <= 1.0x)`,
       `- TTFT at C=16 pagoda/llama-server: p50 ${r2(ratio("random-c16", "median_ttft_ms"))} (target < 1.0x), p99 ${r2(ratio("random-c16", "p99_ttft_ms"))} (target <= 1.0x)`,
       `- Output tok/s pagoda/llama-server: ${concurrencies.map((c) => `C=${c} ${r2(ratio(`random-c${c}`, "output_throughput"))}`).join(", ")} (target >= 0.97x)`,
-      `- Shared-prefix C=4 TTFT p99 pagoda/llama-server: ${r2(ratio(sharedSlug, "p99_ttft_ms"))} (target <= 0.1x)`,
+      ...(sharedSlug ? [`- Shared-prefix C=4 TTFT p99 pagoda/llama-server: ${r2(ratio(sharedSlug, "p99_ttft_ms"))} (target <= 0.1x)`] : []),
       `- Single-stream decode (1000 / TPOT p50 at C=1) against llama-bench tg128 (${tg128?.toFixed(1) ?? "n/a"} t/s): pagoda ${tpot1 ? (1000 / tpot1).toFixed(1) : "n/a"} t/s = ${tpot1 && tg128 ? ((1000 / tpot1) / tg128).toFixed(2) : "n/a"}x (target >= 0.95x); llama-server ${peerTpot1 && tg128 ? ((1000 / peerTpot1) / tg128).toFixed(2) : "n/a"}x`,
       `- Compute bound of the random workload (each request's prompt at llama-bench pp512 ${pp512?.toFixed(1) ?? "n/a"} t/s, plus 64 tokens at 1/C of llama-batched-bench's TG at batch C: ${batched.map((x) => `B=${x.pl} ${x.speed_tg.toFixed(1)}`).join(", ")} t/s), and each server's share (target >= 0.9 at C=16): ${boundLines.join("; ")}`,
     ]

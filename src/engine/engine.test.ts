@@ -6,6 +6,7 @@ import { samplingParams } from "./sampling-defaults.js";
 import { FakeRunner, fakeEos, type FakeRunnerOptions } from "./fake-runner.js";
 import type { RequestOutput, RequestTimings, SamplingParams } from "./types.js";
 import type { ModelRunner } from "./model-runner.js";
+import { OutputStream } from "./output-stream.js";
 
 const greedy: SamplingParams = samplingParams({ maxTokens: 5, temperature: 0, seed: 1 });
 
@@ -477,4 +478,20 @@ test("the penalty window a runner reads is the prompt plus the output, grown in 
   const windows = runner.batches.flat().filter((item) => item.sample).map((item) => item.sample!.tokenWindow);
   assert.equal(windows.length, 40);
   assert.equal(windows.at(-1)!.buffer, windows.at(-2)!.buffer, "the same buffer from step to step");
+});
+
+test("a step's outputs reach their streams while the next forward pass runs, not before it starts", async (t) => {
+  const { runner, engine } = setup();
+  const pushes = t.mock.method(OutputStream.prototype, "push");
+  const pushesAtPass: number[] = [];
+  const execute = runner.execute.bind(runner);
+  runner.execute = (items) => {
+    const pass = execute(items);
+    pushesAtPass.push(pushes.mock.callCount());
+    return pass;
+  };
+  await collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params: { ...greedy, maxTokens: 4 } }));
+  // When pass k has been started, step k-1's token is not yet published: k-2 pushes.
+  assert.deepEqual(pushesAtPass, [0, 0, 1, 2]);
+  await engine.stop();
 });

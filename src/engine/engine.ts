@@ -10,7 +10,8 @@ import { OutputStream } from "./output-stream.js";
 import { PooledKv } from "./pooled-kv.js";
 import { Scheduler } from "./scheduler.js";
 import { Sequence, type SequenceContext } from "./sequence.js";
-import { SlotPool, type SlotGrant } from "./slot-pool.js";
+import type { SlotGrant } from "./slot-pool.js";
+import { OutputProcessor } from "./output-processor.js";
 import { TokenBiasPlan } from "./token-bias.js";
 import { StepBudget } from "./step-budget.js";
 import { StepCostModel, shapeOf } from "./step-cost-model.js";
@@ -49,16 +50,21 @@ export const defaultDecodeStepFactor = 2;
 /** A step carrying decodes still prefills at least max(1, this fraction of --max-num-batched-tokens) prompt tokens: no prompt starves. */
 const minPrefillShare = 1 / 32;
 
+interface PublishFailure {
+  state: RequestState;
+  error: unknown;
+}
+
 /** A fault that comes back this many times in a row, resets notwithstanding, kills the engine. */
 const maxConsecutiveFaults = 3;
 
 export class Engine {
   private readonly requests = new Map<string, RequestState>();
-  private readonly waiting: Sequence[] = [];
-  private readonly running: Sequence[] = [];
-  private slots: SlotPool;
+  /** Requests with output not yet handed to their streams: published while the next forward pass runs. */
+  private readonly unpublished = new Set<RequestState>();
   private readonly kv: PooledKv;
   private readonly scheduler: Scheduler;
+  private readonly outputProcessor: OutputProcessor;
   private readonly sequenceContext: SequenceContext;
   private wakeLoop: (() => void) | null = null;
   private isStopped = false;
@@ -76,20 +82,26 @@ export class Engine {
 
   constructor(private readonly runner: ModelRunner, private readonly config: EngineConfig) {
     this.now = config.now ?? (() => performance.now());
-    this.slots = new SlotPool(runner.numSlots, config.enablePrefixCaching);
     this.kv = new PooledKv(runner);
     const stepBudget = new StepBudget(this.stepCost, {
       maxStepMs: config.maxStepMs ?? null,
       decodeStepFactor: defaultDecodeStepFactor,
       minPrefillTokens: Math.max(1, Math.floor(config.maxNumBatchedTokens * minPrefillShare)),
     });
-    this.scheduler = new Scheduler({ maxNumBatchedTokens: config.maxNumBatchedTokens, stepBudget });
+    this.scheduler = new Scheduler({
+      maxNumBatchedTokens: config.maxNumBatchedTokens,
+      numSlots: runner.numSlots,
+      enablePrefixCaching: config.enablePrefixCaching,
+      schedulingPolicy: config.schedulingPolicy,
+      stepBudget,
+    });
     this.sequenceContext = {
       decode: (tokens) => runner.detokenize(tokens),
       decodeWithSpecialTokens: (tokens) => runner.detokenize(tokens, { renderSpecialTokens: true }),
       endOfGenerationTokens: runner.info.endOfGenerationTokens,
       slotCapacity: runner.slotCapacity,
     };
+    this.outputProcessor = new OutputProcessor(this.sequenceContext);
     // The loop contains its own faults; this catch is the last line, so that a
     // bug in the containment itself still leaves a dead engine, not a dead process.
     this.loopDone = this.loop().catch((error: unknown) => this.die(error, "the engine loop"));
@@ -120,20 +132,9 @@ export class Engine {
     );
     const state: RequestState = { request, sequences, stream: new OutputStream(), arrivedAt: this.now(), scheduledAt: null, tokenTimes: [] };
     this.requests.set(request.requestId, state);
-    this.enqueue(sequences, request.priority ?? 0);
+    this.scheduler.add(sequences, request.priority ?? 0);
     this.wake();
     return state.stream;
-  }
-
-  /** FCFS appends; the priority policy keeps the queue ordered by priority, then arrival. */
-  private enqueue(sequences: Sequence[], priority: number): void {
-    for (const sequence of sequences) sequence.priority = priority;
-    if (this.config.schedulingPolicy !== "priority") {
-      this.waiting.push(...sequences);
-      return;
-    }
-    const index = this.waiting.findIndex((queued) => queued.priority > priority);
-    this.waiting.splice(index === -1 ? this.waiting.length : index, 0, ...sequences);
   }
 
   /** Stops a request at the next step; its slots are freed and nothing stale remains. */
@@ -151,11 +152,11 @@ export class Engine {
 
   stats(): EngineStats {
     return {
-      numRunning: new Set(this.running.map((s) => s.requestId)).size,
+      numRunning: new Set(this.scheduler.running.map((s) => s.requestId)).size,
       numWaiting: [...this.requests.values()].filter((r) => r.sequences.every((s) => s.status === "waiting")).length,
-      numSlotsInUse: this.slots.numInUse,
+      numSlotsInUse: this.scheduler.numSlotsInUse,
       numSlots: this.runner.numSlots,
-      kvCacheUsage: this.kv.usage(this.slots),
+      kvCacheUsage: this.kv.usage(this.scheduler.slotPool),
       preemptionsTotal: this.totals.preemptions,
       promptTokensTotal: this.totals.promptTokens,
       generationTokensTotal: this.totals.generationTokens,
@@ -183,7 +184,8 @@ export class Engine {
       try {
         this.stage = "retiring finished requests";
         this.retireFinished();
-        if (this.running.length === 0 && this.waiting.length === 0) {
+        if (!this.scheduler.hasWork) {
+          this.failUnpublishable(this.publishPending());
           if (this.isStopped) return;
           this.stage = "idle";
           await new Promise<void>((resolve) => (this.wakeLoop = resolve));
@@ -209,7 +211,7 @@ export class Engine {
     console.error(`pagoda: the engine loop failed while ${this.stage}; failing ${ids.length} request(s) in flight (${ids.join(", ")}) and resetting the engine:`, error);
     try {
       this.failEverything(new InternalServerError());
-      this.slots = new SlotPool(this.runner.numSlots, this.config.enablePrefixCaching);
+      this.scheduler.reset();
       for (let slotId = 0; slotId < this.runner.numSlots; slotId++) this.kv.truncate(slotId, 0);
     } catch (resetError) {
       this.die(resetError, "the reset after a fault");
@@ -240,14 +242,13 @@ export class Engine {
         firstError ??= error;
       }
     }
-    this.waiting.length = 0;
-    this.running.length = 0;
+    this.scheduler.reset();
     if (firstError !== null) throw firstError;
   }
 
   private async step(): Promise<void> {
     this.stage = "scheduling";
-    const { chunks, admitted } = this.scheduler.schedule(this.waiting, this.running, this.slots, this.waiting.length > 0 ? this.kv.room(this.slots) : Infinity);
+    const { chunks, admitted } = this.scheduler.schedule(this.scheduler.waiting.length > 0 ? this.kv.room(this.scheduler.slotPool) : Infinity);
     // In admission order: a later grant may take over a slot an earlier one copies from.
     this.stage = "preparing the KV of admitted requests";
     for (const { sequence, grant } of admitted) {
@@ -255,7 +256,7 @@ export class Engine {
         await this.onAdmitted(sequence, grant);
       } catch (error) {
         console.error(`pagoda: preparing the KV of request ${sequence.requestId} failed:`, error);
-        sequence.numComputed = 0; // the slot holds nothing this sequence can vouch for
+        this.scheduler.forgetComputed(sequence);
         this.kv.truncate(grant.slotId, 0);
         this.failRequest(sequence.requestId, new InternalServerError());
       }
@@ -263,7 +264,7 @@ export class Engine {
     const live = chunks.filter(({ sequence }) => !sequence.isFinished);
     if (live.length < chunks.length) chunks.splice(0, chunks.length, ...live);
     this.stage = "making room in the KV pool";
-    if (!this.kv.makeRoom(chunks, this.running, this.slots, (sequence) => this.preempt(sequence))) {
+    if (!this.kv.makeRoom(chunks, this.scheduler.running, this.scheduler.slotPool, (sequence) => this.preempt(sequence))) {
       this.failRequests(new Set(chunks.map(({ sequence }) => sequence.requestId)), new Error("the KV pool is smaller than one sequence"), "KV allocation");
       return;
     }
@@ -294,42 +295,43 @@ export class Engine {
       };
     });
     let results: ItemResult[];
+    let publishFailures: PublishFailure[] = [];
     this.stage = "running the forward pass";
     try {
       const startedMs = this.now();
-      results = await this.runner.execute(items);
+      const pass = this.runner.execute(items);
+      // The decode runs on a libuv worker: meanwhile the previous step's
+      // outputs go to their streams and the SSE writers behind them, which
+      // run as soon as this loop awaits, not before the next decode starts.
+      publishFailures = this.publishPending();
+      results = await pass;
       this.stepCost.observe(shapeOf(items), this.now() - startedMs);
     } catch (error) {
+      this.failUnpublishable(publishFailures);
       this.failRequests(new Set(chunks.map(({ sequence }) => sequence.requestId)), error, "forward pass");
       return;
     }
+    // Only now, with no forward pass using their samplers, can requests whose publishing threw be failed.
+    this.failUnpublishable(publishFailures);
     // Failures first: a request with one failed sequence publishes nothing more.
     this.stage = "processing outputs";
     chunks.forEach(({ sequence }, i) => {
       const { error } = results[i];
       if (error !== undefined) this.failRequests([sequence.requestId], error, "sampling");
     });
+    const update = this.scheduler.updateFromOutput(chunks, results, this.outputProcessor);
+    for (const { sequence, error } of update.failures) this.failRequests([sequence.requestId], error, "output processing (detokenize, stop checks)");
     const touched = new Set<RequestState>();
     const stepEnd = this.now();
-    chunks.forEach(({ sequence, numTokens }, i) => {
-      sequence.numComputed += numTokens;
-      const { token, logprob, promptLogprobs } = results[i];
-      if (promptLogprobs) sequence.addPromptLogprobs(promptLogprobs);
-      if (token === undefined || sequence.isFinished) return;
-      try {
-        sequence.appendToken(token, logprob);
-      } catch (error) {
-        this.failRequests([sequence.requestId], error, "output processing (detokenize, stop checks)");
-        return;
-      }
+    for (const sequence of update.sampled) {
       this.totals.generationTokens++;
       const state = this.requests.get(sequence.requestId);
-      if (!state) return;
+      if (!state) continue;
       touched.add(state);
       if (sequence.index === 0) state.tokenTimes.push(stepEnd);
-    });
+    }
     this.stage = "publishing outputs";
-    for (const state of touched) this.publishOrFail(state);
+    for (const state of touched) this.unpublished.add(state);
   }
 
   private async onAdmitted(sequence: Sequence, grant: SlotGrant): Promise<void> {
@@ -346,39 +348,20 @@ export class Engine {
     this.totals.prefixHits += sequence.numCachedPromptTokens;
   }
 
-  /**
-   * Drops a running sequence's KV to make room in the pool and queues it
-   * again, ahead of sequences of its priority: it is recomputed (prompt and
-   * output so far) when admitted again, and its output continues unchanged.
-   */
+  /** Drops a running sequence's KV to make room in the pool; the scheduler queues it again. */
   private preempt(sequence: Sequence): void {
     this.kv.truncate(sequence.slotId!, 0);
-    this.slots.release(sequence.slotId!, true);
-    sequence.slotId = null;
-    sequence.numComputed = 0;
-    sequence.status = "waiting";
-    sequence.numPreemptions++;
+    this.scheduler.preempt(sequence);
     this.totals.preemptions++;
-    this.running.splice(this.running.indexOf(sequence), 1);
-    const isPriority = this.config.schedulingPolicy === "priority";
-    const index = isPriority ? this.waiting.findIndex((queued) => queued.priority >= sequence.priority) : 0;
-    this.waiting.splice(index === -1 ? this.waiting.length : index, 0, sequence);
   }
 
-  /** Moves finished and aborted sequences out, frees their slots, closes finished requests. */
+  /** Ends aborted sequences, then publishes and closes every request whose choices all finished. */
   private retireFinished(): void {
-    for (const list of [this.running, this.waiting]) {
-      for (let i = list.length - 1; i >= 0; i--) {
-        const sequence = list[i];
-        if (sequence.isAbortRequested && !sequence.isFinished) sequence.finish("abort", null);
-        if (!sequence.isFinished) continue;
-        list.splice(i, 1);
-        this.releaseSlot(sequence);
-      }
-    }
+    this.scheduler.finishAborted();
     for (const state of [...this.requests.values()]) {
       if (!state.sequences.every((s) => s.isFinished) || !this.publishOrFail(state)) continue;
       state.stream.close();
+      this.unpublished.delete(state);
       this.requests.delete(state.request.requestId);
       this.notifyFinished(state);
     }
@@ -413,12 +396,22 @@ export class Engine {
     };
   }
 
-  private releaseSlot(sequence: Sequence): void {
-    sequence.sampler?.dispose();
-    sequence.sampler = null;
-    if (sequence.slotId === null) return;
-    this.slots.release(sequence.slotId);
-    sequence.slotId = null;
+  /** Publishes every request with new output; a throw is collected, for the caller to fail once that is safe. */
+  private publishPending(): PublishFailure[] {
+    const failures: PublishFailure[] = [];
+    for (const state of this.unpublished) {
+      try {
+        this.publish(state);
+      } catch (error) {
+        failures.push({ state, error });
+      }
+    }
+    this.unpublished.clear();
+    return failures;
+  }
+
+  private failUnpublishable(failures: readonly PublishFailure[]): void {
+    for (const { state, error } of failures) this.failRequests([state.request.requestId], error, "publishing outputs");
   }
 
   /** Publishes what the request produced; a throw fails that request alone. Returns whether it is still live. */
@@ -461,15 +454,9 @@ export class Engine {
     const state = this.requests.get(requestId);
     if (!state) return;
     this.requests.delete(requestId);
+    this.unpublished.delete(state);
     state.stream.fail(error);
-    for (const sequence of state.sequences) {
-      if (!sequence.isFinished) sequence.finish("abort", null);
-      const index = this.running.indexOf(sequence);
-      if (index >= 0) this.running.splice(index, 1);
-      const waitingIndex = this.waiting.indexOf(sequence);
-      if (waitingIndex >= 0) this.waiting.splice(waitingIndex, 1);
-      this.releaseSlot(sequence);
-    }
+    this.scheduler.finishRequest(state.sequences);
     this.notifyFinished(state);
   }
 }

@@ -1,17 +1,30 @@
 /**
- * Decides what the next forward pass computes (vLLM v1 style): running
+ * The one owner of sequence state (vLLM v1's scheduler): the waiting queue,
+ * the running list and the KV slot pool. `schedule` admits sequences and
+ * decides what the next forward pass computes; `updateFromOutput` is the only
+ * place a step's results change a sequence (computed count, tokens, finish,
+ * slot release), with the output processor deciding what its text means;
+ * `finishRequest` ends sequences from outside (abort, failure).
+ *
+ * Each step takes running
  * decodes first, one token each; then prefill chunks of running sequences;
  * then newly admitted sequences, while slots and the token budget last. While
  * decodes run, prompts get only the share of the step that the time budget
  * allows (step-budget.ts), so a prompt never freezes the streams already running.
  */
+import type { ItemResult } from "./model-runner.js";
+import type { OutputProcessor } from "./output-processor.js";
 import type { Sequence } from "./sequence.js";
-import type { SlotGrant, SlotPool } from "./slot-pool.js";
+import { SlotPool, type SlotGrant } from "./slot-pool.js";
+import type { SchedulingPolicy } from "./types.js";
 import type { StepBudget } from "./step-budget.js";
 import { kvWorkOf } from "./step-cost-model.js";
 
 export interface SchedulerConfig {
   maxNumBatchedTokens: number;
+  numSlots: number;
+  enablePrefixCaching: boolean;
+  schedulingPolicy?: SchedulingPolicy;
   /** Sizes the prefill share of a step that carries decodes; absent: the whole token budget. */
   stepBudget?: StepBudget;
 }
@@ -38,16 +51,47 @@ export interface SchedulerOutput {
 }
 
 export class Scheduler {
-  constructor(private readonly config: SchedulerConfig) {}
+  readonly waiting: Sequence[] = [];
+  readonly running: Sequence[] = [];
+  private slots: SlotPool;
+
+  constructor(private readonly config: SchedulerConfig) {
+    this.slots = new SlotPool(config.numSlots, config.enablePrefixCaching);
+  }
+
+  get numSlotsInUse(): number {
+    return this.slots.numInUse;
+  }
+
+  get hasWork(): boolean {
+    return this.running.length > 0 || this.waiting.length > 0;
+  }
+
+  /** FCFS appends; the priority policy keeps the queue ordered by priority, then arrival. */
+  add(sequences: readonly Sequence[], priority: number): void {
+    for (const sequence of sequences) sequence.priority = priority;
+    if (this.config.schedulingPolicy !== "priority") {
+      this.waiting.push(...sequences);
+      return;
+    }
+    const index = this.waiting.findIndex((queued) => queued.priority > priority);
+    this.waiting.splice(index === -1 ? this.waiting.length : index, 0, ...sequences);
+  }
+
+  /** The KV slots (for the engine's shared KV pool: its room, usage and evictions). */
+  get slotPool(): SlotPool {
+    return this.slots;
+  }
 
   /**
-   * Mutates `waiting` and `running`: admitted sequences move over and get a
-   * slot (and the cached prefix length) from `slots`. `kvRoom`: KV cells free
-   * or freeable in a shared pool; running sequences draw on it first (the
-   * engine preempts when they overdraw), and a sequence is admitted only when
-   * its first chunk fits in what is left.
+   * Admitted sequences move to running with a slot (and the cached prefix
+   * length) from the pool. `kvRoom`: KV cells free or freeable in a shared
+   * pool; running sequences draw on it first (the engine preempts when they
+   * overdraw), and a sequence is admitted only when its first chunk fits in
+   * what is left.
    */
-  schedule(waiting: Sequence[], running: Sequence[], slots: SlotPool, kvRoom = Infinity): SchedulerOutput {
+  schedule(kvRoom = Infinity): SchedulerOutput {
+    const { waiting, running, slots } = this;
     let budget = this.config.maxNumBatchedTokens;
     const chunks: ScheduledChunk[] = [];
     const take = (sequence: Sequence): void => {
@@ -94,4 +138,102 @@ export class Scheduler {
     chunks.sort((a, b) => (a.sequence.slotId ?? 0) - (b.sequence.slotId ?? 0));
     return { chunks, admitted };
   }
+
+  /** An admitted sequence whose KV could not be prepared: its slot holds nothing it can vouch for. */
+  forgetComputed(sequence: Sequence): void {
+    sequence.numComputed = 0;
+  }
+
+  /**
+   * Applies a forward pass's results, chunk by chunk: the tokens computed, the
+   * sampled token and what the output processor makes of it, the finish and
+   * the slot's release. Chunks of sequences already finished (a request that
+   * failed this step) only count their computed tokens. A throw while
+   * processing one sequence's output is that sequence's failure, returned.
+   */
+  updateFromOutput(chunks: readonly ScheduledChunk[], results: readonly ItemResult[], processor: OutputProcessor): StepUpdate {
+    const update: StepUpdate = { sampled: [], failures: [] };
+    chunks.forEach(({ sequence, numTokens }, i) => {
+      sequence.numComputed += numTokens;
+      const { token, logprob, promptLogprobs } = results[i];
+      if (promptLogprobs) sequence.addPromptLogprobs(promptLogprobs);
+      if (token === undefined || sequence.isFinished) return;
+      sequence.appendToken(token);
+      try {
+        const verdict = processor.process(sequence, token, logprob);
+        if (verdict) this.finishSequence(sequence, verdict.reason, verdict.stopReason);
+      } catch (error) {
+        update.failures.push({ sequence, error });
+        return;
+      }
+      update.sampled.push(sequence);
+    });
+    return update;
+  }
+
+  /** Ends these sequences (abort, failure): out of the lists, slots released. */
+  finishRequest(sequences: readonly Sequence[]): void {
+    for (const sequence of sequences) {
+      if (!sequence.isFinished) sequence.finish("abort", null);
+      removeFrom(this.waiting, sequence);
+      this.release(sequence);
+    }
+  }
+
+  /** Sequences whose abort was asked for since the last step end now. */
+  finishAborted(): void {
+    const aborted = [...this.running, ...this.waiting].filter((sequence) => sequence.isAbortRequested && !sequence.isFinished);
+    this.finishRequest(aborted);
+  }
+
+  /**
+   * A running sequence whose KV the engine dropped to make room in the pool
+   * goes back to the queue, ahead of sequences of its priority, keeping its
+   * sampler and output: it is recomputed when admitted again.
+   */
+  preempt(sequence: Sequence): void {
+    removeFrom(this.running, sequence);
+    if (sequence.slotId !== null) this.slots.release(sequence.slotId, true);
+    sequence.slotId = null;
+    sequence.numComputed = 0;
+    sequence.status = "waiting";
+    sequence.numPreemptions++;
+    const index = this.config.schedulingPolicy === "priority" ? this.waiting.findIndex((queued) => queued.priority >= sequence.priority) : 0;
+    this.waiting.splice(index === -1 ? this.waiting.length : index, 0, sequence);
+  }
+
+  /** Forgets every sequence and everything the slots held (after a fault: nothing there can be trusted). */
+  reset(): void {
+    this.waiting.length = 0;
+    this.running.length = 0;
+    this.slots = new SlotPool(this.config.numSlots, this.config.enablePrefixCaching);
+  }
+
+  private finishSequence(sequence: Sequence, reason: FinishVerdictReason, stopReason: string | number | null): void {
+    sequence.finish(reason, stopReason);
+    this.release(sequence);
+  }
+
+  private release(sequence: Sequence): void {
+    removeFrom(this.running, sequence);
+    sequence.sampler?.dispose();
+    sequence.sampler = null;
+    if (sequence.slotId === null) return;
+    this.slots.release(sequence.slotId);
+    sequence.slotId = null;
+  }
+}
+
+type FinishVerdictReason = Parameters<Sequence["finish"]>[0];
+
+export interface StepUpdate {
+  /** Sequences that got a token this step, in chunk order (finished ones included). */
+  sampled: Sequence[];
+  /** Sequences whose output processing threw: their requests fail. */
+  failures: Array<{ sequence: Sequence; error: unknown }>;
+}
+
+function removeFrom(list: Sequence[], sequence: Sequence): void {
+  const index = list.indexOf(sequence);
+  if (index >= 0) list.splice(index, 1);
 }

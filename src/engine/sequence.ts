@@ -1,9 +1,8 @@
 /**
  * One choice of a request: its tokens, how much of them the KV slot holds, and
- * the output pipeline (detokenize -> stop strings -> finish) for what it samples.
+ * its output state (what output-processor.ts has made of its tokens so far).
  */
-import { IncrementalDetokenizer } from "../sampling/incremental-detokenizer.js";
-import { StopChecker } from "../sampling/stop-checker.js";
+import { ChoiceOutputState, type OutputContext } from "./output-processor.js";
 import type { LogitBias, SamplerConfig, SequenceSampler } from "./model-runner.js";
 import type { TokenBiasPlan } from "./token-bias.js";
 import type { ChoiceOutput, FinishReason, SamplingParams, TokenLogprob } from "./types.js";
@@ -19,14 +18,7 @@ function sameTokens(a: readonly number[], b: readonly number[]): boolean {
 
 export type SequenceStatus = "waiting" | "running" | "finished";
 
-export interface SequenceContext {
-  decode: (tokens: readonly number[]) => string;
-  /** The same with special tokens written out (vLLM's `skip_special_tokens: false`). */
-  decodeWithSpecialTokens: (tokens: readonly number[]) => string;
-  endOfGenerationTokens: ReadonlySet<number>;
-  /** Tokens a slot can hold; a sequence that fills it stops with "length". */
-  slotCapacity: number;
-}
+export type SequenceContext = OutputContext;
 
 export class Sequence {
   status: SequenceStatus = "waiting";
@@ -56,14 +48,10 @@ export class Sequence {
   private lastPlanned: LogitBias | null = null;
   private lastBans: readonly number[] = noTokens;
 
-  private readonly detokenizer: IncrementalDetokenizer;
-  private readonly stopChecker: StopChecker;
-  private pendingText = "";
-  private pendingTokenIds: number[] = [];
-  private pendingLogprobs: TokenLogprob[] = [];
+  /** Its text on the way out: detokenizer, stop checker, the delta not yet published. */
+  readonly output: ChoiceOutputState;
   /** Prompt logprobs gathered so far (first choice, when asked for); null entry for the first token. */
   readonly promptLogprobs: Array<TokenLogprob | null> | null;
-  private isFinishReported = false;
 
   constructor(
     readonly requestId: string,
@@ -71,7 +59,7 @@ export class Sequence {
     promptTokens: readonly number[],
     readonly params: SamplingParams,
     seed: number,
-    private readonly context: SequenceContext,
+    context: SequenceContext,
     private readonly biasPlan: TokenBiasPlan | null = null,
   ) {
     this.tokens = [...promptTokens];
@@ -80,8 +68,7 @@ export class Sequence {
     this.promptTokens = promptTokens;
     this.numPromptTokens = promptTokens.length;
     this.promptLogprobs = params.promptLogprobs !== null && index === 0 ? [null] : null;
-    this.detokenizer = new IncrementalDetokenizer(params.skipSpecialTokens ? context.decode : context.decodeWithSpecialTokens, { contextTokenIds: promptTokens.slice(-8) });
-    this.stopChecker = new StopChecker(params.stop, { includeStopStringInOutput: params.includeStopStringInOutput });
+    this.output = new ChoiceOutputState(params, promptTokens, context);
     const { temperature, topP, topK, minP, presencePenalty, frequencyPenalty, repetitionPenalty, grammar } = params;
     this.baseSamplerConfig = { temperature, topP, topK, minP, presencePenalty, frequencyPenalty, repetitionPenalty, grammar, seed, logitBias: null };
     this.lastSamplerConfig = this.baseSamplerConfig;
@@ -160,8 +147,8 @@ export class Sequence {
     return this.tokens.length - this.numComputed;
   }
 
-  /** Applies a sampled token: detokenize, check stops and limits. */
-  appendToken(token: number, logprob?: TokenLogprob): void {
+  /** Appends a sampled token (the scheduler's `updateFromOutput` does, then the output processor reads its text). */
+  appendToken(token: number): void {
     if (this.tokens.length === this.windowBuffer.length) {
       const grown = new Uint32Array(this.windowBuffer.length * 2);
       grown.set(this.windowBuffer);
@@ -170,23 +157,14 @@ export class Sequence {
     this.windowBuffer[this.tokens.length] = token;
     this.tokens.push(token);
     this.outputTokens.push(token);
-    this.pendingTokenIds.push(token);
-    if (logprob) this.pendingLogprobs.push(logprob);
-    const { params } = this;
-    if (params.stopTokenIds.includes(token)) {
-      this.finishWithFlush("stop", token);
-      return;
-    }
-    if (!params.ignoreEos && this.context.endOfGenerationTokens.has(token)) {
-      this.finishWithFlush("stop", null);
-      return;
-    }
-    if (this.emitText(this.detokenizer.push(token))) return;
-    if (this.outputTokens.length >= params.maxTokens || this.tokens.length >= this.context.slotCapacity) {
-      if (this.emitText(this.detokenizer.flush())) return;
-      this.pendingText += this.stopChecker.flush();
-      this.finish("length", null);
-    }
+  }
+
+  get numOutputTokens(): number {
+    return this.outputTokens.length;
+  }
+
+  get numTokens(): number {
+    return this.tokens.length;
   }
 
   finish(reason: FinishReason, stopReason: string | number | null): void {
@@ -197,42 +175,7 @@ export class Sequence {
 
   /** Takes what was produced since the last call, or null if nothing was. */
   takeOutput(): ChoiceOutput | null {
-    const hasNews = this.pendingText !== "" || this.pendingTokenIds.length > 0 || (this.isFinished && !this.isFinishReported);
-    if (!hasNews) return null;
-    this.isFinishReported = this.isFinished;
-    const output: ChoiceOutput = {
-      index: this.index,
-      text: this.pendingText,
-      tokenIds: this.pendingTokenIds,
-      logprobs: this.params.logprobs === null ? null : this.pendingLogprobs,
-      finishReason: this.finishReason,
-      stopReason: this.stopReason,
-    };
-    this.pendingText = "";
-    this.pendingTokenIds = [];
-    this.pendingLogprobs = [];
-    return output;
-  }
-
-  /** Returns true when a stop string ended the sequence. */
-  private emitText(delta: string): boolean {
-    if (delta === "") return false;
-    // vLLM does not look for stop strings in the text of the first min_tokens tokens.
-    if (this.outputTokens.length <= this.params.minTokens) {
-      this.pendingText += delta;
-      return false;
-    }
-    const result = this.stopChecker.push(delta);
-    this.pendingText += result.text;
-    if (result.stopped) {
-      this.finish("stop", result.matched ?? null);
-      return true;
-    }
-    return false;
-  }
-
-  private finishWithFlush(reason: FinishReason, stopReason: number | null): void {
-    if (!this.emitText(this.detokenizer.flush())) this.pendingText += this.stopChecker.flush();
-    if (!this.isFinished) this.finish(reason, stopReason);
+    const finish = this.finishReason === null ? null : { reason: this.finishReason, stopReason: this.stopReason };
+    return this.output.take(this.index, this.isFinished ? finish : null, this.params.logprobs !== null);
   }
 }
