@@ -56,7 +56,8 @@ export class StepCostModel {
 
   constructor(options: StepCostModelOptions = {}) {
     this.forgetting = options.forgetting ?? 0.98;
-    this.minObservations = options.minObservations ?? 3;
+    // One step is enough: the ridge settles what it cannot tell apart at 0, which errs towards small prompt chunks until more steps are seen.
+    this.minObservations = options.minObservations ?? 1;
   }
 
   observe(shape: StepShape, elapsedMs: number): void {
