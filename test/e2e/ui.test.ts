@@ -35,8 +35,8 @@ after(async () => {
 
 const pageErrors = new WeakMap<Page, string[]>();
 
-async function openPage(path = "/"): Promise<Page> {
-  const page = await browser!.context.newPage();
+async function openPage(path = "/", context = browser!.context): Promise<Page> {
+  const page = await context.newPage();
   const errors: string[] = [];
   pageErrors.set(page, errors);
   page.on("pageerror", (error) => errors.push(error.message));
@@ -51,8 +51,8 @@ async function closePage(page: Page): Promise<void> {
 }
 
 /** A fresh page with cleared storage, so settings of one test do not leak into the next. */
-async function freshPlayground(): Promise<Page> {
-  const page = await openPage("/");
+async function freshPlayground(context = browser!.context): Promise<Page> {
+  const page = await openPage("/", context);
   await page.evaluate("localStorage.clear()");
   await page.reload();
   await waitForModels(page);
@@ -125,7 +125,9 @@ describe("the page in a browser", { skip: browserSkipReason ?? false }, () => {
   });
 
   test("Stop aborts the request on the server: its running count goes back to 0", async () => {
-    const page = await freshPlayground();
+    // A browser of its own: in the shared one this test lost its page's <main> now and then (under investigation).
+    const own = await launchBrowser();
+    const page = await freshPlayground(own.context);
     await setField(page, "max_tokens", "6000");
     await page.locator('[name="ignore_eos"]').check();
     await setField(page, "seed", "11");
@@ -134,13 +136,16 @@ describe("the page in a browser", { skip: browserSkipReason ?? false }, () => {
     await page.locator('.message.assistant[aria-busy="true"]').waitFor();
     // Mid-way: running, and tokens already generated (random text may render as nothing visible, so the server is asked).
     await waitForSnapshot(server.fetch, server.url, ({ models: [model] }) => model.stats.numRunning === 1 && model.stats.generationTokensTotal > generatedBefore);
-    await page.getByRole("button", { name: "Stop" }).click();
+    await page.getByRole("button", { name: "Stop" }).click({ timeout: 10_000 }).catch(async (error: Error) => {
+      throw new Error(`${error.message}\npage errors: ${pageErrors.get(page)}\nurl: ${page.url()}\nmain: ${(await page.locator("main").innerHTML()).slice(0, 1200)}`);
+    });
     await page.locator(".message.assistant .who", { hasText: "(stopped)" }).waitFor();
     const after = await waitForSnapshot(server.fetch, server.url, (snapshot) => snapshot.models[0].stats.numRunning === 0);
     const [finished] = after.models[0].recentRequests;
     assert.equal(finished.finishReason, "abort");
     assert.ok(finished.numGenerationTokens < 6000, `stopped early, after ${finished.numGenerationTokens} tokens`);
     await closePage(page);
+    await own.close();
   });
 
   test("regenerate replaces a reply, edit resends from that message; conversations export and import as JSON", async () => {
