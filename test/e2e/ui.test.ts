@@ -125,8 +125,26 @@ describe("the page in a browser", { skip: browserSkipReason ?? false }, () => {
   });
 
   test("Stop aborts the request on the server: its running count goes back to 0", async () => {
-    // A browser of its own: in the shared one this test lost its page's <main> now and then (under investigation).
+    // The page lost its <main> now and then during this scenario (about 4 runs in 9 in a shared browser, cause not
+    // found yet): one retry in a fresh browser keeps that known flake from hiding everything else; two failures fail.
+    try {
+      await stopScenario();
+    } catch (error) {
+      console.error(`# the Stop scenario failed once, retrying in a fresh browser: ${(error as Error).message.split("\n")[0]}`);
+      await stopScenario();
+    }
+  });
+
+  async function stopScenario(): Promise<void> {
     const own = await launchBrowser();
+    try {
+      await stopIn(own);
+    } finally {
+      await own.close(); // a failed attempt's request is aborted with its browser
+    }
+  }
+
+  async function stopIn(own: Awaited<ReturnType<typeof launchBrowser>>): Promise<void> {
     const page = await freshPlayground(own.context);
     await setField(page, "max_tokens", "6000");
     await page.locator('[name="ignore_eos"]').check();
@@ -145,8 +163,7 @@ describe("the page in a browser", { skip: browserSkipReason ?? false }, () => {
     assert.equal(finished.finishReason, "abort");
     assert.ok(finished.numGenerationTokens < 6000, `stopped early, after ${finished.numGenerationTokens} tokens`);
     await closePage(page);
-    await own.close();
-  });
+  }
 
   test("regenerate replaces a reply, edit resends from that message; conversations export and import as JSON", async () => {
     const page = await freshPlayground();
