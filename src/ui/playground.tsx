@@ -58,6 +58,14 @@ export function Playground({ models }: { models: ModelInfo[] }) {
     setMessages(conversationId, [...history, reply]);
     const startedAt = performance.now();
     let firstAt: number | null = null;
+    // One paint per frame, however fast chunks come: re-rendering a long reply's markdown on every token
+    // starved the page (it stopped answering clicks, Stop included, a few thousand tokens in).
+    let isStreaming = true;
+    let isPaintPending = false;
+    const paint = () => {
+      isPaintPending = false;
+      if (isStreaming) setMessages(conversationId, [...history, reply]);
+    };
     try {
       for await (const chunk of api.chat(built.body, controller.signal)) {
         reply = applyChunk(reply, chunk);
@@ -65,9 +73,13 @@ export function Playground({ models }: { models: ModelInfo[] }) {
           firstAt = performance.now();
           reply = { ...reply, stats: { ...reply.stats!, timeToFirstTokenMs: firstAt - startedAt } };
         }
-        setMessages(conversationId, [...history, reply]);
+        if (!isPaintPending) {
+          isPaintPending = true;
+          requestAnimationFrame(paint);
+        }
       }
     } catch (caught) {
+      isStreaming = false;
       if (controller.signal.aborted) reply = { ...reply, stopped: true, finishReason: reply.finishReason ?? "abort" };
       else if (caught instanceof ApiError && !hasOutput(reply)) {
         // Refused before any output (a validation error): the request is shown as the API judged it, not as a reply.
@@ -77,6 +89,7 @@ export function Playground({ models }: { models: ModelInfo[] }) {
         return;
       } else reply = { ...reply, error: (caught as Error).message };
     }
+    isStreaming = false;
     const endedAt = performance.now();
     const generated = reply.stats?.completionTokens ?? null;
     if (firstAt !== null && generated !== null && generated > 1 && endedAt > firstAt) {
