@@ -18,6 +18,11 @@ test("a shorter text is repeated until long enough, then cut", async () => {
   assert.equal(await fitToTokens(perCharacter, "abc", 3), "abc");
 });
 
+test("a tokenizer that counts no more tokens for a longer text is an error, not an endless loop", async () => {
+  const silent: TextTokenizer = { ...perCharacter, tokenize: async () => [] };
+  await assert.rejects(fitToTokens(silent, "the cat", 5), /does not count more tokens/);
+});
+
 test("prompts get as many tokens as they had words; a shared system prompt is tokenized once", async () => {
   let calls = 0;
   const counting: TextTokenizer = { ...perCharacter, tokenize: (text) => (calls++, perCharacter.tokenize(text)) };

@@ -34,8 +34,9 @@ export async function findServerTokenizer(baseUrl: string, model: string, apiKey
   };
   const vllm = tokenizerOf(post, "vllm", (text) => ({ model, prompt: text, add_special_tokens: false }), (tokens) => ({ model, tokens }), "prompt");
   const llamaCpp = tokenizerOf(post, "llama.cpp", (text) => ({ content: text, add_special: false }), (tokens) => ({ tokens }), "content");
+  // A server that ignores the field it does not know answers `{"tokens": []}` (llama-server to vLLM's shape): not a tokenizer.
   for (const candidate of [vllm, llamaCpp]) {
-    if (await candidate.tokenize("hello").then(() => true, () => false)) return candidate;
+    if (await candidate.tokenize("hello").then((tokens) => tokens.length > 0, () => false)) return candidate;
   }
   return null;
 }
@@ -72,7 +73,9 @@ export async function fitToTokens(tokenizer: TextTokenizer, text: string, numTok
   let tokens = await tokenizer.tokenize(source);
   while (tokens.length < numTokens) {
     source = `${source} ${text}`;
-    tokens = await tokenizer.tokenize(source);
+    const longer = await tokenizer.tokenize(source);
+    if (longer.length <= tokens.length) throw new Error("the server's /tokenize does not count more tokens for a longer text");
+    tokens = longer;
   }
   return tokens.length === numTokens ? source : tokenizer.detokenize(tokens.slice(0, numTokens));
 }
