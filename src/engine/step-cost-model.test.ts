@@ -66,3 +66,24 @@ test("steps that cannot tell the features apart still give finite, non-negative 
   assert.ok(Number.isFinite(model.predict({ numPrefillTokens: 100, numDecodeRows: 16, kvWork: 3 })!));
   assert.ok(model.predict({ numPrefillTokens: 100, numDecodeRows: 16, kvWork: 3 })! >= 0);
 });
+
+test("coefficients stay non-negative: a prompt step and a run of equal decode steps (measured on this machine) predict a bigger prompt as dearer", () => {
+  const model = new StepCostModel();
+  model.observe({ numPrefillTokens: 133, numDecodeRows: 0, kvWork: 12.1 }, 1526);
+  const decodeMs = [21, 21, 27, 21, 42, 32, 24, 20, 22, 22, 29, 43, 21, 40, 22, 25, 21, 23, 30, 21];
+  for (const ms of decodeMs) model.observe({ numPrefillTokens: 0, numDecodeRows: 1, kvWork: 0.2 }, ms);
+  assert.ok(model.coefficients!.every((w) => w >= 0), `coefficients ${model.coefficients}`);
+  // An unconstrained fit of this trace predicted this step at 0 ms; it took 4,483.
+  const bigChunk = model.predict({ numPrefillTokens: 511, numDecodeRows: 1, kvWork: 45.5 })!;
+  assert.ok(bigChunk > 3 * 1526, `predicted ${bigChunk}`);
+  const decode = model.predict({ numPrefillTokens: 0, numDecodeRows: 1, kvWork: 0.2 })!;
+  assert.ok(decode > 15 && decode < 45, `predicted ${decode}`);
+});
+
+test("one descheduled decode step (fifty times its cost) moves the decode prediction by less than half", () => {
+  const model = new StepCostModel();
+  const shape = { numPrefillTokens: 0, numDecodeRows: 8, kvWork: 1.3 };
+  for (let i = 0; i < 30; i++) model.observe(shape, 75);
+  model.observe(shape, 50 * 75);
+  assert.ok(model.predict(shape)! < 1.5 * 75, `predicted ${model.predict(shape)}`);
+});
