@@ -21,6 +21,7 @@ import { controlTokensBannedUnderGrammar, vocabularyBytes } from "./utf8-token-g
 import { LlamaEmbeddingRunner, type LlamaEmbeddingRunnerOptions } from "./llama-embedding-runner.js";
 import { readEmbeddingTraits, type EmbeddingTraits } from "./embedding-traits.js";
 import { type AddonContext, type AddonModelLora, type Internals, asInternals } from "./addon-types.js";
+import { mergePieceResult, splitIntoMicroBatches } from "./micro-batches.js";
 
 export interface LlamaRunnerOptions {
   modelPath: string;
@@ -42,6 +43,13 @@ export interface LlamaRunnerOptions {
   /** GGUF metadata overrides at load, e.g. `{ llama: { pooling_type: 1 } }` for `--pooling`. */
   metadataOverrides?: Record<string, Record<string, number>>;
 }
+
+/**
+ * Tokens per llama_decode (llama.cpp's n_ubatch default, which llama-server
+ * uses): a step with more runs as several decodes. The context's batch, and
+ * the compute buffer that grows with it times the KV cells, stays this size.
+ */
+const maxMicroBatchTokens = 512;
 
 const logLevels: Record<string, LlamaLogLevel> = { error: LlamaLogLevel.error, warn: LlamaLogLevel.warn, info: LlamaLogLevel.info };
 
@@ -182,6 +190,17 @@ export class LlamaRunner implements ModelRunner {
   }
 
   async execute(items: readonly BatchItem[]): Promise<ItemResult[]> {
+    const microBatchTokens = Math.min(this.shape.maxBatchTokens, maxMicroBatchTokens);
+    if (items.reduce((sum, item) => sum + item.tokens.length, 0) <= microBatchTokens) return this.executeMicroBatch(items);
+    const results: ItemResult[] = items.map(() => ({}));
+    for (const pieces of splitIntoMicroBatches(items, microBatchTokens)) {
+      const partial = await this.executeMicroBatch(pieces.map(({ item }) => item));
+      pieces.forEach(({ origin }, i) => mergePieceResult(results[origin], partial[i]));
+    }
+    return results;
+  }
+
+  private async executeMicroBatch(items: readonly BatchItem[]): Promise<ItemResult[]> {
     const ordered = items.map((item, index) => ({ item, index })).sort((a, b) => a.item.slotId - b.item.slotId);
     const numTokens = items.reduce((sum, item) => sum + item.tokens.length, 0);
     this.context.initBatch(numTokens);
@@ -277,7 +296,7 @@ async function createContext(internals: Internals, shape: ContextShape, path: st
   const context = new internals.bindings.AddonContext(internals.addonModel, {
     contextSize: shape.kvPoolCells ?? shape.numSlots * shape.slotCapacity,
     ...(shape.kvPoolCells !== null ? { kvUnified: true } : {}),
-    batchSize: shape.maxBatchTokens,
+    batchSize: Math.min(shape.maxBatchTokens, maxMicroBatchTokens),
     sequences: shape.numSlots,
     threads: shape.threads,
     // As llama-server: llama.cpp enables flash attention where the backend supports it.
