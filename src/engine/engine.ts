@@ -47,13 +47,18 @@ interface RequestState {
 /** Without --max-step-ms, a step with prompt tokens may take this many times the decodes' own step. */
 export const defaultDecodeStepFactor = 2;
 
-/** A step carrying decodes still prefills at least max(1, this fraction of --max-num-batched-tokens) prompt tokens: no prompt starves. */
-const minPrefillShare = 1 / 32;
+/** A step carrying decodes still prefills at least this many prompt tokens (or --max-num-batched-tokens, if smaller): no prompt starves. */
+const minPrefillTokens = 16;
 
 interface PublishFailure {
   state: RequestState;
   error: unknown;
 }
+
+/** An idle engine woken by a request waits for others sent with it until this long passes without one... */
+const gatherQuietMs = 4;
+/** ...but for this many such windows at most. */
+const maxGatherWindows = 10;
 
 /** A fault that comes back this many times in a row, resets notwithstanding, kills the engine. */
 const maxConsecutiveFaults = 3;
@@ -86,7 +91,7 @@ export class Engine {
     const stepBudget = new StepBudget(this.stepCost, {
       maxStepMs: config.maxStepMs ?? null,
       decodeStepFactor: defaultDecodeStepFactor,
-      minPrefillTokens: Math.max(1, Math.floor(config.maxNumBatchedTokens * minPrefillShare)),
+      minPrefillTokens: Math.min(minPrefillTokens, config.maxNumBatchedTokens),
     });
     this.scheduler = new Scheduler({
       maxNumBatchedTokens: config.maxNumBatchedTokens,
@@ -189,6 +194,7 @@ export class Engine {
           if (this.isStopped) return;
           this.stage = "idle";
           await new Promise<void>((resolve) => (this.wakeLoop = resolve));
+          await this.gatherArrivals();
           continue;
         }
         await this.step();
@@ -244,6 +250,22 @@ export class Engine {
     }
     this.scheduler.reset();
     if (firstError !== null) throw firstError;
+  }
+
+  /**
+   * Woken from idle by one request: clients that sent theirs at the same
+   * moment are still in the HTTP parser or their handlers (a few ms of
+   * template and tokenizer work each). Waiting while they keep coming, a
+   * burst prefills in one step, as llama-server's does, instead of the first
+   * prompt alone, whose stream the rest would then stall. Costs a lone
+   * request one quiet window, under 1% of even a short prompt's prefill.
+   */
+  private async gatherArrivals(): Promise<void> {
+    for (let window = 0; window < maxGatherWindows; window++) {
+      const numBefore = this.requests.size;
+      await new Promise((resolve) => setTimeout(resolve, gatherQuietMs));
+      if (this.requests.size === numBefore) return;
+    }
   }
 
   private async step(): Promise<void> {

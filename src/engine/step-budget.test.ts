@@ -96,8 +96,8 @@ test("without --max-step-ms the target is twice the decodes' own step, learnt fr
 });
 
 test("under a full house of decodes a new prompt's TTFT is bounded: it gets at least its floor every step", async () => {
-  // A target so tight that no prompt token fits: only the floor (128 / 32 = 4 tokens a step) moves the prompt.
-  const promptLength = 40;
+  // A target so tight that no prompt token fits: only the floor (16 tokens a step) moves the prompt.
+  const promptLength = 80;
   let late: Promise<void> = Promise.resolve();
   const { engine, runner, timings } = setup({ maxStepMs: 1 }, {
     step: 10,
@@ -107,12 +107,12 @@ test("under a full house of decodes a new prompt's TTFT is bounded: it gets at l
   const decoding = ["a", "b", "c", "d"].map((id) => drain(engine.generate({ requestId: id, promptTokens: ids("xy"), params: long })));
   await Promise.all(decoding);
   await late;
-  assert.ok(runner.batches.slice(10).some((batch) => batch.some((item) => item.tokens.length === 4)), "the prompt moved at its floor");
+  assert.ok(runner.batches.slice(10).some((batch) => batch.some((item) => item.tokens.length === 16)), "the prompt moved at its floor");
   const ttft = timings.find((t) => t.requestId === "late")!.timeToFirstTokenMs!;
-  // At most one step already under way, then ceil(40 / 4) steps of 4 decodes + 4 prompt tokens each.
+  // At most one step already under way, then ceil(80 / 16) steps of 4 decodes + 16 prompt tokens each.
   const decodeStep = costOfShape({ numPrefillTokens: 0, numDecodeRows: 4, kvWork: 4 * 0.25 });
-  const floorStep = costOfShape({ numPrefillTokens: 4, numDecodeRows: 4, kvWork: 4 * 0.25 + 0.2 });
-  const bound = decodeStep + Math.ceil(promptLength / 4) * floorStep;
+  const floorStep = costOfShape({ numPrefillTokens: 16, numDecodeRows: 4, kvWork: 4 * 0.25 + 1.3 });
+  const bound = decodeStep + Math.ceil(promptLength / 16) * floorStep;
   assert.ok(ttft <= bound, `TTFT ${ttft} ms, bound ${bound} ms`);
   await engine.stop();
 });
