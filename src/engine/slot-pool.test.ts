@@ -110,3 +110,35 @@ test("commonPrefixLength", () => {
   assert.equal(commonPrefixLength([1, 2], [1, 2, 3]), 2);
   assert.equal(commonPrefixLength([1, 2, 3], [1, 2, 3], 1), 1);
 });
+
+test("a waiting prompt is compared with the slots token by token only when a slot changes; an owner's new tokens extend a match that reached its end", () => {
+  let numReads = 0;
+  const counted = (tokens: number[]) => new Proxy(tokens, { get: (target, key, receiver) => (typeof key === "string" && /^\d+$/.test(key) && numReads++, Reflect.get(target, key, receiver)) });
+  const pool = new SlotPool(4, true);
+  const owner = holder(counted(range(0, 40)), 40);
+  pool.acquire([-1], owner);
+  seed2(pool, counted(range(0, 20)));
+  const waiting = range(0, 60);
+  assert.equal(pool.longestCachedPrefix(waiting), 40);
+  assert.equal(pool.longestPendingPrefix(waiting), 40);
+  assert.ok(numReads > 0);
+  numReads = 0;
+  for (let step = 0; step < 10; step++) {
+    assert.equal(pool.longestCachedPrefix(waiting), 40);
+    assert.equal(pool.longestPendingPrefix(waiting), 40);
+  }
+  assert.equal(numReads, 0, "no rescan while nothing changed");
+  (owner.tokens as number[]).push(40, 41, 99);
+  (owner as { numComputed: number }).numComputed = 43;
+  assert.equal(pool.longestCachedPrefix(waiting), 42, "the owner's generated tokens extend the match");
+  assert.ok(numReads <= 3 + 2, `${numReads} reads to extend`);
+  pool.release(0);
+  assert.equal(pool.longestCachedPrefix(waiting), 42, "the released slot keeps the match as its cache");
+  assert.equal(pool.longestPendingPrefix(waiting), 0, "no owner after release");
+});
+
+/** Puts `tokens` in the next free slot as a released cache. */
+function seed2(pool: SlotPool, tokens: number[]): void {
+  const { slotId } = pool.acquire([-1], holder(tokens))!;
+  pool.release(slotId);
+}

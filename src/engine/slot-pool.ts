@@ -34,9 +34,21 @@ export interface SlotGrant {
 /** Below this, recomputing a shared prefix costs less than copying a slot's KV. */
 const minTokensToCopy = 16;
 
+/** A prompt's common prefix with each slot's tokens (uncapped by what is computed), as of one state of the pool. */
+interface PrefixMatches {
+  version: number;
+  numTokens: number;
+  matches: number[];
+  /** Each owner's token count when matched: a match that reached it may go on as the owner generates. */
+  ownerLengths: number[];
+}
+
 export class SlotPool {
   private readonly slots: Slot[];
   private releaseCounter = 0;
+  /** Bumped whenever a slot changes owner or cache: a waiting prompt's matches are scanned again only then. */
+  private version = 0;
+  private readonly prefixMatches = new WeakMap<readonly number[], PrefixMatches>();
 
   constructor(numSlots: number, private readonly isPrefixCachingEnabled: boolean) {
     this.slots = Array.from({ length: numSlots }, (_, id) => ({ id, owner: null, cachedTokens: [], lastReleasedAt: 0 }));
@@ -62,10 +74,9 @@ export class SlotPool {
    */
   longestPendingPrefix(tokens: readonly number[]): number {
     if (!this.isPrefixCachingEnabled) return 0; // nothing would be reused: waiting gains nothing
+    const { matches } = this.matchesOf(tokens);
     let best = 0;
-    for (const slot of this.slots) {
-      if (slot.owner) best = Math.max(best, commonPrefixLength(slot.owner.tokens, tokens));
-    }
+    this.slots.forEach((slot, i) => slot.owner && (best = Math.max(best, matches[i])));
     return best;
   }
 
@@ -105,6 +116,7 @@ export class SlotPool {
     }
     slot.owner = owner;
     slot.cachedTokens = [];
+    this.version++;
     return { slotId: slot.id, numReusableTokens, copyFromSlotId, park };
   }
 
@@ -115,6 +127,7 @@ export class SlotPool {
     slot.owner = null;
     slot.cachedTokens = this.isPrefixCachingEnabled && owner && !isKvDropped ? owner.tokens.slice(0, owner.numComputed) : [];
     slot.lastReleasedAt = ++this.releaseCounter;
+    this.version++;
   }
 
   /** Free slots holding a cached prefix, least recently released first: the order a full KV pool evicts them in. */
@@ -129,6 +142,7 @@ export class SlotPool {
   forgetCache(slotId: number): void {
     const slot = this.slots[slotId];
     if (slot.owner === null) slot.cachedTokens = [];
+    this.version++;
   }
 
   /** Ids of slots with a running owner. */
@@ -140,10 +154,9 @@ export class SlotPool {
     let best: Slot | null = null;
     let bestMatch = 0;
     if (!this.isPrefixCachingEnabled) return { slot: null, match: 0 };
+    const { matches } = this.matchesOf(tokens);
     for (const slot of this.slots) {
-      const match = slot.owner
-        ? commonPrefixLength(slot.owner.tokens, tokens, slot.owner.numComputed)
-        : commonPrefixLength(slot.cachedTokens, tokens);
+      const match = slot.owner ? Math.min(matches[slot.id], slot.owner.numComputed) : matches[slot.id];
       // Ties go to a free slot: it can be taken in place, with no copy.
       if (match > bestMatch || (match === bestMatch && match > 0 && best?.owner && !slot.owner)) {
         best = slot;
@@ -151,6 +164,34 @@ export class SlotPool {
       }
     }
     return { slot: best, match: bestMatch };
+  }
+
+  /**
+   * `tokens`' common prefix with every slot, scanned once per state of the
+   * pool: a prompt that waits step after step (for a slot, or for a shared
+   * prefix another request is computing) is not compared again token by token
+   * each step. Owners only append, so a match that reached an owner's end is
+   * extended from there.
+   */
+  private matchesOf(tokens: readonly number[]): PrefixMatches {
+    let memo = this.prefixMatches.get(tokens);
+    if (memo === undefined || memo.version !== this.version || memo.numTokens !== tokens.length) {
+      memo = {
+        version: this.version,
+        numTokens: tokens.length,
+        matches: this.slots.map((slot) => commonPrefixLength(slot.owner ? slot.owner.tokens : slot.cachedTokens, tokens)),
+        ownerLengths: this.slots.map((slot) => slot.owner?.tokens.length ?? 0),
+      };
+      this.prefixMatches.set(tokens, memo);
+      return memo;
+    }
+    for (const slot of this.slots) {
+      const ownerTokens = slot.owner?.tokens;
+      if (!ownerTokens || memo.matches[slot.id] < memo.ownerLengths[slot.id] || ownerTokens.length === memo.ownerLengths[slot.id]) continue;
+      memo.matches[slot.id] = commonPrefixLength(ownerTokens, tokens, Infinity, memo.matches[slot.id]);
+      memo.ownerLengths[slot.id] = ownerTokens.length;
+    }
+    return memo;
   }
 
   /** Where to save `slot`'s cache: an empty free slot, else the free slot released longest ago before it. */
@@ -165,9 +206,10 @@ export class SlotPool {
   }
 }
 
-export function commonPrefixLength(a: readonly number[], b: readonly number[], maxLength = Infinity): number {
+/** How many leading elements `a` and `b` share, at most `maxLength`; `from`: the first `from` are known to match. */
+export function commonPrefixLength(a: readonly number[], b: readonly number[], maxLength = Infinity, from = 0): number {
   const limit = Math.min(a.length, b.length, maxLength);
-  let i = 0;
+  let i = from;
   while (i < limit && a[i] === b[i]) i++;
   return i;
 }
