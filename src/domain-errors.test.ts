@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as domainErrors from "./domain-errors.js";
-import { asServerError, isExpectedError, type ErrorType } from "./errors.js";
+import { asApiError, isExpectedError, type ErrorType } from "./errors.js";
 
 // The catalogue of domain errors (thrown below protocol/): what each becomes on
 // the wire. A new one must be added here, and mapped in errors.ts.
@@ -19,7 +19,7 @@ test("every domain error is in the catalogue and answered with its status, never
     new Set(catalogue.map(([error]) => error.constructor.name)),
   );
   for (const [error, status, type, code, param] of catalogue) {
-    const answer = asServerError(error);
+    const answer = asApiError(error);
     assert.equal(answer.status, status, error.name);
     assert.equal(answer.type, type, error.name);
     assert.equal(answer.code, code, error.name);
@@ -31,5 +31,5 @@ test("every domain error is in the catalogue and answered with its status, never
 
 test("an unknown error is a bug: not expected, answered 500", () => {
   assert.equal(isExpectedError(new TypeError("x")), false);
-  assert.equal(asServerError(new TypeError("x")).status, 500);
+  assert.equal(asApiError(new TypeError("x")).status, 500);
 });

@@ -1,6 +1,6 @@
 /**
  * Failures below protocol/ (runner, engine, models) in their own terms: what
- * went wrong, not which HTTP status answers it. `asServerError` (errors.ts) is
+ * went wrong, not which HTTP status answers it. `asApiError` (errors.ts) is
  * the one place that turns each into an API error; domain-errors.test.ts is
  * the catalogue of what each becomes.
  */

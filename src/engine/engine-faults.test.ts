@@ -9,7 +9,7 @@ import { test, type TestContext } from "node:test";
 import { Engine, type EngineConfig } from "./engine.js";
 import { FakeRunner } from "./fake-runner.js";
 import { OutputStream } from "./output-stream.js";
-import { samplingParams } from "./sampling-defaults.js";
+import { samplingParams } from "./types.js";
 import { Scheduler } from "./scheduler.js";
 import { SlotPool } from "./slot-pool.js";
 import type { RequestOutput } from "./types.js";

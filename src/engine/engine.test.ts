@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { InvalidRequestError } from "../errors.js";
 import { Engine, type EngineConfig } from "./engine.js";
-import { samplingParams } from "./sampling-defaults.js";
+import { samplingParams } from "./types.js";
 import { FakeRunner, fakeEos, type FakeRunnerOptions } from "./fake-runner.js";
 import type { RequestOutput, RequestTimings, SamplingParams } from "./types.js";
 import type { ModelRunner } from "./model-runner.js";

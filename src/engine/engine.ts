@@ -4,7 +4,7 @@
  * requests enter through `generate` and leave when finished or aborted.
  */
 import { randomInt } from "node:crypto";
-import { EngineDeadError, InternalServerError, ServerError, ServiceUnavailableError } from "../errors.js";
+import { EngineDeadError, InternalServerError, ApiError, ServiceUnavailableError } from "../errors.js";
 import type { BatchItem, ItemResult, ModelRunner } from "./model-runner.js";
 import { OutputStream } from "./output-stream.js";
 import { PooledKv } from "./pooled-kv.js";
@@ -96,8 +96,8 @@ export class Engine {
       stepBudget,
     });
     this.sequenceContext = {
-      decode: (tokens) => runner.detokenize(tokens),
-      decodeWithSpecialTokens: (tokens) => runner.detokenize(tokens, { renderSpecialTokens: true }),
+      detokenize: (tokens) => runner.detokenize(tokens),
+      detokenizeWithSpecialTokens: (tokens) => runner.detokenize(tokens, { renderSpecialTokens: true }),
       endOfGenerationTokens: runner.info.endOfGenerationTokens,
       slotCapacity: runner.slotCapacity,
     };
@@ -233,7 +233,7 @@ export class Engine {
   }
 
   /** Fails every request in flight; each one's cleanup is independent of the others'. */
-  private failEverything(answer: ServerError): void {
+  private failEverything(answer: ApiError): void {
     let firstError: unknown = null;
     for (const id of [...this.requests.keys()]) {
       try {
@@ -441,11 +441,11 @@ export class Engine {
     );
   }
 
-  /** A ServerError is the requests' answer as it is; anything else is a bug, logged and answered 500. */
+  /** A ApiError is the requests' answer as it is; anything else is a bug, logged and answered 500. */
   private failRequests(requestIds: Iterable<string>, error: unknown, stage: string): void {
     const ids = [...requestIds];
-    if (!(error instanceof ServerError)) console.error(`pagoda: ${stage} failed (requests ${ids.join(", ")}):`, error);
-    const answer = error instanceof ServerError ? error : new InternalServerError();
+    if (!(error instanceof ApiError)) console.error(`pagoda: ${stage} failed (requests ${ids.join(", ")}):`, error);
+    const answer = error instanceof ApiError ? error : new InternalServerError();
     for (const id of ids) this.failRequest(id, answer);
   }
 

@@ -77,7 +77,7 @@ test("embeddings off: an unknown model is still a 404, any other request a 400 n
   assert.throws(() => serving.embeddings({ input: "a" }, context), (error: InvalidRequestError) => error.status === 400 && /--pooling/.test(error.message));
 });
 
-test("a client that disconnects gets its request rejected as a ServerError (no internal-error log)", async () => {
+test("a client that disconnects gets its request rejected as a ApiError (no internal-error log)", async () => {
   const controller = new AbortController();
   const engine: EmbeddingEngine = {
     embed: (_inputs, signal) => new Promise((_resolve, reject) => signal?.addEventListener("abort", () => reject(signal.reason))),

@@ -7,7 +7,7 @@
  * unless `store: false` or the store is off.
  */
 import { randomBytes } from "node:crypto";
-import { asServerError, InvalidRequestError, ResponseNotFoundError } from "../errors.js";
+import { asApiError, InvalidRequestError, ResponseNotFoundError } from "../errors.js";
 import type { RequestOutput } from "../engine/types.js";
 import { ChatOutputParser } from "./chat-output/chat-output-parser.js";
 import { parseRequest } from "./parse.js";
@@ -225,7 +225,7 @@ export async function* generateEvents(run: ChatRun, builder: ResponseEventBuilde
     yield* builder.finish(final, usage());
     status = final;
   } catch (error) {
-    const { message, code } = asServerError(error);
+    const { message, code } = asApiError(error);
     // Built before the failure's own events, so sequence numbers keep increasing.
     const errorEvent = isStream && isStarted ? builder.error(message, code) : null;
     const failure = builder.finish("failed", usage(), { code: "server_error", message });

@@ -6,7 +6,7 @@
  * At most one constraint per request; anything the compilers cannot enforce
  * is a 400 naming the field.
  */
-import { InvalidRequestError, ServerError, UnsupportedParameterError } from "../errors.js";
+import { InvalidRequestError, ApiError, UnsupportedParameterError } from "../errors.js";
 import { checkGbnf, GbnfSyntaxError } from "../structured/gbnf-check.js";
 import { gbnfLiteral } from "../structured/gbnf.js";
 import { jsonSchemaToGbnf } from "../structured/json-schema-to-gbnf.js";
@@ -140,7 +140,7 @@ function withParamPrefix<T>(prefix: string, run: () => T): T {
   try {
     return run();
   } catch (error) {
-    if (!(error instanceof ServerError)) throw error;
+    if (!(error instanceof ApiError)) throw error;
     const param = error.param === null ? prefix : `${prefix}.${error.param}`;
     if (error instanceof UnsupportedParameterError) throw new UnsupportedParameterError(error.message, param);
     throw new InvalidRequestError(error.message, { param });

@@ -13,7 +13,7 @@ import { loadLlama, type LoadedLlama } from "./native-addon.js";
 import type { BatchItem, ItemResult, ModelInfo, ModelRunner, SequenceSampler } from "../engine/model-runner.js";
 import type { TokenLogprob } from "../engine/types.js";
 import { DomainError } from "../domain-errors.js";
-import { asServerError } from "../errors.js";
+import { asApiError } from "../errors.js";
 import { LlamaSampling, type LlamaSequenceSampler } from "./llama-sampling.js";
 import { LlamaTokenizer } from "./llama-tokenizer.js";
 import { GrammarStates, type GrammarVocabulary } from "./grammar-states.js";
@@ -291,10 +291,10 @@ async function createContext(internals: Internals, shape: ContextShape, path: st
  * The engine answers a request with a failure as it is only when it is an API
  * error (anything else it logs as a bug and answers 500), so a domain error
  * (a grammar dead end) crosses to it as its answer from the one mapper. Goes
- * when the engine maps failures with asServerError itself.
+ * when the engine maps failures with asApiError itself.
  */
 function forEngine(error: unknown): unknown {
-  return error instanceof DomainError ? asServerError(error) : error;
+  return error instanceof DomainError ? asApiError(error) : error;
 }
 
 /** Positions of an item whose logits are needed: those with a next token to score, and the last when sampling. */
