@@ -5,7 +5,17 @@
  * protocol/, code throws domain errors (./domain-errors.ts) instead, which
  * `asApiError` maps.
  */
-import { DomainError, GrammarDeadEnd, InvalidGrammar } from "./domain-errors.js";
+import {
+  DomainError,
+  DuplicateRequestId,
+  EngineDead,
+  EngineFault,
+  GrammarDeadEnd,
+  InvalidGrammar,
+  NoRoomForModel,
+  QueueFull,
+  ShuttingDown,
+} from "./domain-errors.js";
 
 export type ErrorType =
   | "invalid_request_error"
@@ -167,6 +177,12 @@ export class InternalServerError extends ApiError {
 const domainErrorAnswers: ReadonlyArray<[abstract new (...args: never[]) => DomainError, (error: DomainError) => ApiError]> = [
   [GrammarDeadEnd, (error) => new InvalidRequestError(error.message)],
   [InvalidGrammar, (error) => new InvalidRequestError(error.message, { param: "grammar" })],
+  [ShuttingDown, (error) => new ServiceUnavailableError(error.message)],
+  [QueueFull, (error) => new ServiceUnavailableError(error.message)],
+  [NoRoomForModel, (error) => new ServiceUnavailableError(error.message)],
+  [EngineDead, (error) => new EngineDeadError(error.message)],
+  [EngineFault, () => new InternalServerError()],
+  [DuplicateRequestId, (error) => new InternalServerError(error.message)],
 ];
 
 /** Any thrown value as a ApiError: a domain error as its answer above, anything else (our bug) a generic 500. */

@@ -4,6 +4,7 @@
  * engine goes on; a fault it cannot recover from leaves a dead engine (503),
  * never an unhandled rejection.
  */
+import { EngineDead, EngineFault } from "../domain-errors.js";
 import assert from "node:assert/strict";
 import { test, type TestContext } from "node:test";
 import { Engine, type EngineConfig } from "./engine.js";
@@ -55,8 +56,8 @@ test("a scheduler throw fails the requests in flight with a 500; the engine rese
   t.mock.method(Scheduler.prototype, "schedule", failOnce(Scheduler.prototype.schedule));
   const first = textOf(engine.generate({ requestId: "a", promptTokens: ids("xyz"), params: greedy }));
   const second = textOf(engine.generate({ requestId: "b", promptTokens: ids("xyz"), params: greedy }));
-  await assert.rejects(first, { status: 500, type: "server_error" });
-  await assert.rejects(second, { status: 500 });
+  await assert.rejects(first, EngineFault);
+  await assert.rejects(second, EngineFault);
   assertLoggedOnceWithStack(logged, /engine loop failed while scheduling; failing 2 request/);
   assert.equal(await textOf(engine.generate({ requestId: "c", promptTokens: ids("xyz"), params: greedy })), "abcde");
   assert.equal(engine.isAlive, true);
@@ -68,7 +69,7 @@ test("a slot pool throw fails the requests in flight and the engine goes on with
   const { engine, runner, logged } = setup(t);
   await textOf(engine.generate({ requestId: "warm", promptTokens: ids("hello world"), params: greedy }));
   t.mock.method(SlotPool.prototype, "acquire", failOnce(SlotPool.prototype.acquire));
-  await assert.rejects(textOf(engine.generate({ requestId: "a", promptTokens: ids("hello world"), params: greedy })), { status: 500 });
+  await assert.rejects(textOf(engine.generate({ requestId: "a", promptTokens: ids("hello world"), params: greedy })), EngineFault);
   assertLoggedOnceWithStack(logged, /engine loop failed while scheduling/);
   assert.deepEqual(runner.slotContents, [[], []], "every slot's KV was dropped with the pool that described it");
   let numCached = -1;
@@ -92,7 +93,7 @@ test("a detokenizer throw fails only its own request; the batch's others go on",
   };
   const failing = textOf(engine.generate({ requestId: "bad", promptTokens: ids("q"), params: greedy }));
   const fine = textOf(engine.generate({ requestId: "good", promptTokens: ids("z"), params: greedy }));
-  await assert.rejects(failing, { status: 500 });
+  await assert.rejects(failing, EngineFault);
   assert.equal(await fine, "abcde");
   assertLoggedOnceWithStack(logged, /output processing .*requests bad/);
   assert.ok(runner.batches.some((batch) => batch.length === 2), "both were in one batch");
@@ -103,7 +104,7 @@ test("a throw while publishing fails that request alone", async (t) => {
   const { engine, logged } = setup(t);
   t.mock.method(OutputStream.prototype, "push", failOnce(OutputStream.prototype.push));
   const first = textOf(engine.generate({ requestId: "a", promptTokens: ids("z"), params: greedy }));
-  await assert.rejects(first, { status: 500 });
+  await assert.rejects(first, EngineFault);
   assertLoggedOnceWithStack(logged, /publishing outputs failed \(requests a\)/);
   assert.equal(await textOf(engine.generate({ requestId: "b", promptTokens: ids("z"), params: greedy })), "abcde");
   assert.equal(engine.stats().numSlotsInUse, 0);
@@ -120,7 +121,7 @@ test("a throwing request-finished observer (metrics, request log) is logged; ans
   assertLoggedOnceWithStack(logged, /observer .* failed for request a; its answer is unaffected/);
   // Also on the failure path: a request that fails still reaches its client.
   t.mock.method(Scheduler.prototype, "schedule", failOnce(Scheduler.prototype.schedule));
-  await assert.rejects(textOf(engine.generate({ requestId: "b", promptTokens: ids("z"), params: greedy })), { status: 500 });
+  await assert.rejects(textOf(engine.generate({ requestId: "b", promptTokens: ids("z"), params: greedy })), EngineFault);
   assert.equal(await textOf(engine.generate({ requestId: "c", promptTokens: ids("z"), params: greedy })), "abcde");
   await engine.stop();
 });
@@ -131,9 +132,9 @@ test("a fault whose reset also fails leaves a dead engine: in flight 500, new re
   runner.truncateSlot = () => {
     throw new Error("the KV cache is gone");
   };
-  await assert.rejects(textOf(engine.generate({ requestId: "a", promptTokens: ids("z"), params: greedy })), { status: 500 });
+  await assert.rejects(textOf(engine.generate({ requestId: "a", promptTokens: ids("z"), params: greedy })), EngineFault);
   assert.equal(engine.isAlive, false);
-  assert.throws(() => engine.generate({ requestId: "b", promptTokens: ids("z"), params: greedy }), { status: 503, code: "engine_dead" });
+  assert.throws(() => engine.generate({ requestId: "b", promptTokens: ids("z"), params: greedy }), EngineDead);
   assert.equal(logged.mock.calls.length, 2, "the fault, then the death");
   assert.match(String(logged.mock.calls[1].arguments[0]), /engine is dead/);
   await engine.stop();
@@ -145,10 +146,10 @@ test("a fault that comes back after every reset kills the engine after a few tri
     throw new Error("always");
   });
   for (const id of ["a", "b", "c"]) {
-    await assert.rejects(textOf(engine.generate({ requestId: id, promptTokens: ids("z"), params: greedy })), { status: 500 });
+    await assert.rejects(textOf(engine.generate({ requestId: id, promptTokens: ids("z"), params: greedy })), EngineFault);
   }
   assert.equal(engine.isAlive, false);
-  assert.throws(() => engine.generate({ requestId: "d", promptTokens: ids("z"), params: greedy }), { status: 503 });
+  assert.throws(() => engine.generate({ requestId: "d", promptTokens: ids("z"), params: greedy }), EngineDead);
   assert.equal(logged.mock.calls.length, 4, "three faults, one death");
   await engine.stop();
 });

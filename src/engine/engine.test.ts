@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { EngineFault, QueueFull } from "../domain-errors.js";
 import { test } from "node:test";
 import { InvalidRequestError } from "../errors.js";
 import { Engine, type EngineConfig } from "./engine.js";
@@ -220,7 +221,7 @@ test("the queue bound rejects with 503", () => {
   const { engine } = setup({ numSlots: 1 }, { maxWaitingRequests: 1 });
   engine.generate({ requestId: "a", promptTokens: ids("a"), params: greedy });
   engine.generate({ requestId: "b", promptTokens: ids("a"), params: greedy });
-  assert.throws(() => engine.generate({ requestId: "c", promptTokens: ids("a"), params: greedy }), { status: 503 });
+  assert.throws(() => engine.generate({ requestId: "c", promptTokens: ids("a"), params: greedy }), QueueFull);
   void engine.stop();
 });
 
@@ -236,7 +237,7 @@ test("a failed forward pass fails its requests with a 500 and the engine goes on
     return execute(items);
   };
   const engine = new Engine(runner, { maxNumBatchedTokens: 64, maxWaitingRequests: 10, enablePrefixCaching: true });
-  await assert.rejects(collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params: greedy })), { status: 500 });
+  await assert.rejects(collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params: greedy })), EngineFault);
   const result = await collect(engine.generate({ requestId: "b", promptTokens: ids("z"), params: greedy }));
   assert.deepEqual(result.texts, ["abcde"]);
   await engine.stop();
@@ -318,7 +319,7 @@ test("a failed KV copy fails its request with a 500 and the engine goes on", asy
     throw new Error("copy failed");
   };
   const prompt = ids("p".repeat(60));
-  await assert.rejects(collect(engine.generate({ requestId: "a", promptTokens: prompt, params: { ...greedy, n: 2 } })), { status: 500 });
+  await assert.rejects(collect(engine.generate({ requestId: "a", promptTokens: prompt, params: { ...greedy, n: 2 } })), EngineFault);
   const result = await collect(engine.generate({ requestId: "b", promptTokens: ids("z"), params: greedy }));
   assert.deepEqual(result.texts, ["abcde"]);
   assert.equal(engine.stats().numSlotsInUse, 0);

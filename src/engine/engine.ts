@@ -4,7 +4,8 @@
  * requests enter through `generate` and leave when finished or aborted.
  */
 import { randomInt } from "node:crypto";
-import { EngineDeadError, InternalServerError, ApiError, ServiceUnavailableError } from "../errors.js";
+import { DuplicateRequestId, EngineDead, EngineFault, QueueFull, ShuttingDown } from "../domain-errors.js";
+import { isExpectedError } from "../errors.js";
 import type { BatchItem, ItemResult, ModelRunner } from "./model-runner.js";
 import { OutputStream } from "./output-stream.js";
 import { PooledKv } from "./pooled-kv.js";
@@ -112,14 +113,12 @@ export class Engine {
     return this.deadBecause === null;
   }
 
-  /** Starts a request; its outputs arrive on the returned stream. Throws 503 when the queue is full. */
+  /** Starts a request; its outputs arrive on the returned stream. Throws QueueFull when the queue is full, EngineDead or ShuttingDown when it takes nothing new. */
   generate(request: GenerateRequest): AsyncIterable<RequestOutput> {
-    if (this.deadBecause !== null) throw new EngineDeadError();
-    if (this.isStopped) throw new ServiceUnavailableError("The server is shutting down.");
-    if (this.requests.has(request.requestId)) throw new InternalServerError(`duplicate request id ${request.requestId}`);
-    if (this.requests.size >= this.config.maxWaitingRequests + this.runner.numSlots) {
-      throw new ServiceUnavailableError("Too many requests are waiting; retry shortly.");
-    }
+    if (this.deadBecause !== null) throw new EngineDead();
+    if (this.isStopped) throw new ShuttingDown();
+    if (this.requests.has(request.requestId)) throw new DuplicateRequestId(request.requestId);
+    if (this.requests.size >= this.config.maxWaitingRequests + this.runner.numSlots) throw new QueueFull("requests");
     const { params } = request;
     if (params.grammar !== null) this.runner.checkGrammar?.(params.grammar);
     const baseSeed = params.seed ?? randomInt(0, 2 ** 32);
@@ -202,7 +201,7 @@ export class Engine {
   /**
    * A throw escaped a step: the scheduler's lists and the slot pool may be
    * half updated, so nothing in flight can be trusted. Every request in
-   * flight fails with a 500 and the engine starts over with empty lists and
+   * flight fails (EngineFault: a 500) and the engine starts over with empty lists and
    * empty KV slots (the prefix cache is dropped). If even that throws, or the
    * fault comes back after every reset, the engine is dead.
    */
@@ -210,7 +209,7 @@ export class Engine {
     const ids = [...this.requests.keys()];
     console.error(`pagoda: the engine loop failed while ${this.stage}; failing ${ids.length} request(s) in flight (${ids.join(", ")}) and resetting the engine:`, error);
     try {
-      this.failEverything(new InternalServerError());
+      this.failEverything(new EngineFault());
       this.scheduler.reset();
       for (let slotId = 0; slotId < this.runner.numSlots; slotId++) this.kv.truncate(slotId, 0);
     } catch (resetError) {
@@ -220,20 +219,20 @@ export class Engine {
     if (++this.numConsecutiveFaults >= maxConsecutiveFaults) this.die(error, `${maxConsecutiveFaults} faults in a row`);
   }
 
-  /** Marks the engine dead: requests in flight fail with a 500, new ones get a 503. */
+  /** Marks the engine dead: requests in flight fail (EngineFault), new ones get EngineDead. */
   private die(error: unknown, what: string): void {
     if (this.deadBecause !== null) return;
     console.error(`pagoda: the engine is dead (${what} failed); /health answers 503 from now on:`, error);
     this.deadBecause = error;
     try {
-      this.failEverything(new InternalServerError());
+      this.failEverything(new EngineFault());
     } catch {
       // Streams that could not be failed are left; nothing else can be done for them.
     }
   }
 
   /** Fails every request in flight; each one's cleanup is independent of the others'. */
-  private failEverything(answer: ApiError): void {
+  private failEverything(answer: EngineFault): void {
     let firstError: unknown = null;
     for (const id of [...this.requests.keys()]) {
       try {
@@ -258,7 +257,7 @@ export class Engine {
         console.error(`pagoda: preparing the KV of request ${sequence.requestId} failed:`, error);
         this.scheduler.forgetComputed(sequence);
         this.kv.truncate(grant.slotId, 0);
-        this.failRequest(sequence.requestId, new InternalServerError());
+        this.failRequest(sequence.requestId, new EngineFault());
       }
     }
     const live = chunks.filter(({ sequence }) => !sequence.isFinished);
@@ -441,11 +440,12 @@ export class Engine {
     );
   }
 
-  /** A ApiError is the requests' answer as it is; anything else is a bug, logged and answered 500. */
+  /** A domain (or API) error is the requests' answer as it is; anything else is a bug, logged and answered as an EngineFault. */
   private failRequests(requestIds: Iterable<string>, error: unknown, stage: string): void {
     const ids = [...requestIds];
-    if (!(error instanceof ApiError)) console.error(`pagoda: ${stage} failed (requests ${ids.join(", ")}):`, error);
-    const answer = error instanceof ApiError ? error : new InternalServerError();
+    const isAnswer = isExpectedError(error);
+    if (!isAnswer) console.error(`pagoda: ${stage} failed (requests ${ids.join(", ")}):`, error);
+    const answer = isAnswer ? error : new EngineFault();
     for (const id of ids) this.failRequest(id, answer);
   }
 

@@ -15,7 +15,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { CreateEmbeddingResponse } from "openai/resources/embeddings";
-import { ContextLengthExceededError, InvalidRequestError, ApiError, ServiceUnavailableError } from "../errors.js";
+import { ContextLengthExceededError, InvalidRequestError, isExpectedError, ServiceUnavailableError } from "../errors.js";
 import { embeddingRequestSchema, type EmbeddingRequest } from "./embedding-schemas.js";
 import { shapeVector, toBase64 } from "./embedding-vectors.js";
 import { parseRequest } from "./parse.js";
@@ -72,7 +72,7 @@ export class EmbeddingsServing {
     const isBase64 = request.encoding_format === "base64";
     const vectors = this.engine.embed(inputs, context.signal).catch((error: unknown) => {
       // A client that went away: nobody reads the answer, and it is no internal error to log.
-      if (context.signal.aborted && !(error instanceof ApiError)) throw new ServiceUnavailableError("The request was aborted.");
+      if (context.signal.aborted && !isExpectedError(error)) throw new ServiceUnavailableError("The request was aborted.");
       throw error;
     });
     const numTokens = inputs.reduce((sum, tokens) => sum + tokens.length, 0);

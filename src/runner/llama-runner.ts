@@ -12,8 +12,6 @@ import { LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
 import { loadLlama, type LoadedLlama } from "./native-addon.js";
 import type { BatchItem, ItemResult, ModelInfo, ModelRunner, SequenceSampler } from "../engine/model-runner.js";
 import type { TokenLogprob } from "../engine/types.js";
-import { DomainError } from "../domain-errors.js";
-import { asApiError } from "../errors.js";
 import { LlamaSampling, type LlamaSequenceSampler } from "./llama-sampling.js";
 import { LlamaTokenizer } from "./llama-tokenizer.js";
 import { GrammarStates, type GrammarVocabulary } from "./grammar-states.js";
@@ -211,11 +209,11 @@ export class LlamaRunner implements ModelRunner {
     return Promise.all(
       items.map(async (item, index): Promise<ItemResult> => {
         const outcome = sampled[index];
-        if (outcome.status === "rejected") return { error: forEngine(outcome.reason) };
+        if (outcome.status === "rejected") return { error: outcome.reason };
         try {
           return await this.resultOf(item, logitIndexes[index], outcome.value);
         } catch (error) {
-          return { error: forEngine(error) };
+          return { error };
         }
       }),
     );
@@ -285,16 +283,6 @@ async function createContext(internals: Internals, shape: ContextShape, path: st
   });
   if (!(await context.init())) throw new Error(`llama.cpp could not create a context for ${path}`);
   return context;
-}
-
-/**
- * The engine answers a request with a failure as it is only when it is an API
- * error (anything else it logs as a bug and answers 500), so a domain error
- * (a grammar dead end) crosses to it as its answer from the one mapper. Goes
- * when the engine maps failures with asApiError itself.
- */
-function forEngine(error: unknown): unknown {
-  return error instanceof DomainError ? asApiError(error) : error;
 }
 
 /** Positions of an item whose logits are needed: those with a next token to score, and the last when sampling. */
