@@ -6,6 +6,8 @@
 import { randomInt } from "node:crypto";
 import { DuplicateRequestId, EngineDead, EngineFault, QueueFull, ShuttingDown } from "../domain-errors.js";
 import { isExpectedError } from "../errors.js";
+import { serverLog, type Logger } from "../logger.js";
+import type { FinishedGeneration, RequestHandle } from "../request-handle.js";
 import type { BatchItem, ItemResult, ModelRunner } from "./model-runner.js";
 import { OutputStream } from "./output-stream.js";
 import { PooledKv } from "./pooled-kv.js";
@@ -33,6 +35,8 @@ export interface EngineConfig {
   schedulingPolicy?: SchedulingPolicy;
   maxWaitingRequests: number;
   enablePrefixCaching: boolean;
+  /** Where faults are logged; the server's log by default. */
+  log?: Logger;
 }
 
 interface RequestState {
@@ -43,6 +47,8 @@ interface RequestState {
   scheduledAt: number | null;
   /** When the first choice produced each of its tokens. */
   tokenTimes: number[];
+  /** Tells the request's handle that this generation has left the engine. */
+  reportFinished: ((finished: FinishedGeneration) => void) | null;
 }
 
 /** Without --max-step-ms, a step with prompt tokens may take this many times the decodes' own step. */
@@ -78,11 +84,13 @@ export class Engine {
   private readonly loopDone: Promise<void>;
   private readonly totals = { promptTokens: 0, generationTokens: 0, prefixQueried: 0, prefixHits: 0, preemptions: 0 };
   private readonly now: () => number;
+  private readonly log: Logger;
   /** Learns what a step costs from the steps the engine runs. */
   readonly stepCost = new StepCostModel();
 
   constructor(private readonly runner: ModelRunner, private readonly config: EngineConfig) {
     this.now = config.now ?? (() => performance.now());
+    this.log = config.log ?? serverLog;
     this.kv = new PooledKv(runner);
     const stepBudget = new StepBudget(this.stepCost, {
       maxStepMs: config.maxStepMs ?? null,
@@ -113,8 +121,14 @@ export class Engine {
     return this.deadBecause === null;
   }
 
-  /** Starts a request; its outputs arrive on the returned stream. Throws QueueFull when the queue is full, EngineDead or ShuttingDown when it takes nothing new. */
-  generate(request: GenerateRequest): AsyncIterable<RequestOutput> {
+  /**
+   * Starts a request; its outputs arrive on the returned stream, whose
+   * `cancel()` stops it. With the request's `handle`, the handle's signal
+   * cancels it too, and the handle hears when it has left the engine. Throws
+   * QueueFull when the queue is full, EngineDead or ShuttingDown when the
+   * engine takes nothing new.
+   */
+  generate(request: GenerateRequest, handle?: RequestHandle): OutputStream {
     if (this.deadBecause !== null) throw new EngineDead();
     if (this.isStopped) throw new ShuttingDown();
     if (this.requests.has(request.requestId)) throw new DuplicateRequestId(request.requestId);
@@ -129,11 +143,15 @@ export class Engine {
       (_, index) =>
         new Sequence(request.requestId, index, request.promptTokens, params, (baseSeed + index) >>> 0, this.sequenceContext, biasPlan),
     );
-    const state: RequestState = { request, sequences, stream: new OutputStream(), arrivedAt: this.now(), scheduledAt: null, tokenTimes: [] };
+    const stream = new OutputStream(() => this.abort(request.requestId));
+    const reportFinished = handle?.startGeneration() ?? null;
+    const state: RequestState = { request, sequences, stream, arrivedAt: this.now(), scheduledAt: null, tokenTimes: [], reportFinished };
     this.requests.set(request.requestId, state);
     this.scheduler.add(sequences, request.priority ?? 0);
+    if (handle?.signal.aborted) stream.cancel();
+    else handle?.signal.addEventListener("abort", () => stream.cancel(), { once: true });
     this.wake();
-    return state.stream;
+    return stream;
   }
 
   /** Stops a request at the next step; its slots are freed and nothing stale remains. */
@@ -207,7 +225,7 @@ export class Engine {
    */
   private recoverFromFault(error: unknown): void {
     const ids = [...this.requests.keys()];
-    console.error(`pagoda: the engine loop failed while ${this.stage}; failing ${ids.length} request(s) in flight (${ids.join(", ")}) and resetting the engine:`, error);
+    this.log.error({ err: error, requestIds: ids }, `the engine loop failed while ${this.stage}; failing ${ids.length} request(s) in flight and resetting the engine`);
     try {
       this.failEverything(new EngineFault());
       this.scheduler.reset();
@@ -222,7 +240,7 @@ export class Engine {
   /** Marks the engine dead: requests in flight fail (EngineFault), new ones get EngineDead. */
   private die(error: unknown, what: string): void {
     if (this.deadBecause !== null) return;
-    console.error(`pagoda: the engine is dead (${what} failed); /health answers 503 from now on:`, error);
+    this.log.fatal({ err: error }, `the engine is dead (${what} failed); /health answers 503 from now on`);
     this.deadBecause = error;
     try {
       this.failEverything(new EngineFault());
@@ -254,7 +272,7 @@ export class Engine {
       try {
         await this.onAdmitted(sequence, grant);
       } catch (error) {
-        console.error(`pagoda: preparing the KV of request ${sequence.requestId} failed:`, error);
+        this.log.error({ err: error, requestId: sequence.requestId }, "preparing the KV of a request failed");
         this.scheduler.forgetComputed(sequence);
         this.kv.truncate(grant.slotId, 0);
         this.failRequest(sequence.requestId, new EngineFault());
@@ -367,14 +385,17 @@ export class Engine {
   }
 
   /**
-   * The request-finished observers (metrics, request log) are not the
-   * request's business: one that throws is logged, and the answer stands.
+   * The request-finished observers (metrics, the request's handle) are not
+   * the request's business: one that throws is logged, and the answer stands.
    */
   private notifyFinished(state: RequestState): void {
+    const timings = this.timingsOf(state);
+    const renderPrompt = () => this.sequenceContext.detokenizeWithSpecialTokens(state.request.promptTokens);
     try {
-      this.config.onRequestFinished?.(this.timingsOf(state));
+      this.config.onRequestFinished?.(timings);
+      state.reportFinished?.({ timings, renderPrompt });
     } catch (error) {
-      console.error(`pagoda: a request-finished observer (metrics, request log) failed for request ${state.request.requestId}; its answer is unaffected:`, error);
+      this.log.error({ err: error, requestId: state.request.requestId }, "a request-finished observer (metrics, request log) failed; the answer is unaffected");
     }
   }
 
@@ -444,7 +465,7 @@ export class Engine {
   private failRequests(requestIds: Iterable<string>, error: unknown, stage: string): void {
     const ids = [...requestIds];
     const isAnswer = isExpectedError(error);
-    if (!isAnswer) console.error(`pagoda: ${stage} failed (requests ${ids.join(", ")}):`, error);
+    if (!isAnswer) this.log.error({ err: error, requestIds: ids }, `${stage} failed`);
     const answer = isAnswer ? error : new EngineFault();
     for (const id of ids) this.failRequest(id, answer);
   }
