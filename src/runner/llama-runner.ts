@@ -19,6 +19,7 @@ import { controlTokensBannedUnderGrammar, vocabularyBytes } from "./utf8-token-g
 import { LlamaEmbeddingRunner, type LlamaEmbeddingRunnerOptions } from "./llama-embedding-runner.js";
 import { readEmbeddingTraits, type EmbeddingTraits } from "./embedding-traits.js";
 import { type AddonContext, type AddonModelLora, type Internals, asInternals } from "./addon-types.js";
+import { serverLog } from "../logger.js";
 
 export interface LlamaRunnerOptions {
   modelPath: string;
@@ -55,7 +56,7 @@ async function acquireLlama(threads: number): Promise<LoadedLlama> {
     // spin barriers collapse on small machines.
     const llama = loadLlama({ maxThreads: threads, logLevel: logLevels[process.env.PAGODA_LLAMA_LOG ?? "error"] ?? LlamaLogLevel.error });
     sharedLlama = { llama, numUsers: 0 };
-    void llama.then((loaded) => console.log(`pagoda: native addon: ${loaded.description}`), () => {});
+    void llama.then((loaded) => serverLog.info(`native addon: ${loaded.description}`), () => {});
   }
   sharedLlama.numUsers++;
   const loaded = await sharedLlama.llama;
@@ -113,7 +114,7 @@ export class LlamaRunner implements ModelRunner {
 
   static async load(options: LlamaRunnerOptions): Promise<LlamaRunner> {
     if (process.env.UV_THREADPOOL_SIZE !== "1") {
-      console.warn("pagoda: UV_THREADPOOL_SIZE is not 1, so llama.cpp's OpenMP teams compete for cores; start pagoda through bin/pagoda.cjs");
+      serverLog.warn("UV_THREADPOOL_SIZE is not 1, so llama.cpp's OpenMP teams compete for cores; start pagoda through bin/pagoda.cjs");
     }
     const { llama, supportsUnifiedKv } = await acquireLlama(options.threads);
     try {
