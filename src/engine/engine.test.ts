@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { EngineFault, QueueFull } from "../domain-errors.js";
+import { EngineFault, GrammarDeadEnd, QueueFull } from "../domain-errors.js";
 import { test } from "node:test";
-import { InvalidRequestError } from "../errors.js";
 import { Engine, type EngineConfig } from "./engine.js";
 import { samplingParams } from "./types.js";
 import { FakeRunner, fakeEos, type FakeRunnerOptions } from "./fake-runner.js";
@@ -247,19 +246,19 @@ test("a sequence whose sampling fails fails its own request only; the batch's ot
   const runner = new FakeRunner();
   const execute = runner.execute.bind(runner);
   let failedOnce = false;
-  // The request whose prompt is "q" fails its first sampling with a client error.
+  // The request whose prompt is "q" fails its first sampling with a domain error (the request's answer).
   runner.execute = async (items) => {
     const results = await execute(items);
     return results.map((result, i) => {
       if (failedOnce || items[i].sample === undefined || items[i].tokens[0] !== ids("q")[0]) return result;
       failedOnce = true;
-      return { error: new InvalidRequestError("no token left") };
+      return { error: new GrammarDeadEnd() };
     });
   };
   const engine = new Engine(runner, { maxNumBatchedTokens: 64, maxWaitingRequests: 10, enablePrefixCaching: false });
   const failing = collect(engine.generate({ requestId: "bad", promptTokens: ids("q"), params: greedy }));
   const fine = collect(engine.generate({ requestId: "good", promptTokens: ids("z"), params: greedy }));
-  await assert.rejects(failing, { status: 400, message: "no token left" });
+  await assert.rejects(failing, GrammarDeadEnd);
   assert.deepEqual((await fine).texts, ["abcde"]);
   assert.ok(runner.batches.some((batch) => batch.length === 2), "both requests were in one batch");
   await engine.stop();

@@ -4,8 +4,7 @@
  * requests enter through `generate` and leave when finished or aborted.
  */
 import { randomInt } from "node:crypto";
-import { DuplicateRequestId, EngineDead, EngineFault, QueueFull, ShuttingDown } from "../domain-errors.js";
-import { isExpectedError } from "../errors.js";
+import { DomainError, DuplicateRequestId, EngineDead, EngineFault, QueueFull, ShuttingDown } from "../domain-errors.js";
 import { serverLog, type Logger } from "../logger.js";
 import type { FinishedGeneration, RequestHandle } from "../request-handle.js";
 import type { BatchItem, ItemResult, ModelRunner } from "./model-runner.js";
@@ -461,10 +460,10 @@ export class Engine {
     );
   }
 
-  /** A domain (or API) error is the requests' answer as it is; anything else is a bug, logged and answered as an EngineFault. */
+  /** A domain error is the requests' answer as it is; anything else is a bug, logged and answered as an EngineFault. */
   private failRequests(requestIds: Iterable<string>, error: unknown, stage: string): void {
     const ids = [...requestIds];
-    const isAnswer = isExpectedError(error);
+    const isAnswer = error instanceof DomainError;
     if (!isAnswer) this.log.error({ err: error, requestIds: ids }, `${stage} failed`);
     const answer = isAnswer ? error : new EngineFault();
     for (const id of ids) this.failRequest(id, answer);
