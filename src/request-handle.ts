@@ -17,6 +17,8 @@ export interface FinishedGeneration {
 
 export class RequestHandle {
   readonly log: Logger;
+  /** Whether `id` came from the client's X-Request-Id header (which wins over a body `request_id`, as in vLLM). */
+  readonly hasClientId: boolean;
   /** Every generation the request started, in start order; null until it has left the engine. */
   readonly generations: Array<FinishedGeneration | null> = [];
   private readonly canceller = new AbortController();
@@ -35,9 +37,6 @@ export class RequestHandle {
     this.log = (options.log ?? serverLog).child({ requestId: id });
     this.hasClientId = options.hasClientId ?? false;
   }
-
-  /** Whether `id` came from the client's X-Request-Id header (which wins over a body `request_id`, as in vLLM). */
-  readonly hasClientId: boolean;
 
   /** Aborted when the request's work is to stop: the client went away, or its Responses API response was cancelled. */
   get signal(): AbortSignal {

@@ -3,6 +3,7 @@ import { EngineFault, GrammarDeadEnd, QueueFull } from "../domain-errors.js";
 import { test } from "node:test";
 import { Engine, type EngineConfig } from "./engine.js";
 import { samplingParams } from "./types.js";
+import { RequestHandle } from "../request-handle.js";
 import { FakeRunner, fakeEos, type FakeRunnerOptions } from "./fake-runner.js";
 import type { RequestOutput, RequestTimings, SamplingParams } from "./types.js";
 import type { ModelRunner } from "./model-runner.js";
@@ -198,14 +199,14 @@ test("requests beyond the slots wait, then run; none starve", async () => {
   await engine.stop();
 });
 
-test("abort finishes the request with 'abort' and frees its slot", async () => {
+test("cancelling the output stream finishes the request with 'abort' and frees its slot", async () => {
   const { engine, runner } = setup({ numSlots: 1 });
   const outputs = engine.generate({ requestId: "a", promptTokens: ids("z"), params: { ...greedy, maxTokens: 200 } });
   let seen = 0;
   let finish: string | null = null;
   for await (const output of outputs) {
     seen++;
-    if (seen === 3) engine.abort("a");
+    if (seen === 3) outputs.cancel();
     finish = output.choices[0].finishReason ?? finish;
   }
   assert.equal(finish, "abort");
@@ -493,5 +494,25 @@ test("a step's outputs reach their streams while the next forward pass runs, not
   await collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params: { ...greedy, maxTokens: 4 } }));
   // When pass k has been started, step k-1's token is not yet published: k-2 pushes.
   assert.deepEqual(pushesAtPass, [0, 0, 1, 2]);
+  await engine.stop();
+});
+
+test("a request's handle: its signal cancels the generation, and it hears when the generation has left the engine", async () => {
+  const { engine } = setup({ numSlots: 1 });
+  const handle = new RequestHandle("h");
+  let isDone = false;
+  handle.onDone(() => (isDone = true));
+  const outputs = engine.generate({ requestId: "h", promptTokens: ids("z"), params: { ...greedy, maxTokens: 200 } }, handle);
+  let finish: string | null = null;
+  for await (const output of outputs) {
+    if (finish === null) handle.cancel();
+    finish = output.choices[0].finishReason ?? "running";
+  }
+  assert.equal(finish, "abort");
+  handle.end();
+  assert.equal(isDone, true, "the generation has reported by the time its stream ends");
+  const [generation] = handle.generations;
+  assert.equal(generation?.timings.finishReason, "abort");
+  assert.equal(generation?.renderPrompt(), "z");
   await engine.stop();
 });

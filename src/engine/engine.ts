@@ -153,8 +153,8 @@ export class Engine {
     return stream;
   }
 
-  /** Stops a request at the next step; its slots are freed and nothing stale remains. */
-  abort(requestId: string): void {
+  /** Stops a request at the next step (its stream's `cancel()`); its slots are freed and nothing stale remains. */
+  private abort(requestId: string): void {
     const state = this.requests.get(requestId);
     if (!state) return;
     for (const sequence of state.sequences) sequence.isAbortRequested = true;
