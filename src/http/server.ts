@@ -162,10 +162,10 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
     routes["/v1/unload_lora_adapter"] = { method: "POST", handler: async (request, handle) => plainText(await loraAdapters.unload(await readBody(request, handle))) };
   }
 
-  const listener = (request: IncomingMessage, response: ServerResponse) => void handle(request, response);
+  const listener = (request: IncomingMessage, response: ServerResponse) => void serveRequest(request, response);
   const server = config.tls ? createHttpsServer({ key: config.tls.key, cert: config.tls.cert }, listener) : createServer(listener);
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function serveRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = requestIdOf(request);
     response.setHeader("X-Request-Id", requestId);
     const handle = new RequestHandle(requestId, { hasClientId: request.headers["x-request-id"] === requestId });

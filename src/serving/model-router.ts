@@ -9,6 +9,7 @@
  * (vLLM's `root` and `parent`).
  */
 import type { EmbeddingsServing } from "../protocol/embeddings.js";
+import { toModelList, type ModelCard } from "../protocol/model-list.js";
 import { ModelNotFoundError } from "../errors.js";
 import type { RequestHandle } from "../request-handle.js";
 import type { ModelRegistry } from "./model-registry.js";
@@ -25,16 +26,6 @@ export interface ServedModel {
 /** What a loaded registry entry offers: the operations of each of its names. */
 export interface LoadedModels {
   servedModel(name: string): ServedModel;
-}
-
-/** A `/v1/models` entry, known without loading the model. */
-export interface ModelCard {
-  id: string;
-  /** The base model's first name, or for a LoRA adapter its file (vLLM's). */
-  root: string;
-  /** For a LoRA adapter, its base model's first name. */
-  parent: string | null;
-  maxModelLen: number;
 }
 
 export class ModelRouter {
@@ -59,18 +50,7 @@ export class ModelRouter {
   }
 
   listModels(): unknown {
-    return {
-      object: "list",
-      data: this.cards.map((card) => ({
-        id: card.id,
-        object: "model",
-        created: this.createdAt,
-        owned_by: "pagoda",
-        root: card.root,
-        parent: card.parent,
-        max_model_len: card.maxModelLen,
-      })),
-    };
+    return toModelList(this.cards, this.createdAt);
   }
 
   chatCompletions(body: Record<string, unknown>, handle: RequestHandle): Promise<ServingResult> {
