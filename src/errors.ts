@@ -173,6 +173,18 @@ export class InternalServerError extends ApiError {
   }
 }
 
+/**
+ * A 400 raised about a path inside a wire field (a JSON Schema compiled to a
+ * grammar names `properties.x`), re-raised naming the whole path from the
+ * request's top (`response_format.json_schema.schema.properties.x`). Any other
+ * error is returned as it is.
+ */
+export function withParamPrefix(error: unknown, prefix: string): unknown {
+  if (!(error instanceof InvalidRequestError) && !(error instanceof UnsupportedParameterError)) return error;
+  const param = error.param ? `${prefix}.${error.param}` : prefix;
+  return error instanceof UnsupportedParameterError ? new UnsupportedParameterError(error.message, param) : new InvalidRequestError(error.message, { param });
+}
+
 /** The API error answering each domain error (./domain-errors.ts): their one mapping to a status. */
 const domainErrorAnswers: ReadonlyArray<[abstract new (...args: never[]) => DomainError, (error: DomainError) => ApiError]> = [
   [GrammarDeadEnd, (error) => new InvalidRequestError(error.message)],

@@ -14,7 +14,8 @@ import { Engine } from "../engine/engine.js";
 import type { EngineStats } from "../engine/types.js";
 import { RecentRequests, type ModelSnapshot } from "../metrics/engine-snapshot.js";
 import type { AdapterLoad, ModelMetricsSource, RequestObserver, VllmMetrics } from "../metrics/prometheus.js";
-import { readGgufInfoSync, type GgufFileInfo } from "../models/gguf-reader.js";
+import { readGgufInfoSync } from "../models/gguf-reader.js";
+import type { GgufMetadata } from "../models/gguf-types.js";
 import { resolveKvPoolCells } from "../engine/kv-pool.js";
 import { findUnifiedKvAddon } from "../runner/native-addon.js";
 import { ChatTemplate } from "../templates/chat-template.js";
@@ -32,8 +33,6 @@ import { resolveToolOptions } from "./tool-options.js";
 import { type ServeConfig } from "./serve-config.js";
 import { defaultMaxModelLenWithoutPool, resolveMaxModelLen } from "./context-length.js";
 import type { ServedModelSpec } from "./served-models.js";
-
-type GgufMetadata = GgufFileInfo["metadata"];
 
 /** What every engine of a group is loaded with, from the serve flags (not the engine's own EngineConfig). */
 type ModelGroupOptions = Pick<ServeConfig, "allowLongMaxModelLen" | "kvCacheMemory" | "kvCacheTokens" | "maxWaitingRequests" | "maxStepMs" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser">;

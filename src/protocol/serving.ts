@@ -86,7 +86,7 @@ export class OpenAIServing {
       request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens",
       "chat", promptTokens.length, this.config.maxModelLen);
     const meta = { id: `${idPrefix}-${newId()}`, created: nowSeconds(), model };
-    const baseRequestId = requestIdOf(request, handle);
+    const baseRequestId = requestIdToRun(request, handle);
     const engineRequestId = this.uniqueRequestId(baseRequestId);
     const params = withToolPlan(toSamplingParams(request, this.samplingOptions(maxTokens)), toolPlan, request);
     const outputs = this.engine.generate({ requestId: engineRequestId, promptTokens, params, priority: this.priorityOf(request) }, handle);
@@ -102,7 +102,7 @@ export class OpenAIServing {
     const request = parseRequest(completionRequestSchema, body);
     rejectUnsupported(body, "completion");
     checkStreamOptions(request);
-    const baseRequestId = requestIdOf(request, handle);
+    const baseRequestId = requestIdToRun(request, handle);
     const prompts = this.completionPrompts(request).map((tokens) => truncatePrompt(tokens, request.truncate_prompt_tokens, this.config.maxModelLen));
     const meta = { id: `cmpl-${newId()}`, created: nowSeconds(), model };
     const runs = prompts.map((promptTokens, i) => {
@@ -179,7 +179,7 @@ export class OpenAIServing {
 }
 
 /** The client's X-Request-Id, else the body's `request_id` (vLLM), else the id http made up. */
-function requestIdOf(request: ChatCompletionRequest | CompletionRequest, handle: RequestHandle): string {
+function requestIdToRun(request: ChatCompletionRequest | CompletionRequest, handle: RequestHandle): string {
   if (handle.hasClientId || request.request_id == null || request.request_id === "") return handle.id;
   return request.request_id;
 }
