@@ -8,7 +8,7 @@
 // (ms per step once all prompts are in) shows what sampling and logprobs cost.
 import { parseArgs } from "node:util";
 import { Engine } from "../dist/src/engine/engine.js";
-import { samplingParams } from "../dist/src/engine/sampling-defaults.js";
+import { samplingParams } from "../dist/src/engine/types.js";
 import { LlamaRunner } from "../dist/src/runner/llama-runner.js";
 
 const { values, positionals } = parseArgs({

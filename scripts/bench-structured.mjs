@@ -12,7 +12,7 @@
 // the whole vocabulary. "anything" (a grammar taking
 // any text) accepts every draw: the cost of the check alone, which is what a
 // model pays on the tokens where it proposes a valid one.
-import { samplingParams } from "../dist/src/engine/sampling-defaults.js";
+import { samplingParams } from "../dist/src/engine/types.js";
 import { parseArgs } from "node:util";
 import { Engine } from "../dist/src/engine/engine.js";
 import { LlamaRunner } from "../dist/src/runner/llama-runner.js";

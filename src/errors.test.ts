@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as errors from "./errors.js";
 
-// The catalogue: every ServerError subclass, its status, type and code. A new
+// The catalogue: every ApiError subclass, its status, type and code. A new
 // subclass must be added here, so the wire contract stays written down.
-const catalogue: Array<[errors.ServerError, number, errors.ErrorType, string | null]> = [
+const catalogue: Array<[errors.ApiError, number, errors.ErrorType, string | null]> = [
   [new errors.InvalidRequestError("x"), 400, "invalid_request_error", null],
   [new errors.ContextLengthExceededError("x"), 400, "invalid_request_error", "context_length_exceeded"],
   [new errors.UnsupportedParameterError("x", "tools"), 400, "invalid_request_error", "unsupported_parameter"],
@@ -20,9 +20,9 @@ const catalogue: Array<[errors.ServerError, number, errors.ErrorType, string | n
   [new errors.InternalServerError(), 500, "server_error", "internal_error"],
 ];
 
-test("every ServerError subclass is in the catalogue with its status, type and code", () => {
+test("every ApiError subclass is in the catalogue with its status, type and code", () => {
   const exported = Object.values(errors).filter(
-    (value) => typeof value === "function" && value.prototype instanceof errors.ServerError,
+    (value) => typeof value === "function" && value.prototype instanceof errors.ApiError,
   );
   assert.deepEqual(
     new Set(exported.map((cls) => (cls as { name: string }).name)),
@@ -43,7 +43,7 @@ test("the model-not-found message is the one vLLM users know", () => {
 });
 
 test("unknown errors become a generic 500, never a 400", () => {
-  const error = errors.asServerError(new TypeError("secret detail"));
+  const error = errors.asApiError(new TypeError("secret detail"));
   assert.equal(error.status, 500);
   assert.doesNotMatch(error.message, /secret/);
 });

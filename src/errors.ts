@@ -1,11 +1,21 @@
 /**
  * The one error hierarchy. Everything a request can fail with is thrown as a
- * ServerError subclass; `toErrorResponse` (http/) is the only place that turns
+ * ApiError subclass; `toErrorResponse` (http/) is the only place that turns
  * errors into OpenAI error JSON. An unknown Error is our bug: 500. Below
  * protocol/, code throws domain errors (./domain-errors.ts) instead, which
- * `asServerError` maps.
+ * `asApiError` maps.
  */
-import { DomainError, GrammarDeadEnd, InvalidGrammar } from "./domain-errors.js";
+import {
+  DomainError,
+  DuplicateRequestId,
+  EngineDead,
+  EngineFault,
+  GrammarDeadEnd,
+  InvalidGrammar,
+  NoRoomForModel,
+  QueueFull,
+  ShuttingDown,
+} from "./domain-errors.js";
 
 export type ErrorType =
   | "invalid_request_error"
@@ -17,7 +27,7 @@ export interface ErrorBody {
   error: { message: string; type: ErrorType; param: string | null; code: string | null };
 }
 
-export abstract class ServerError extends Error {
+export abstract class ApiError extends Error {
   abstract readonly status: number;
   abstract readonly type: ErrorType;
   readonly param: string | null;
@@ -38,12 +48,12 @@ export abstract class ServerError extends Error {
 }
 
 /** Invalid JSON, schema violation or a bad value; `param` is the dotted field path. */
-export class InvalidRequestError extends ServerError {
+export class InvalidRequestError extends ApiError {
   readonly status = 400;
   readonly type = "invalid_request_error" as const;
 }
 
-export class ContextLengthExceededError extends ServerError {
+export class ContextLengthExceededError extends ApiError {
   readonly status = 400;
   readonly type = "invalid_request_error" as const;
   constructor(message: string, param: string | null = "messages") {
@@ -52,7 +62,7 @@ export class ContextLengthExceededError extends ServerError {
 }
 
 /** A parameter or feature pagoda does not support. 400, never 501: SDKs retry 5xx. */
-export class UnsupportedParameterError extends ServerError {
+export class UnsupportedParameterError extends ApiError {
   readonly status = 400;
   readonly type = "invalid_request_error" as const;
   constructor(message: string, param: string | null = null) {
@@ -60,7 +70,7 @@ export class UnsupportedParameterError extends ServerError {
   }
 }
 
-export class AuthenticationError extends ServerError {
+export class AuthenticationError extends ApiError {
   readonly status = 401;
   readonly type = "authentication_error" as const;
   constructor(message = "Incorrect API key provided. Pass it as 'Authorization: Bearer <key>'.") {
@@ -68,7 +78,7 @@ export class AuthenticationError extends ServerError {
   }
 }
 
-export class ModelNotFoundError extends ServerError {
+export class ModelNotFoundError extends ApiError {
   readonly status = 404;
   readonly type = "not_found_error" as const;
   constructor(model: string, served: readonly string[]) {
@@ -80,7 +90,7 @@ export class ModelNotFoundError extends ServerError {
 }
 
 /** An adapter named in /v1/unload_lora_adapter, or a path in /v1/load_lora_adapter, that is not there (vLLM's 404). */
-export class LoraAdapterNotFoundError extends ServerError {
+export class LoraAdapterNotFoundError extends ApiError {
   readonly status = 404;
   readonly type = "not_found_error" as const;
   constructor(message: string, param: "lora_name" | "lora_path") {
@@ -93,7 +103,7 @@ const unservedRouteHints: ReadonlyArray<[RegExp, string]> = [
   [/\/v1\/(un)?load_lora_adapter$/, "Loading LoRA adapters at run time is off: start pagoda with --enable-runtime-lora-updating (or PAGODA_ENABLE_RUNTIME_LORA_UPDATING=1)."],
 ];
 
-export class RouteNotFoundError extends ServerError {
+export class RouteNotFoundError extends ApiError {
   readonly status = 404;
   readonly type = "not_found_error" as const;
   constructor(method: string, path: string) {
@@ -103,7 +113,7 @@ export class RouteNotFoundError extends ServerError {
 }
 
 /** A stored response (or an item of one) that is not there: never stored, deleted, or evicted; the message says which. */
-export class ResponseNotFoundError extends ServerError {
+export class ResponseNotFoundError extends ApiError {
   readonly status = 404;
   readonly type = "not_found_error" as const;
   constructor(message: string, param: string | null = null) {
@@ -111,7 +121,7 @@ export class ResponseNotFoundError extends ServerError {
   }
 }
 
-export class MethodNotAllowedError extends ServerError {
+export class MethodNotAllowedError extends ApiError {
   readonly status = 405;
   readonly type = "invalid_request_error" as const;
   override readonly headers: Readonly<Record<string, string>>;
@@ -121,7 +131,7 @@ export class MethodNotAllowedError extends ServerError {
   }
 }
 
-export class PayloadTooLargeError extends ServerError {
+export class PayloadTooLargeError extends ApiError {
   readonly status = 413;
   readonly type = "invalid_request_error" as const;
   constructor(limitBytes: number) {
@@ -130,7 +140,7 @@ export class PayloadTooLargeError extends ServerError {
 }
 
 /** Queue full or shutting down: clients should retry after `retryAfterSeconds`. */
-export class ServiceUnavailableError extends ServerError {
+export class ServiceUnavailableError extends ApiError {
   readonly status = 503;
   readonly type = "server_error" as const;
   override readonly headers: Readonly<Record<string, string>>;
@@ -145,7 +155,7 @@ export class ServiceUnavailableError extends ServerError {
  * The process stays up so that /health (503) tells an orchestrator to replace
  * it, instead of dying with requests half answered.
  */
-export class EngineDeadError extends ServerError {
+export class EngineDeadError extends ApiError {
   readonly status = 503;
   readonly type = "server_error" as const;
   override readonly headers: Readonly<Record<string, string>> = { "Retry-After": "5" };
@@ -155,7 +165,7 @@ export class EngineDeadError extends ServerError {
 }
 
 /** A failure inside the server; the message shown to clients stays generic. */
-export class InternalServerError extends ServerError {
+export class InternalServerError extends ApiError {
   readonly status = 500;
   readonly type = "server_error" as const;
   constructor(message = "The server had an error while processing your request.") {
@@ -163,22 +173,40 @@ export class InternalServerError extends ServerError {
   }
 }
 
+/**
+ * A 400 raised about a path inside a wire field (a JSON Schema compiled to a
+ * grammar names `properties.x`), re-raised naming the whole path from the
+ * request's top (`response_format.json_schema.schema.properties.x`). Any other
+ * error is returned as it is.
+ */
+export function withParamPrefix(error: unknown, prefix: string): unknown {
+  if (!(error instanceof InvalidRequestError) && !(error instanceof UnsupportedParameterError)) return error;
+  const param = error.param ? `${prefix}.${error.param}` : prefix;
+  return error instanceof UnsupportedParameterError ? new UnsupportedParameterError(error.message, param) : new InvalidRequestError(error.message, { param });
+}
+
 /** The API error answering each domain error (./domain-errors.ts): their one mapping to a status. */
-const domainErrorAnswers: ReadonlyArray<[abstract new (...args: never[]) => DomainError, (error: DomainError) => ServerError]> = [
+const domainErrorAnswers: ReadonlyArray<[abstract new (...args: never[]) => DomainError, (error: DomainError) => ApiError]> = [
   [GrammarDeadEnd, (error) => new InvalidRequestError(error.message)],
   [InvalidGrammar, (error) => new InvalidRequestError(error.message, { param: "grammar" })],
+  [ShuttingDown, (error) => new ServiceUnavailableError(error.message)],
+  [QueueFull, (error) => new ServiceUnavailableError(error.message)],
+  [NoRoomForModel, (error) => new ServiceUnavailableError(error.message)],
+  [EngineDead, (error) => new EngineDeadError(error.message)],
+  [EngineFault, () => new InternalServerError()],
+  [DuplicateRequestId, (error) => new InternalServerError(error.message)],
 ];
 
-/** Any thrown value as a ServerError: a domain error as its answer above, anything else (our bug) a generic 500. */
-export function asServerError(error: unknown): ServerError {
-  if (error instanceof ServerError) return error;
+/** Any thrown value as a ApiError: a domain error as its answer above, anything else (our bug) a generic 500. */
+export function asApiError(error: unknown): ApiError {
+  if (error instanceof ApiError) return error;
   const answer = error instanceof DomainError ? domainErrorAnswers.find(([kind]) => error instanceof kind) : undefined;
   return answer ? answer[1](error as DomainError) : new InternalServerError();
 }
 
 /** Whether `error` is a request's expected answer (an API or domain error), not a bug to log with its stack. */
 export function isExpectedError(error: unknown): boolean {
-  return error instanceof ServerError || error instanceof DomainError;
+  return error instanceof ApiError || error instanceof DomainError;
 }
 
 /**

@@ -159,7 +159,7 @@ export function finishResult(state: StreamState, prompt: BenchPrompt, startMs: n
   };
 }
 
-export function authHeaders(apiKey: string | undefined): Record<string, string> {
+export function apiKeyHeaders(apiKey: string | undefined): Record<string, string> {
   return apiKey ? { authorization: `Bearer ${apiKey}` } : {};
 }
 
@@ -171,7 +171,7 @@ export async function sendRequest(options: RequestOptions, prompt: BenchPrompt, 
   try {
     const response = await fetch(url, {
       method: "POST",
-      headers: { "content-type": "application/json", accept: "text/event-stream", ...authHeaders(options.apiKey) },
+      headers: { "content-type": "application/json", accept: "text/event-stream", ...apiKeyHeaders(options.apiKey) },
       body: JSON.stringify(requestBody(options, prompt)),
     });
     if (!response.ok || !response.body) {

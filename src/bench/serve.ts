@@ -7,7 +7,7 @@
 import { writeFile } from "node:fs/promises";
 import { cpus } from "node:os";
 import { arrivalOffsetsMs } from "./arrivals.js";
-import { authHeaders, sendRequest, type RequestOptions, type RequestResult } from "./client.js";
+import { apiKeyHeaders, sendRequest, type RequestOptions, type RequestResult } from "./client.js";
 import { loadPrompts, type BenchPrompt, type DatasetSpec } from "./datasets.js";
 import { findServerTokenizer, fitPromptsToTokens } from "./token-fit.js";
 import { parseBenchArgs, type BenchConfig } from "./flags.js";
@@ -20,7 +20,7 @@ export { benchHelp } from "./flags.js";
 export async function firstModelId(baseUrl: string, apiKey: string | undefined): Promise<string> {
   let response: Response;
   try {
-    response = await fetch(`${baseUrl}/models`, { headers: authHeaders(apiKey) });
+    response = await fetch(`${baseUrl}/models`, { headers: apiKeyHeaders(apiKey) });
   } catch (error) {
     const cause = error instanceof Error && error.cause instanceof Error ? ` (${error.cause.message})` : "";
     throw new Error(`cannot reach ${baseUrl}/models${cause}; is the server running?`);

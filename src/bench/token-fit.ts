@@ -5,7 +5,7 @@
  * `{tokens}`, or llama-server's `{content}`). A server without them keeps the
  * word prompts, and the run says so.
  */
-import { authHeaders } from "./client.js";
+import { apiKeyHeaders } from "./client.js";
 import { countWords, type BenchPrompt } from "./datasets.js";
 
 export interface TextTokenizer {
@@ -23,7 +23,7 @@ export async function findServerTokenizer(baseUrl: string, model: string, apiKey
   const post: Post = async (path, body) => {
     const response = await fetch(`${root}${path}`, {
       method: "POST",
-      headers: { "content-type": "application/json", ...authHeaders(apiKey) },
+      headers: { "content-type": "application/json", ...apiKeyHeaders(apiKey) },
       body: JSON.stringify(body),
     }).catch(() => null);
     if (!response?.ok) {

@@ -11,20 +11,21 @@
 import { readFile, stat } from "node:fs/promises";
 import { UsageError } from "../errors.js";
 import { Engine } from "../engine/engine.js";
-import type { RegistryEntry } from "../engine/model-registry.js";
 import type { EngineStats } from "../engine/types.js";
 import { RecentRequests, type ModelSnapshot } from "../metrics/engine-snapshot.js";
 import type { AdapterLoad, ModelMetricsSource, RequestObserver, VllmMetrics } from "../metrics/prometheus.js";
-import { readGgufInfoSync, type GgufFileInfo } from "../models/gguf-reader.js";
+import { readGgufInfoSync } from "../models/gguf-reader.js";
+import type { GgufMetadata } from "../models/gguf-types.js";
 import { resolveKvPoolCells } from "../engine/kv-pool.js";
 import { findUnifiedKvAddon } from "../runner/native-addon.js";
 import { ChatTemplate } from "../templates/chat-template.js";
-import type { LoadedModels, ModelCard, ServedModel } from "../protocol/model-router.js";
+import type { RegistryEntry } from "../serving/model-registry.js";
+import type { ModelCard } from "../protocol/model-list.js";
+import type { LoadedModels, ServedModel } from "../serving/model-router.js";
 import { PromptBuilder } from "../protocol/prompts.js";
 import { OpenAIServing } from "../protocol/serving.js";
 import { TokenizationServing } from "../protocol/tokenization.js";
 import { LlamaRunner } from "../runner/llama-runner.js";
-import type { RequestLog } from "../http/request-log.js";
 import { EmbeddingsServing } from "../protocol/embeddings.js";
 import { poolingOverrides, setUpEmbeddings, type EmbeddingSetup } from "./embedding-setup.js";
 import type { ServerToolOptions } from "../protocol/tool-choice.js";
@@ -33,13 +34,8 @@ import { type ServeConfig } from "./serve-config.js";
 import { defaultMaxModelLenWithoutPool, resolveMaxModelLen } from "./context-length.js";
 import type { ServedModelSpec } from "./served-models.js";
 
-type GgufMetadata = GgufFileInfo["metadata"];
-
 /** What every engine of a group is loaded with, from the serve flags (not the engine's own EngineConfig). */
-type ModelGroupOptions = Pick<ServeConfig, "allowLongMaxModelLen" | "kvCacheMemory" | "kvCacheTokens" | "maxWaitingRequests" | "maxStepMs" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser"> & {
-  /** --enable-log-requests: told which request each generation belongs to, and when it finishes. */
-  requestLog?: RequestLog;
-};
+type ModelGroupOptions = Pick<ServeConfig, "allowLongMaxModelLen" | "kvCacheMemory" | "kvCacheTokens" | "maxWaitingRequests" | "maxStepMs" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser">;
 
 /** The base model or one adapter: its names, and its engine (and runner) while loaded. */
 class ServedUnit {
@@ -347,7 +343,6 @@ export class ModelGroup {
       onRequestFinished: (timings) => {
         this.requestObserver?.observeRequest(timings);
         unit.recent.add(timings);
-        config.requestLog?.observeEngineRequest(timings);
       },
       maxNumBatchedTokens: this.spec.maxNumBatchedTokens,
       maxStepMs: config.maxStepMs,
@@ -363,19 +358,15 @@ export class ModelGroup {
       addBosToken: runner.info.addBosToken,
       endToken: embeddings.endToken,
     });
-    const renderPrompt = (tokens: readonly number[]) => prompts.tokenizer.detokenize(tokens, { renderSpecialTokens: true });
-    const serving = new OpenAIServing(config.requestLog ? config.requestLog.track(engine, renderPrompt) : engine, prompts, {
+    const serving = new OpenAIServing(engine, prompts, {
       isPriorityScheduling: config.schedulingPolicy === "priority",
-      servedModelNames: unit.names,
       maxModelLen: this.maxModelLen,
       maxLogprobs: config.maxLogprobs,
-      createdAt: Math.floor(Date.now() / 1000),
       isEmbeddingModel: embeddings.isEmbeddingOnly,
       tools: toolOptions,
     });
-    const tokenization = new TokenizationServing(prompts, { servedModelNames: unit.names, maxModelLen: this.maxModelLen });
+    const tokenization = new TokenizationServing(prompts, { maxModelLen: this.maxModelLen });
     const embeddingsServing = new EmbeddingsServing(embeddings.batcher, prompts, {
-      servedModelNames: unit.names,
       dimensions: embeddings.dimensions,
       maxInputTokens: embeddings.maxInputTokens,
       endToken: embeddings.endToken,

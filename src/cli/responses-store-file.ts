@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "no
 import { join } from "node:path";
 import type { ResponseStore, StoredResponse } from "../protocol/responses-store.js";
 import { UsageError } from "../errors.js";
+import { serverLog } from "../logger.js";
 
 const saveDelayMs = 1000;
 const formatVersion = 1;
@@ -58,7 +59,7 @@ export class ResponseStoreFile {
       try {
         this.save();
       } catch (error) {
-        console.error(`pagoda: could not save the response store to ${this.file}: ${(error as Error).message}`);
+        serverLog.error({ err: error }, `could not save the response store to ${this.file}`);
       }
     }, saveDelayMs);
     this.timer.unref();

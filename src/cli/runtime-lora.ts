@@ -11,11 +11,11 @@
  * adapter for this architecture a 400, never a native crash.
  */
 import { stat } from "node:fs/promises";
-import type { ModelRegistry } from "../engine/model-registry.js";
 import { InvalidRequestError, LoraAdapterNotFoundError } from "../errors.js";
 import { readGgufInfoSync } from "../models/gguf-reader.js";
 import type { LoraAdapterManager } from "../protocol/lora-adapters.js";
-import type { LoadedModels, ModelRouter } from "../protocol/model-router.js";
+import type { ModelRegistry } from "../serving/model-registry.js";
+import type { LoadedModels, ModelRouter } from "../serving/model-router.js";
 import type { LoadedModelGroup, ModelGroup } from "./model-group.js";
 
 export class RuntimeLoraAdapters implements LoraAdapterManager {

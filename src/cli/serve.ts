@@ -1,13 +1,14 @@
-/** `pagoda serve`: the composition root that wires runner, engine, protocol and HTTP. */
+/** `pagoda serve`: the composition root that wires runner, engine, protocol, serving and HTTP. */
 import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { UsageError } from "../errors.js";
-import { ModelRegistry } from "../engine/model-registry.js";
+import { serverLog } from "../logger.js";
 import { createHttpServer, routeList } from "../http/server.js";
 import { WebPage } from "../http/web-page.js";
 import type { EngineSnapshot } from "../metrics/engine-snapshot.js";
 import { VllmMetrics } from "../metrics/prometheus.js";
-import { ModelRouter } from "../protocol/model-router.js";
+import { ModelRegistry } from "../serving/model-registry.js";
+import { ModelRouter } from "../serving/model-router.js";
 import { ResponsesServing } from "../protocol/responses-serving.js";
 import { ResponseStore } from "../protocol/responses-store.js";
 import { ResponseStoreFile } from "./responses-store-file.js";
@@ -33,7 +34,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
   const specs = servedModelSpecs(config, config.configFile ? await readFile(config.configFile, "utf8") : null);
   const requestLog = config.enableLogRequests ? createRequestLog({ maxLogLen: config.maxLogLen ?? 0, defaultModel: specs[0].names[0] }) : undefined;
   const groups = await Promise.all(
-    specs.map(async (spec) => ModelGroup.create(spec, await resolveModelPath(spec.source), { ...config, requestLog }, log)),
+    specs.map(async (spec) => ModelGroup.create(spec, await resolveModelPath(spec.source), config, log)),
   );
   const metrics = new VllmMetrics({ maxModelLen: Math.max(...groups.map((group) => group.maxModelLen)), collectProcessMetrics: true });
   for (const group of groups) group.attachMetrics(metrics);
@@ -54,7 +55,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     : new ResponseStore({ maxBytes: config.responsesStoreMaxBytes, ttlMs: config.responsesStoreTtlSeconds * 1000, now: Date.now });
   const responseStoreFile = responseStore && config.responsesStorePath ? new ResponseStoreFile(config.responsesStorePath, responseStore) : null;
   const numRestoredResponses = responseStoreFile?.open() ?? 0;
-  const responses = new ResponsesServing((body, operation) => router.withServing(body, operation), responseStore);
+  const responses = new ResponsesServing((body, handle, operation) => router.withServing(body, handle, operation), responseStore);
   const webPage = new WebPage({
     isPageEnabled: !config.disableFrontend,
     rootPath: config.rootPath,
@@ -113,7 +114,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     shutdown.request(signal).then(
       () => process.exit(0),
       (error: unknown) => {
-        console.error("pagoda: shutdown failed:", error);
+        serverLog.fatal({ err: error }, "shutdown failed");
         process.exit(1);
       },
     );

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ServiceUnavailableError } from "../errors.js";
+import { QueueFull, ShuttingDown } from "../domain-errors.js";
 import { EmbeddingBatcher } from "./embedding-batcher.js";
 import type { EmbeddingRunner } from "./embedding-runner.js";
 
@@ -92,16 +92,16 @@ test("no inputs: no runner call", async () => {
   assert.equal(runner.calls.length, 0);
 });
 
-test("beyond maxWaitingRequests open requests, a new one gets 503; finished ones free their place", async () => {
+test("beyond maxWaitingRequests open requests, a new one gets QueueFull (503); finished ones free their place", async () => {
   const runner = new FakeEmbeddingRunner();
   const batcher = new EmbeddingBatcher(runner, { maxBatchTokens: 100, maxWaitingRequests: 2 });
   const open = [batcher.embed([input(1, 1)]), batcher.embed([input(2, 1)])];
-  await assert.rejects(batcher.embed([input(3, 1)]), ServiceUnavailableError);
+  await assert.rejects(batcher.embed([input(3, 1)]), QueueFull);
   await Promise.all(open);
   assert.deepEqual(asArrays(await batcher.embed([input(4, 1)])), [[4, 1]]);
 });
 
-test("stop: waiting requests and new ones get 503; the running batch finishes first", async () => {
+test("stop: waiting requests and new ones get ShuttingDown (503); the running batch finishes first", async () => {
   const runner = new FakeEmbeddingRunner();
   const batcher = new EmbeddingBatcher(runner, { maxBatchTokens: 2 });
   const running = batcher.embed([input(1, 2)]);
@@ -109,7 +109,7 @@ test("stop: waiting requests and new ones get 503; the running batch finishes fi
   await Promise.resolve(); // the first batch has started
   await batcher.stop();
   assert.deepEqual(asArrays(await running), [[1, 2]]);
-  await assert.rejects(waiting, ServiceUnavailableError);
-  await assert.rejects(batcher.embed([input(3, 1)]), ServiceUnavailableError);
+  await assert.rejects(waiting, ShuttingDown);
+  await assert.rejects(batcher.embed([input(3, 1)]), ShuttingDown);
   assert.deepEqual(runner.calls.map((call) => call.map((tokens) => tokens[0])), [[1]]);
 });

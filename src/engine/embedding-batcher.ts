@@ -5,7 +5,7 @@
  * batch. Each request resolves once all of its inputs are done, with its
  * vectors in its own order.
  */
-import { ServiceUnavailableError } from "../errors.js";
+import { QueueFull, ShuttingDown } from "../domain-errors.js";
 import type { EmbeddingRunner } from "./embedding-runner.js";
 
 export interface EmbeddingBatcherOptions {
@@ -49,9 +49,9 @@ export class EmbeddingBatcher {
   /** The vectors of `inputs`, in order. An abort drops the inputs not yet run and rejects. */
   embed(inputs: readonly (readonly number[])[], signal?: AbortSignal): Promise<Float32Array[]> {
     if (inputs.length === 0) return Promise.resolve([]);
-    if (this.isStopped) return Promise.reject(new ServiceUnavailableError("The server is shutting down; retry on another instance."));
+    if (this.isStopped) return Promise.reject(new ShuttingDown());
     if (this.numOpenJobs >= (this.options.maxWaitingRequests ?? Infinity)) {
-      return Promise.reject(new ServiceUnavailableError("Too many embedding requests are waiting; retry shortly."));
+      return Promise.reject(new QueueFull("embedding requests"));
     }
     return new Promise((resolve, reject) => {
       const job: Job = { vectors: new Array(inputs.length), numRemaining: inputs.length, isSettled: false, resolve, reject };
@@ -76,7 +76,7 @@ export class EmbeddingBatcher {
    */
   async stop(): Promise<void> {
     this.isStopped = true;
-    const error = new ServiceUnavailableError("The server is shutting down; retry on another instance.");
+    const error = new ShuttingDown();
     for (const input of this.queue) this.settle(input.job, error);
     this.queue = [];
     await this.drained;

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
+import { EngineFault, GrammarDeadEnd, QueueFull } from "../domain-errors.js";
 import { test } from "node:test";
-import { InvalidRequestError } from "../errors.js";
 import { Engine, type EngineConfig } from "./engine.js";
-import { samplingParams } from "./sampling-defaults.js";
+import { samplingParams } from "./types.js";
+import { RequestHandle } from "../request-handle.js";
 import { FakeRunner, fakeEos, type FakeRunnerOptions } from "./fake-runner.js";
 import type { RequestOutput, RequestTimings, SamplingParams } from "./types.js";
 import type { ModelRunner } from "./model-runner.js";
@@ -198,14 +199,14 @@ test("requests beyond the slots wait, then run; none starve", async () => {
   await engine.stop();
 });
 
-test("abort finishes the request with 'abort' and frees its slot", async () => {
+test("cancelling the output stream finishes the request with 'abort' and frees its slot", async () => {
   const { engine, runner } = setup({ numSlots: 1 });
   const outputs = engine.generate({ requestId: "a", promptTokens: ids("z"), params: { ...greedy, maxTokens: 200 } });
   let seen = 0;
   let finish: string | null = null;
   for await (const output of outputs) {
     seen++;
-    if (seen === 3) engine.abort("a");
+    if (seen === 3) outputs.cancel();
     finish = output.choices[0].finishReason ?? finish;
   }
   assert.equal(finish, "abort");
@@ -220,7 +221,7 @@ test("the queue bound rejects with 503", () => {
   const { engine } = setup({ numSlots: 1 }, { maxWaitingRequests: 1 });
   engine.generate({ requestId: "a", promptTokens: ids("a"), params: greedy });
   engine.generate({ requestId: "b", promptTokens: ids("a"), params: greedy });
-  assert.throws(() => engine.generate({ requestId: "c", promptTokens: ids("a"), params: greedy }), { status: 503 });
+  assert.throws(() => engine.generate({ requestId: "c", promptTokens: ids("a"), params: greedy }), QueueFull);
   void engine.stop();
 });
 
@@ -236,7 +237,7 @@ test("a failed forward pass fails its requests with a 500 and the engine goes on
     return execute(items);
   };
   const engine = new Engine(runner, { maxNumBatchedTokens: 64, maxWaitingRequests: 10, enablePrefixCaching: true });
-  await assert.rejects(collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params: greedy })), { status: 500 });
+  await assert.rejects(collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params: greedy })), EngineFault);
   const result = await collect(engine.generate({ requestId: "b", promptTokens: ids("z"), params: greedy }));
   assert.deepEqual(result.texts, ["abcde"]);
   await engine.stop();
@@ -246,19 +247,19 @@ test("a sequence whose sampling fails fails its own request only; the batch's ot
   const runner = new FakeRunner();
   const execute = runner.execute.bind(runner);
   let failedOnce = false;
-  // The request whose prompt is "q" fails its first sampling with a client error.
+  // The request whose prompt is "q" fails its first sampling with a domain error (the request's answer).
   runner.execute = async (items) => {
     const results = await execute(items);
     return results.map((result, i) => {
       if (failedOnce || items[i].sample === undefined || items[i].tokens[0] !== ids("q")[0]) return result;
       failedOnce = true;
-      return { error: new InvalidRequestError("no token left") };
+      return { error: new GrammarDeadEnd() };
     });
   };
   const engine = new Engine(runner, { maxNumBatchedTokens: 64, maxWaitingRequests: 10, enablePrefixCaching: false });
   const failing = collect(engine.generate({ requestId: "bad", promptTokens: ids("q"), params: greedy }));
   const fine = collect(engine.generate({ requestId: "good", promptTokens: ids("z"), params: greedy }));
-  await assert.rejects(failing, { status: 400, message: "no token left" });
+  await assert.rejects(failing, GrammarDeadEnd);
   assert.deepEqual((await fine).texts, ["abcde"]);
   assert.ok(runner.batches.some((batch) => batch.length === 2), "both requests were in one batch");
   await engine.stop();
@@ -318,7 +319,7 @@ test("a failed KV copy fails its request with a 500 and the engine goes on", asy
     throw new Error("copy failed");
   };
   const prompt = ids("p".repeat(60));
-  await assert.rejects(collect(engine.generate({ requestId: "a", promptTokens: prompt, params: { ...greedy, n: 2 } })), { status: 500 });
+  await assert.rejects(collect(engine.generate({ requestId: "a", promptTokens: prompt, params: { ...greedy, n: 2 } })), EngineFault);
   const result = await collect(engine.generate({ requestId: "b", promptTokens: ids("z"), params: greedy }));
   assert.deepEqual(result.texts, ["abcde"]);
   assert.equal(engine.stats().numSlotsInUse, 0);
@@ -493,5 +494,25 @@ test("a step's outputs reach their streams while the next forward pass runs, not
   await collect(engine.generate({ requestId: "a", promptTokens: ids("z"), params: { ...greedy, maxTokens: 4 } }));
   // When pass k has been started, step k-1's token is not yet published: k-2 pushes.
   assert.deepEqual(pushesAtPass, [0, 0, 1, 2]);
+  await engine.stop();
+});
+
+test("a request's handle: its signal cancels the generation, and it hears when the generation has left the engine", async () => {
+  const { engine } = setup({ numSlots: 1 });
+  const handle = new RequestHandle("h");
+  let isDone = false;
+  handle.onDone(() => (isDone = true));
+  const outputs = engine.generate({ requestId: "h", promptTokens: ids("z"), params: { ...greedy, maxTokens: 200 } }, handle);
+  let finish: string | null = null;
+  for await (const output of outputs) {
+    if (finish === null) handle.cancel();
+    finish = output.choices[0].finishReason ?? "running";
+  }
+  assert.equal(finish, "abort");
+  handle.end();
+  assert.equal(isDone, true, "the generation has reported by the time its stream ends");
+  const [generation] = handle.generations;
+  assert.equal(generation?.timings.finishReason, "abort");
+  assert.equal(generation?.renderPrompt(), "z");
   await engine.stop();
 });

@@ -4,7 +4,9 @@
  * requests enter through `generate` and leave when finished or aborted.
  */
 import { randomInt } from "node:crypto";
-import { EngineDeadError, InternalServerError, ServerError, ServiceUnavailableError } from "../errors.js";
+import { DomainError, DuplicateRequestId, EngineDead, EngineFault, QueueFull, ShuttingDown } from "../domain-errors.js";
+import { serverLog, type Logger } from "../logger.js";
+import type { FinishedGeneration, RequestHandle } from "../request-handle.js";
 import type { BatchItem, ItemResult, ModelRunner } from "./model-runner.js";
 import { OutputStream } from "./output-stream.js";
 import { PooledKv } from "./pooled-kv.js";
@@ -32,6 +34,8 @@ export interface EngineConfig {
   schedulingPolicy?: SchedulingPolicy;
   maxWaitingRequests: number;
   enablePrefixCaching: boolean;
+  /** Where faults are logged; the server's log by default. */
+  log?: Logger;
 }
 
 interface RequestState {
@@ -42,6 +46,8 @@ interface RequestState {
   scheduledAt: number | null;
   /** When the first choice produced each of its tokens. */
   tokenTimes: number[];
+  /** Tells the request's handle that this generation has left the engine. */
+  reportFinished: ((finished: FinishedGeneration) => void) | null;
 }
 
 /** Without --max-step-ms, a step with prompt tokens may take this many times the decodes' own step. */
@@ -82,11 +88,13 @@ export class Engine {
   private readonly loopDone: Promise<void>;
   private readonly totals = { promptTokens: 0, generationTokens: 0, prefixQueried: 0, prefixHits: 0, preemptions: 0 };
   private readonly now: () => number;
+  private readonly log: Logger;
   /** Learns what a step costs from the steps the engine runs. */
   readonly stepCost = new StepCostModel();
 
   constructor(private readonly runner: ModelRunner, private readonly config: EngineConfig) {
     this.now = config.now ?? (() => performance.now());
+    this.log = config.log ?? serverLog;
     this.kv = new PooledKv(runner);
     const stepBudget = new StepBudget(this.stepCost, {
       maxStepMs: config.maxStepMs ?? null,
@@ -101,8 +109,8 @@ export class Engine {
       stepBudget,
     });
     this.sequenceContext = {
-      decode: (tokens) => runner.detokenize(tokens),
-      decodeWithSpecialTokens: (tokens) => runner.detokenize(tokens, { renderSpecialTokens: true }),
+      detokenize: (tokens) => runner.detokenize(tokens),
+      detokenizeWithSpecialTokens: (tokens) => runner.detokenize(tokens, { renderSpecialTokens: true }),
       endOfGenerationTokens: runner.info.endOfGenerationTokens,
       slotCapacity: runner.slotCapacity,
     };
@@ -117,14 +125,18 @@ export class Engine {
     return this.deadBecause === null;
   }
 
-  /** Starts a request; its outputs arrive on the returned stream. Throws 503 when the queue is full. */
-  generate(request: GenerateRequest): AsyncIterable<RequestOutput> {
-    if (this.deadBecause !== null) throw new EngineDeadError();
-    if (this.isStopped) throw new ServiceUnavailableError("The server is shutting down.");
-    if (this.requests.has(request.requestId)) throw new InternalServerError(`duplicate request id ${request.requestId}`);
-    if (this.requests.size >= this.config.maxWaitingRequests + this.runner.numSlots) {
-      throw new ServiceUnavailableError("Too many requests are waiting; retry shortly.");
-    }
+  /**
+   * Starts a request; its outputs arrive on the returned stream, whose
+   * `cancel()` stops it. With the request's `handle`, the handle's signal
+   * cancels it too, and the handle hears when it has left the engine. Throws
+   * QueueFull when the queue is full, EngineDead or ShuttingDown when the
+   * engine takes nothing new.
+   */
+  generate(request: GenerateRequest, handle?: RequestHandle): OutputStream {
+    if (this.deadBecause !== null) throw new EngineDead();
+    if (this.isStopped) throw new ShuttingDown();
+    if (this.requests.has(request.requestId)) throw new DuplicateRequestId(request.requestId);
+    if (this.requests.size >= this.config.maxWaitingRequests + this.runner.numSlots) throw new QueueFull("requests");
     const { params } = request;
     if (params.grammar !== null) this.runner.checkGrammar?.(params.grammar);
     const baseSeed = params.seed ?? randomInt(0, 2 ** 32);
@@ -135,15 +147,19 @@ export class Engine {
       (_, index) =>
         new Sequence(request.requestId, index, request.promptTokens, params, (baseSeed + index) >>> 0, this.sequenceContext, biasPlan),
     );
-    const state: RequestState = { request, sequences, stream: new OutputStream(), arrivedAt: this.now(), scheduledAt: null, tokenTimes: [] };
+    const stream = new OutputStream(() => this.abort(request.requestId));
+    const reportFinished = handle?.startGeneration() ?? null;
+    const state: RequestState = { request, sequences, stream, arrivedAt: this.now(), scheduledAt: null, tokenTimes: [], reportFinished };
     this.requests.set(request.requestId, state);
     this.scheduler.add(sequences, request.priority ?? 0);
+    if (handle?.signal.aborted) stream.cancel();
+    else handle?.signal.addEventListener("abort", () => stream.cancel(), { once: true });
     this.wake();
-    return state.stream;
+    return stream;
   }
 
-  /** Stops a request at the next step; its slots are freed and nothing stale remains. */
-  abort(requestId: string): void {
+  /** Stops a request at the next step (its stream's `cancel()`); its slots are freed and nothing stale remains. */
+  private abort(requestId: string): void {
     const state = this.requests.get(requestId);
     if (!state) return;
     for (const sequence of state.sequences) sequence.isAbortRequested = true;
@@ -208,15 +224,15 @@ export class Engine {
   /**
    * A throw escaped a step: the scheduler's lists and the slot pool may be
    * half updated, so nothing in flight can be trusted. Every request in
-   * flight fails with a 500 and the engine starts over with empty lists and
+   * flight fails (EngineFault: a 500) and the engine starts over with empty lists and
    * empty KV slots (the prefix cache is dropped). If even that throws, or the
    * fault comes back after every reset, the engine is dead.
    */
   private recoverFromFault(error: unknown): void {
     const ids = [...this.requests.keys()];
-    console.error(`pagoda: the engine loop failed while ${this.stage}; failing ${ids.length} request(s) in flight (${ids.join(", ")}) and resetting the engine:`, error);
+    this.log.error({ err: error, requestIds: ids }, `the engine loop failed while ${this.stage}; failing ${ids.length} request(s) in flight and resetting the engine`);
     try {
-      this.failEverything(new InternalServerError());
+      this.failEverything(new EngineFault());
       this.scheduler.reset();
       for (let slotId = 0; slotId < this.runner.numSlots; slotId++) this.kv.truncate(slotId, 0);
     } catch (resetError) {
@@ -226,20 +242,20 @@ export class Engine {
     if (++this.numConsecutiveFaults >= maxConsecutiveFaults) this.die(error, `${maxConsecutiveFaults} faults in a row`);
   }
 
-  /** Marks the engine dead: requests in flight fail with a 500, new ones get a 503. */
+  /** Marks the engine dead: requests in flight fail (EngineFault), new ones get EngineDead. */
   private die(error: unknown, what: string): void {
     if (this.deadBecause !== null) return;
-    console.error(`pagoda: the engine is dead (${what} failed); /health answers 503 from now on:`, error);
+    this.log.fatal({ err: error }, `the engine is dead (${what} failed); /health answers 503 from now on`);
     this.deadBecause = error;
     try {
-      this.failEverything(new InternalServerError());
+      this.failEverything(new EngineFault());
     } catch {
       // Streams that could not be failed are left; nothing else can be done for them.
     }
   }
 
   /** Fails every request in flight; each one's cleanup is independent of the others'. */
-  private failEverything(answer: ServerError): void {
+  private failEverything(answer: EngineFault): void {
     let firstError: unknown = null;
     for (const id of [...this.requests.keys()]) {
       try {
@@ -277,10 +293,10 @@ export class Engine {
       try {
         await this.onAdmitted(sequence, grant);
       } catch (error) {
-        console.error(`pagoda: preparing the KV of request ${sequence.requestId} failed:`, error);
+        this.log.error({ err: error, requestId: sequence.requestId }, "preparing the KV of a request failed");
         this.scheduler.forgetComputed(sequence);
         this.kv.truncate(grant.slotId, 0);
-        this.failRequest(sequence.requestId, new InternalServerError());
+        this.failRequest(sequence.requestId, new EngineFault());
       }
     }
     const live = chunks.filter(({ sequence }) => !sequence.isFinished);
@@ -390,14 +406,17 @@ export class Engine {
   }
 
   /**
-   * The request-finished observers (metrics, request log) are not the
-   * request's business: one that throws is logged, and the answer stands.
+   * The request-finished observers (metrics, the request's handle) are not
+   * the request's business: one that throws is logged, and the answer stands.
    */
   private notifyFinished(state: RequestState): void {
+    const timings = this.timingsOf(state);
+    const renderPrompt = () => this.sequenceContext.detokenizeWithSpecialTokens(state.request.promptTokens);
     try {
-      this.config.onRequestFinished?.(this.timingsOf(state));
+      this.config.onRequestFinished?.(timings);
+      state.reportFinished?.({ timings, renderPrompt });
     } catch (error) {
-      console.error(`pagoda: a request-finished observer (metrics, request log) failed for request ${state.request.requestId}; its answer is unaffected:`, error);
+      this.log.error({ err: error, requestId: state.request.requestId }, "a request-finished observer (metrics, request log) failed; the answer is unaffected");
     }
   }
 
@@ -463,11 +482,12 @@ export class Engine {
     );
   }
 
-  /** A ServerError is the requests' answer as it is; anything else is a bug, logged and answered 500. */
+  /** A domain error is the requests' answer as it is; anything else is a bug, logged and answered as an EngineFault. */
   private failRequests(requestIds: Iterable<string>, error: unknown, stage: string): void {
     const ids = [...requestIds];
-    if (!(error instanceof ServerError)) console.error(`pagoda: ${stage} failed (requests ${ids.join(", ")}):`, error);
-    const answer = error instanceof ServerError ? error : new InternalServerError();
+    const isAnswer = error instanceof DomainError;
+    if (!isAnswer) this.log.error({ err: error, requestIds: ids }, `${stage} failed`);
+    const answer = isAnswer ? error : new EngineFault();
     for (const id of ids) this.failRequest(id, answer);
   }
 

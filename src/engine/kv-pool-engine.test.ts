@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Engine } from "./engine.js";
 import { FakeRunner, type FakeRunnerOptions } from "./fake-runner.js";
-import { samplingParams } from "./sampling-defaults.js";
+import { samplingParams } from "./types.js";
 import type { RequestOutput, SamplingParams } from "./types.js";
 
 /** A "model" whose next token depends on every token so far: a wrong recompute shows. */

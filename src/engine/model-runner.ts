@@ -66,8 +66,8 @@ export interface BatchItem {
 export interface ItemResult {
   /**
    * Sampling this item failed; the batch's other items are unaffected. A
-   * ServerError is the request's answer as it is (e.g. a 400 for constraints
-   * no token satisfies); anything else is logged and answered 500.
+   * domain error is the request's answer as it is (e.g. GrammarDeadEnd for
+   * constraints no token satisfies); anything else is logged and answered 500.
    */
   error?: unknown;
   /** The sampled token, when the item asked to sample. */
@@ -111,7 +111,7 @@ export interface ModelRunner {
   detokenize(tokens: readonly number[], options?: { renderSpecialTokens?: boolean }): string;
 
   createSampler(): SequenceSampler;
-  /** Throws a 400 ServerError when the backend cannot load this GBNF grammar (checked before a request is admitted). */
+  /** Throws InvalidGrammar when the backend cannot load this GBNF grammar (checked before a request is admitted). */
   checkGrammar?(grammar: string): void;
   /** One forward pass over the batch; one result per item. */
   execute(items: readonly BatchItem[]): Promise<ItemResult[]>;

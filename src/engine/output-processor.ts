@@ -12,9 +12,9 @@ import { StopChecker } from "../sampling/stop-checker.js";
 import type { ChoiceOutput, FinishReason, SamplingParams, TokenLogprob } from "./types.js";
 
 export interface OutputContext {
-  decode: (tokens: readonly number[]) => string;
+  detokenize: (tokens: readonly number[]) => string;
   /** The same with special tokens written out (vLLM's `skip_special_tokens: false`). */
-  decodeWithSpecialTokens: (tokens: readonly number[]) => string;
+  detokenizeWithSpecialTokens: (tokens: readonly number[]) => string;
   endOfGenerationTokens: ReadonlySet<number>;
   /** Tokens a slot can hold; a sequence that fills it stops with "length". */
   slotCapacity: number;
@@ -46,7 +46,7 @@ export class ChoiceOutputState {
   private isFinishReported = false;
 
   constructor(params: SamplingParams, promptTokens: readonly number[], context: OutputContext) {
-    this.detokenizer = new IncrementalDetokenizer(params.skipSpecialTokens ? context.decode : context.decodeWithSpecialTokens, { contextTokenIds: promptTokens.slice(-8) });
+    this.detokenizer = new IncrementalDetokenizer(params.skipSpecialTokens ? context.detokenize : context.detokenizeWithSpecialTokens, { contextTokenIds: promptTokens.slice(-8) });
     this.stopChecker = new StopChecker(params.stop, { includeStopStringInOutput: params.includeStopStringInOutput });
   }
 

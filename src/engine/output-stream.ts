@@ -1,7 +1,9 @@
 /**
  * A request's outputs, handed from the engine loop to whoever consumes them.
  * Pushing never waits: a slow client's deltas are merged into one pending
- * output per choice, so the engine never stalls on a reader.
+ * output per choice, so the engine never stalls on a reader. `cancel()` asks
+ * the engine to stop the generation; the stream then ends (finish reason
+ * "abort") once the engine has let go of it.
  */
 import type { ChoiceOutput, RequestOutput } from "./types.js";
 
@@ -13,6 +15,13 @@ export class OutputStream implements AsyncIterable<RequestOutput> {
   private isClosed = false;
   private failure: unknown = null;
   private wake: (() => void) | null = null;
+
+  constructor(private readonly onCancel: () => void = () => {}) {}
+
+  /** Stops the generation at the engine's next step (its slots are freed); harmless once it has ended. */
+  cancel(): void {
+    if (!this.isClosed) this.onCancel();
+  }
 
   push(header: Header, choices: readonly ChoiceOutput[]): void {
     this.header = header;

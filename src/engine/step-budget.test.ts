@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Engine, type EngineConfig } from "./engine.js";
 import { FakeRunner } from "./fake-runner.js";
-import { samplingParams } from "./sampling-defaults.js";
+import { samplingParams } from "./types.js";
 import { StepBudget } from "./step-budget.js";
 import { StepCostModel, shapeOf, type StepShape } from "./step-cost-model.js";
 import type { BatchItem } from "./model-runner.js";

@@ -47,7 +47,7 @@ export class TokenBiasPlan {
       if (leavesSomething) for (const token of banned) biases.set(token, -Infinity);
     }
     if (biases.size === 0) return null;
-    return toLogitBias(biases);
+    return packLogitBias(biases);
   }
 }
 
@@ -56,10 +56,10 @@ export function withBans(bias: LogitBias | null, bannedTokens: readonly number[]
   const merged = new Map<number, number>();
   bias?.tokenIds.forEach((token, i) => merged.set(token, bias.biases[i]));
   for (const token of bannedTokens) merged.set(token, -Infinity);
-  return toLogitBias(merged);
+  return packLogitBias(merged);
 }
 
-function toLogitBias(biases: ReadonlyMap<number, number>): LogitBias {
+function packLogitBias(biases: ReadonlyMap<number, number>): LogitBias {
   const tokenIds = Uint32Array.from([...biases.keys()].sort((a, b) => a - b));
   return { tokenIds, biases: Float32Array.from(tokenIds, (token) => biases.get(token)!) };
 }

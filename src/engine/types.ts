@@ -36,6 +36,41 @@ export interface SamplingParams {
   skipSpecialTokens: boolean;
 }
 
+/**
+ * SamplingParams with vLLM's defaults (the neutral value of every field), with
+ * `overrides` on top: the one sampling-default factory. protocol/sampling-params.ts
+ * fills unset wire fields from it; benchmarks and engine tests build requests
+ * with it. It lives beside the type, not in protocol/, because the engine's
+ * tests need it and the engine never imports protocol/.
+ */
+export function samplingParams(overrides: Partial<SamplingParams> = {}): SamplingParams {
+  return {
+    n: 1,
+    maxTokens: 16,
+    temperature: 1,
+    topP: 1,
+    topK: 0,
+    minP: 0,
+    presencePenalty: 0,
+    frequencyPenalty: 0,
+    repetitionPenalty: 1,
+    seed: undefined,
+    stop: [],
+    stopTokenIds: [],
+    ignoreEos: false,
+    includeStopStringInOutput: false,
+    logitBias: new Map(),
+    minTokens: 0,
+    allowedTokenIds: null,
+    logprobs: null,
+    promptLogprobs: null,
+    badWords: [],
+    skipSpecialTokens: true,
+    grammar: null,
+    ...overrides,
+  };
+}
+
 /** A token's log-probability under the model's raw distribution (log-softmax of the logits, before any sampling filter). */
 export interface TokenLogprob {
   token: number;

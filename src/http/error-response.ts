@@ -1,5 +1,6 @@
 /** The one place any thrown error becomes an OpenAI-shaped error response. */
-import { asServerError, isExpectedError, type ErrorBody } from "../errors.js";
+import { asApiError, isExpectedError, type ErrorBody } from "../errors.js";
+import type { Logger } from "../logger.js";
 
 export interface ErrorResponse {
   status: number;
@@ -7,9 +8,9 @@ export interface ErrorResponse {
   body: ErrorBody;
 }
 
-/** `requestId` (the X-Request-Id) goes into the log line of an internal error, so a client's report can be found. */
-export function toErrorResponse(error: unknown, requestId?: string): ErrorResponse {
-  if (!isExpectedError(error)) console.error(`pagoda: internal error${requestId === undefined ? "" : ` (request ${requestId})`}:`, error);
-  const serverError = asServerError(error);
-  return { status: serverError.status, headers: { ...serverError.headers }, body: serverError.toBody() };
+/** An internal error (our bug) is logged with its stack on `log`, the request's logger, whose lines carry the request id so a client's report can be found. */
+export function toErrorResponse(error: unknown, log: Logger): ErrorResponse {
+  if (!isExpectedError(error)) log.error({ err: error }, "internal error");
+  const apiError = asApiError(error);
+  return { status: apiError.status, headers: { ...apiError.headers }, body: apiError.toBody() };
 }

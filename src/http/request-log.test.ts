@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { GenerateRequest, RequestOutput, RequestTimings } from "../engine/types.js";
-import type { GenerationEngine } from "../protocol/serving.js";
+import type { RequestTimings } from "../engine/types.js";
+import { RequestHandle } from "../request-handle.js";
 import { RequestLog, truncate, type RequestLogLine } from "./request-log.js";
 
 function setup(maxLogLen = 0) {
@@ -13,20 +13,26 @@ function setup(maxLogLen = 0) {
     defaultModel: "default-model",
     now: () => time,
   });
-  const started: string[] = [];
-  const engine: GenerationEngine = {
-    generate: (request: GenerateRequest) => {
-      started.push(request.requestId);
-      return (async function* (): AsyncIterable<RequestOutput> {})();
-    },
-    abort: () => {},
-    hasRequest: () => false,
-  };
   const advance = (ms: number) => (time += ms);
-  return { log, lines, engine: log.track(engine, (tokens) => tokens.map((token) => String.fromCodePoint(token)).join("")), started, advance };
+  /** A request as http/ runs it: a handle, logged from its start. */
+  const begin = (requestId: string, method: string, route: string) => {
+    const handle = new RequestHandle(requestId);
+    log.begin(handle, method, route);
+    return handle;
+  };
+  /** The response has ended, as http/ reports it. */
+  const end = (handle: RequestHandle, status: number | null) => {
+    log.noteEnd(handle, status);
+    handle.end();
+  };
+  return { log, lines, advance, begin, end };
 }
 
-const request = (requestId: string, promptTokens: number[]): GenerateRequest => ({ requestId, promptTokens, params: {} as GenerateRequest["params"] });
+/** A generation as the engine reports it to the handle; the prompt's tokens rendered as code points. */
+function generation(handle: RequestHandle, promptTokens: number[]) {
+  const report = handle.startGeneration();
+  return (timings: RequestTimings) => report({ timings, renderPrompt: () => promptTokens.map((token) => String.fromCodePoint(token)).join("") });
+}
 
 const timings = (requestId: string, overrides: Partial<RequestTimings> = {}): RequestTimings => ({
   requestId,
@@ -42,35 +48,32 @@ const timings = (requestId: string, overrides: Partial<RequestTimings> = {}): Re
 });
 
 test("one line per request, once the response has ended and the engine has reported, with the engine's numbers", () => {
-  const { log, lines, engine, advance } = setup();
-  const logged = log.begin("req-1", "POST", "/v1/chat/completions");
-  log.run(logged, () => {
-    log.noteBody({ model: "m" });
-    engine.generate(request("req-1", [72, 105]));
-  });
-  log.observeEngineRequest(timings("req-1"));
+  const { log, lines, advance, begin, end } = setup();
+  const handle = begin("req-1", "POST", "/v1/chat/completions");
+  log.noteBody(handle, { model: "m" });
+  generation(handle, [72, 105])(timings("req-1"));
   assert.equal(lines.length, 0, "the response has not ended yet");
   advance(40);
-  log.finish(logged, 200);
+  end(handle, 200);
   assert.deepEqual(lines, [
     {
       requestId: "req-1", method: "POST", route: "/v1/chat/completions", status: 200, model: "m",
       promptTokens: 5, completionTokens: 3, cachedTokens: 2, ttftMs: 12.3, durationMs: 40, finishReason: "length",
     },
   ]);
-  log.finish(logged, 200);
+  end(handle, 200);
   assert.equal(lines.length, 1, "never twice");
 });
 
 test("a client that disconnects: the line waits for the aborted generation to report", () => {
-  const { log, lines, engine, advance } = setup();
-  const logged = log.begin("req-2", "POST", "/v1/completions");
-  log.run(logged, () => engine.generate(request("req-2", [1])));
+  const { lines, advance, begin, end } = setup();
+  const handle = begin("req-2", "POST", "/v1/completions");
+  const report = generation(handle, [1]);
   advance(7);
-  log.finish(logged, null);
+  end(handle, null);
   assert.equal(lines.length, 0);
   advance(100);
-  log.observeEngineRequest(timings("req-2", { finishReason: "abort", timeToFirstTokenMs: null, numGenerationTokens: 0 }));
+  report(timings("req-2", { finishReason: "abort", timeToFirstTokenMs: null, numGenerationTokens: 0 }));
   assert.equal(lines.length, 1);
   assert.equal(lines[0].status, null);
   assert.equal(lines[0].finishReason, "abort");
@@ -79,17 +82,15 @@ test("a client that disconnects: the line waits for the aborted generation to re
 });
 
 test("several prompts: tokens summed, the first finish reason, the earliest first token, prompts listed", () => {
-  const { log, lines, engine } = setup(3);
-  const logged = log.begin("r", "POST", "/v1/completions");
-  log.run(logged, () => {
-    log.noteBody({});
-    engine.generate(request("r-0", [97, 98, 99, 100]));
-    engine.generate(request("r-1", [0x1f642, 0x1f642, 0x1f642, 0x1f642]));
-  });
-  log.finish(logged, 200);
-  log.observeEngineRequest(timings("r-1", { finishReason: "stop", timeToFirstTokenMs: 5 }));
+  const { log, lines, begin, end } = setup(3);
+  const handle = begin("r", "POST", "/v1/completions");
+  log.noteBody(handle, {});
+  const first = generation(handle, [97, 98, 99, 100]);
+  const second = generation(handle, [0x1f642, 0x1f642, 0x1f642, 0x1f642]);
+  end(handle, 200);
+  second(timings("r-1", { finishReason: "stop", timeToFirstTokenMs: 5 }));
   assert.equal(lines.length, 0);
-  log.observeEngineRequest(timings("r-0"));
+  first(timings("r-0"));
   assert.equal(lines.length, 1);
   assert.equal(lines[0].model, "default-model", "no model in the body: the default one");
   assert.equal(lines[0].promptTokens, 10);
@@ -100,11 +101,11 @@ test("several prompts: tokens summed, the first finish reason, the earliest firs
 });
 
 test("errors are logged with their type and code and never with the prompt", () => {
-  const { log, lines } = setup(100);
-  const logged = log.begin("bad", "POST", "/v1/chat/completions");
-  log.run(logged, () => log.noteBody({ model: "nope", messages: [] }));
-  log.noteError(logged, "invalid_request_error", null);
-  log.finish(logged, 400);
+  const { log, lines, begin, end } = setup(100);
+  const handle = begin("bad", "POST", "/v1/chat/completions");
+  log.noteBody(handle, { model: "nope", messages: [] });
+  log.noteError(handle, "invalid_request_error", null);
+  end(handle, 400);
   assert.equal(lines.length, 1);
   assert.equal(lines[0].status, 400);
   assert.equal(lines[0].errorType, "invalid_request_error");
@@ -114,20 +115,20 @@ test("errors are logged with their type and code and never with the prompt", () 
 });
 
 test("successful probes and scrapes are not logged; their failures and other routes are", () => {
-  const { log, lines } = setup();
-  log.finish(log.begin("a", "GET", "/health"), 200);
-  log.finish(log.begin("b", "GET", "/metrics"), 200);
-  log.finish(log.begin("c", "GET", "/health"), 503);
-  log.finish(log.begin("d", "GET", "/v1/models"), 200);
+  const { lines, begin, end } = setup();
+  end(begin("a", "GET", "/health"), 200);
+  end(begin("b", "GET", "/metrics"), 200);
+  end(begin("c", "GET", "/health"), 503);
+  end(begin("d", "GET", "/v1/models"), 200);
   assert.deepEqual(lines.map((line) => line.requestId), ["c", "d"]);
 });
 
-test("engine requests started outside a logged request, or unknown timings, are ignored", () => {
-  const { log, lines, engine, started } = setup();
-  engine.generate(request("untracked", [1]));
-  assert.deepEqual(started, ["untracked"]);
-  log.observeEngineRequest(timings("untracked"));
-  log.observeEngineRequest(timings("never-seen"));
+test("a request the log did not begin is not logged", () => {
+  const { log, lines } = setup();
+  const handle = new RequestHandle("untracked");
+  log.noteBody(handle, { model: "m" });
+  log.noteEnd(handle, 200);
+  handle.end();
   assert.equal(lines.length, 0);
 });
 

@@ -1,17 +1,12 @@
 /**
  * `--enable-log-requests`: one line per finished HTTP request, with the
- * engine's numbers for the generation it ran (tokens, TTFT, finish reason).
+ * engine's numbers for the generations it ran (tokens, TTFT, finish reason).
  *
- * The engine's numbers arrive through the same `onRequestFinished` hook that
- * feeds /metrics (`observeEngineRequest`). They are tied to the HTTP request
- * that started them by `track(engine)`: the route handler runs inside the
- * request's AsyncLocalStorage context, so the engine requests it starts
- * (one, or one per prompt of a batched completion) are known without the
- * protocol layer knowing about logs.
- *
- * A line is written once the response has ended AND every engine request it
- * started has reported; a client that disconnects ends the response first and
- * its aborted generation reports a moment later.
+ * The line is written when the request's handle is done (request-handle.ts):
+ * the response has ended AND every generation it started (one, or one per
+ * prompt of a batched completion) has left the engine and reported its
+ * numbers to the handle; a client that disconnects ends the response first
+ * and its aborted generation reports a moment later.
  *
  * Prompts are logged only with `maxLogLen > 0`, as the model sees them (after
  * the chat template), cut to that many characters, and never for an error
@@ -19,9 +14,8 @@
  * parse error quotes the body). Successful GET /health and /metrics (probes,
  * scrapes) are not logged.
  */
-import { AsyncLocalStorage } from "node:async_hooks";
 import type { RequestTimings } from "../engine/types.js";
-import type { GenerationEngine } from "../protocol/serving.js";
+import type { RequestHandle } from "../request-handle.js";
 
 export interface RequestLogLine {
   requestId: string;
@@ -54,110 +48,66 @@ export interface RequestLogConfig {
 const quietRoutes = new Set(["/health", "/metrics"]);
 const round = (ms: number) => Math.round(ms * 10) / 10;
 
-export class LoggedRequest {
-  model: string | null = null;
-  readonly engineRequestIds: string[] = [];
-  /** The prompt of each generation, rendered only when a line logs it. */
-  readonly prompts: Array<() => string> = [];
-  readonly timings = new Map<string, RequestTimings>();
-  error: { type: string; code: string | null } | null = null;
-  /** undefined until the response has ended. */
-  status: number | null | undefined = undefined;
-  endedAt = 0;
-  isWritten = false;
-
-  constructor(
-    readonly requestId: string,
-    readonly method: string,
-    readonly route: string,
-    readonly startedAt: number,
-  ) {}
-
-  get isComplete(): boolean {
-    return this.status !== undefined && this.engineRequestIds.every((id) => this.timings.has(id));
-  }
+interface LoggedRequest {
+  handle: RequestHandle;
+  method: string;
+  route: string;
+  startedAt: number;
+  model: string | null;
+  error: { type: string; code: string | null } | null;
+  /** null: the client went away before a status was sent. */
+  status: number | null;
+  endedAt: number;
 }
 
 export class RequestLog {
-  private readonly current = new AsyncLocalStorage<LoggedRequest>();
-  private readonly byEngineRequestId = new Map<string, LoggedRequest>();
+  private readonly requests = new WeakMap<RequestHandle, LoggedRequest>();
   private readonly now: () => number;
 
   constructor(private readonly config: RequestLogConfig) {
     this.now = config.now ?? (() => performance.now());
   }
 
-  begin(requestId: string, method: string, route: string): LoggedRequest {
-    return new LoggedRequest(requestId, method, route, this.now());
+  /** Logs the request once its handle is done. */
+  begin(handle: RequestHandle, method: string, route: string): void {
+    const request: LoggedRequest = { handle, method, route, startedAt: this.now(), model: null, error: null, status: null, endedAt: 0 };
+    this.requests.set(handle, request);
+    handle.onDone(() => this.write(request));
   }
 
-  /** Runs a route handler so that what it starts is attributed to `request`. */
-  run<T>(request: LoggedRequest, handler: () => T): T {
-    return this.current.run(request, handler);
-  }
-
-  /** The parsed JSON body of the current request: its model. */
-  noteBody(body: Record<string, unknown>): void {
-    const request = this.current.getStore();
+  /** The parsed JSON body: its model. */
+  noteBody(handle: RequestHandle, body: Record<string, unknown>): void {
+    const request = this.requests.get(handle);
     if (request) request.model = typeof body.model === "string" ? body.model : this.config.defaultModel;
   }
 
-  noteError(request: LoggedRequest, type: string, code: string | null): void {
-    request.error = { type, code };
+  noteError(handle: RequestHandle, type: string, code: string | null): void {
+    const request = this.requests.get(handle);
+    if (request) request.error = { type, code };
   }
 
-  /** The response has ended (sent, or the connection closed). */
-  finish(request: LoggedRequest, status: number | null): void {
+  /** The response has ended (sent, or the connection closed); call before the handle's `end()`. */
+  noteEnd(handle: RequestHandle, status: number | null): void {
+    const request = this.requests.get(handle);
+    if (!request) return;
     request.status = status;
     request.endedAt = this.now();
-    this.writeIfComplete(request);
   }
 
-  /** The engine's `onRequestFinished`, beside /metrics. */
-  observeEngineRequest(timings: RequestTimings): void {
-    const request = this.byEngineRequestId.get(timings.requestId);
-    if (!request) return;
-    this.byEngineRequestId.delete(timings.requestId);
-    request.timings.set(timings.requestId, timings);
-    this.writeIfComplete(request);
-  }
-
-  /**
-   * The engine as the protocol layer sees it, noting which HTTP request starts
-   * each generation; `renderPrompt` turns that model's token ids into text (special tokens rendered).
-   */
-  track(engine: GenerationEngine, renderPrompt: (tokens: readonly number[]) => string): GenerationEngine {
-    return {
-      generate: (generateRequest) => {
-        const outputs = engine.generate(generateRequest);
-        const request = this.current.getStore();
-        if (request) {
-          request.engineRequestIds.push(generateRequest.requestId);
-          request.prompts.push(() => renderPrompt(generateRequest.promptTokens));
-          this.byEngineRequestId.set(generateRequest.requestId, request);
-        }
-        return outputs;
-      },
-      abort: (requestId) => engine.abort(requestId),
-      hasRequest: (requestId) => engine.hasRequest(requestId),
-    };
-  }
-
-  private writeIfComplete(request: LoggedRequest): void {
-    if (request.isWritten || !request.isComplete) return;
-    request.isWritten = true;
+  private write(request: LoggedRequest): void {
     const { status } = request;
-    if (status !== null && status !== undefined && status < 400 && request.method === "GET" && quietRoutes.has(request.route)) return;
+    if (status !== null && status < 400 && request.method === "GET" && quietRoutes.has(request.route)) return;
     this.config.write(this.lineOf(request));
   }
 
   private lineOf(request: LoggedRequest): RequestLogLine {
-    const timings = request.engineRequestIds.map((id) => request.timings.get(id)!);
+    const generations = request.handle.generations.filter((generation) => generation !== null);
+    const timings = generations.map((generation) => generation.timings);
     const sum = (pick: (t: RequestTimings) => number) => (timings.length > 0 ? timings.reduce((total, t) => total + pick(t), 0) : null);
     const ttfts = timings.map((t) => t.timeToFirstTokenMs).filter((ms) => ms !== null);
-    const status = request.status ?? null;
+    const { status } = request;
     const line: RequestLogLine = {
-      requestId: request.requestId,
+      requestId: request.handle.id,
       method: request.method,
       route: request.route,
       status,
@@ -174,8 +124,8 @@ export class RequestLog {
       line.errorCode = request.error.code;
     }
     const isError = request.error !== null || (status !== null && status >= 400);
-    if (this.config.maxLogLen > 0 && !isError && request.prompts.length > 0) {
-      const prompts = request.prompts.map((render) => truncate(render(), this.config.maxLogLen));
+    if (this.config.maxLogLen > 0 && !isError && generations.length > 0) {
+      const prompts = generations.map((generation) => truncate(generation.renderPrompt(), this.config.maxLogLen));
       line.prompt = prompts.length === 1 ? prompts[0] : prompts;
     }
     return line;

@@ -7,18 +7,19 @@ import type { IncomingMessage } from "node:http";
 import { InvalidRequestError } from "../errors.js";
 import type { ListQuery } from "../protocol/responses-request.js";
 import type { ResponsesServing } from "../protocol/responses-serving.js";
-import type { RequestContext, ServingResult } from "../protocol/serving.js";
+import type { ServingResult } from "../protocol/serving.js";
+import type { RequestHandle } from "../request-handle.js";
 
 export interface DynamicRoute {
   method: "GET" | "POST" | "DELETE";
-  handler: (request: IncomingMessage, context: RequestContext) => Promise<ServingResult> | ServingResult;
+  handler: (request: IncomingMessage, handle: RequestHandle) => Promise<ServingResult> | ServingResult;
 }
 
-type ReadBody = (request: IncomingMessage) => Promise<Record<string, unknown>>;
+type ReadBody = (request: IncomingMessage, handle: RequestHandle) => Promise<Record<string, unknown>>;
 
 export function responsesRoute(method: string | undefined, path: string, responses: ResponsesServing, readBody: ReadBody): DynamicRoute | undefined {
   const json = (body: unknown): ServingResult => ({ kind: "json", body });
-  if (path === "/v1/responses") return { method: "POST", handler: async (request, context) => responses.create(await readBody(request), context) };
+  if (path === "/v1/responses") return { method: "POST", handler: async (request, handle) => responses.create(await readBody(request, handle), handle) };
   const match = /^\/v1\/responses\/([^/]+)(?:\/(input_items|cancel))?$/.exec(path);
   if (!match) return undefined;
   const id = decodeURIComponent(match[1]);

@@ -1,7 +1,8 @@
 /**
- * The HTTP front: routes, API key, CORS, body limit, JSON or SSE responses, a
- * client disconnect turned into an abort of the request's generation, request
- * ids, an optional path prefix, and refusing new requests while draining.
+ * The HTTP front: routes, API key, CORS, body limit, JSON or SSE responses,
+ * one RequestHandle per request (its id, a client disconnect cancelling its
+ * work, its end once the response has closed), an optional path prefix, and
+ * refusing new requests while draining.
  *
  * Per request, in order: X-Request-Id (the client's, else a new one) is set on
  * the response; a CORS preflight is answered (before the API key, as browsers
@@ -13,9 +14,10 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
 import { EngineDeadError, MethodNotAllowedError, RouteNotFoundError, ServiceUnavailableError } from "../errors.js";
 import type { LoraAdapterServing } from "../protocol/lora-adapters.js";
-import type { ModelRouter } from "../protocol/model-router.js";
+import type { ModelRouter } from "../serving/model-router.js";
 import { openApiDocument } from "../protocol/openapi.js";
-import type { RequestContext, ServingResult } from "../protocol/serving.js";
+import type { ServingResult } from "../protocol/serving.js";
+import { RequestHandle } from "../request-handle.js";
 import { ApiKeyCheck } from "./auth.js";
 import { readJsonBody } from "./body.js";
 import { CorsPolicy, type CorsConfig } from "./cors.js";
@@ -66,7 +68,7 @@ export interface HttpServer {
 }
 
 type RouteResult = ServingResult | { kind: "text"; body: string; contentType: string };
-type Handler = (request: IncomingMessage, context: RequestContext) => Promise<RouteResult> | RouteResult;
+type Handler = (request: IncomingMessage, handle: RequestHandle) => Promise<RouteResult> | RouteResult;
 
 interface Route {
   method: "GET" | "POST" | "DELETE";
@@ -94,15 +96,15 @@ export const routeList = [
   "GET  /docs",
 ];
 
-/** `serving` routes each request to the model it names (protocol/model-router.ts). */
+/** `serving` routes each request to the model it names (serving/model-router.ts). */
 export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelRouter, "tokenize" | "detokenize">, config: HttpConfig): HttpServer {
   const apiKeys = new ApiKeyCheck(config.apiKeys);
   const cors = new CorsPolicy(config.cors);
   const inFlight = new InFlightRequests();
   const json = (body: unknown): ServingResult => ({ kind: "json", body });
-  const readBody = async (request: IncomingMessage) => {
+  const readBody = async (request: IncomingMessage, handle: RequestHandle) => {
     const body = await readJsonBody(request, config.maxBodyBytes);
-    config.requestLog?.noteBody(body);
+    config.requestLog?.noteBody(handle, body);
     return body;
   };
   const apiDocument = openApiDocument({ version: config.version, rootPath: config.rootPath });
@@ -125,19 +127,19 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
     "/v1/models": { method: "GET", handler: () => json(serving.listModels()) },
     "/v1/chat/completions": {
       method: "POST",
-      handler: async (request, context) => serving.chatCompletions(await readBody(request), context),
+      handler: async (request, handle) => serving.chatCompletions(await readBody(request, handle), handle),
     },
     "/v1/completions": {
       method: "POST",
-      handler: async (request, context) => serving.completions(await readBody(request), context),
+      handler: async (request, handle) => serving.completions(await readBody(request, handle), handle),
     },
     "/v1/embeddings": {
       method: "POST",
-      handler: async (request, context) => serving.embeddings(await readBody(request), context),
+      handler: async (request, handle) => serving.embeddings(await readBody(request, handle), handle),
     },
     // Outside /v1 and open, as in vLLM (its API-key middleware guards /v1 only).
-    "/tokenize": { method: "POST", isOpen: true, handler: async (request) => json(tokenization.tokenize(await readBody(request))) },
-    "/detokenize": { method: "POST", isOpen: true, handler: async (request) => json(tokenization.detokenize(await readBody(request))) },
+    "/tokenize": { method: "POST", isOpen: true, handler: async (request, handle) => json(await tokenization.tokenize(await readBody(request, handle), handle)) },
+    "/detokenize": { method: "POST", isOpen: true, handler: async (request, handle) => json(await tokenization.detokenize(await readBody(request, handle), handle)) },
     // Open, as in vLLM: the API description is no secret, and browsers send no key.
     "/openapi.json": { method: "GET", isOpen: true, handler: () => json(apiDocument) },
     "/docs": {
@@ -156,18 +158,24 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
   const loraAdapters = config.loraAdapters;
   if (loraAdapters) {
     const plainText = (body: string): RouteResult => ({ kind: "text", body, contentType: "text/plain; charset=utf-8" });
-    routes["/v1/load_lora_adapter"] = { method: "POST", handler: async (request) => plainText(await loraAdapters.load(await readBody(request))) };
-    routes["/v1/unload_lora_adapter"] = { method: "POST", handler: async (request) => plainText(await loraAdapters.unload(await readBody(request))) };
+    routes["/v1/load_lora_adapter"] = { method: "POST", handler: async (request, handle) => plainText(await loraAdapters.load(await readBody(request, handle))) };
+    routes["/v1/unload_lora_adapter"] = { method: "POST", handler: async (request, handle) => plainText(await loraAdapters.unload(await readBody(request, handle))) };
   }
 
-  const listener = (request: IncomingMessage, response: ServerResponse) => void handle(request, response);
+  const listener = (request: IncomingMessage, response: ServerResponse) => void serveRequest(request, response);
   const server = config.tls ? createHttpsServer({ key: config.tls.key, cert: config.tls.cert }, listener) : createServer(listener);
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+  async function serveRequest(request: IncomingMessage, response: ServerResponse): Promise<void> {
     const requestId = requestIdOf(request);
     response.setHeader("X-Request-Id", requestId);
-    const logged = config.requestLog?.begin(requestId, request.method ?? "", routePath(request.url, config.rootPath));
-    if (logged) response.on("close", () => config.requestLog!.finish(logged, response.headersSent ? response.statusCode : null));
+    const handle = new RequestHandle(requestId, { hasClientId: request.headers["x-request-id"] === requestId });
+    config.requestLog?.begin(handle, request.method ?? "", routePath(request.url, config.rootPath));
+    response.on("close", () => {
+      // Closed before the response finished: the client went away, its work stops.
+      if (!response.writableFinished) handle.cancel();
+      config.requestLog?.noteEnd(handle, response.headersSent ? response.statusCode : null);
+      handle.end();
+    });
     try {
       if (CorsPolicy.isPreflight(request.method, request.headers)) {
         response.writeHead(204, cors.preflight(request.headers)).end();
@@ -182,11 +190,6 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
       if (config.webPage?.serve(request, response, routePath(request.url, config.rootPath), (r) => apiKeys.verify(r))) return;
       // Counted in before the first await, so a drain that starts now waits for this request.
       response.on("close", inFlight.begin());
-      const disconnect = new AbortController();
-      response.on("close", () => {
-        if (!response.writableFinished) disconnect.abort();
-      });
-      const context: RequestContext = { signal: disconnect.signal, requestId, hasClientRequestId: request.headers["x-request-id"] === requestId };
       const path = routePath(request.url, config.rootPath);
       const route: Route | undefined = routes[path] ?? (config.responses && responsesRoute(request.method, path, config.responses, readBody));
       if (!route) {
@@ -195,10 +198,9 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
       }
       if (!route.isOpen) apiKeys.verify(request);
       if (request.method !== route.method) throw new MethodNotAllowedError(request.method ?? "", path, route.method);
-      const runHandler = () => route.handler(request, context);
-      const result = await (logged ? config.requestLog!.run(logged, runHandler) : runHandler());
+      const result = await route.handler(request, handle);
       if ("requestId" in result && result.requestId !== undefined) response.setHeader("X-Request-Id", headerSafe(result.requestId));
-      if (result.kind === "stream") await writeEventStream(response, result.chunks, context, result.eventNames);
+      if (result.kind === "stream") await writeEventStream(response, result.chunks, handle, result.eventNames);
       else if (result.kind === "text") response.writeHead(200, { "Content-Type": result.contentType }).end(result.body);
       else sendJson(response, 200, await result.body);
     } catch (error) {
@@ -206,8 +208,8 @@ export function createHttpServer(serving: ModelRouter, tokenization: Pick<ModelR
         response.destroy();
         return;
       }
-      const { status, headers, body } = toErrorResponse(error, requestId);
-      if (logged) config.requestLog!.noteError(logged, body.error.type, body.error.code);
+      const { status, headers, body } = toErrorResponse(error, handle.log);
+      config.requestLog?.noteError(handle, body.error.type, body.error.code);
       // A body the server did not read (too large) is not worth draining: close the connection.
       if (status === 413) headers.Connection = "close";
       sendJson(response, status, body, headers);

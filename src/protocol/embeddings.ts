@@ -15,19 +15,19 @@
  */
 import { randomBytes } from "node:crypto";
 import type { CreateEmbeddingResponse } from "openai/resources/embeddings";
-import { ContextLengthExceededError, InvalidRequestError, ServerError, ServiceUnavailableError } from "../errors.js";
+import { ContextLengthExceededError, InvalidRequestError, isExpectedError, ServiceUnavailableError } from "../errors.js";
 import { embeddingRequestSchema, type EmbeddingRequest } from "./embedding-schemas.js";
 import { shapeVector, toBase64 } from "./embedding-vectors.js";
 import { parseRequest } from "./parse.js";
-import { resolveModelName, type PromptBuilder } from "./prompts.js";
-import type { RequestContext, ServingResult } from "./serving.js";
+import type { PromptBuilder } from "./prompts.js";
+import type { RequestHandle } from "../request-handle.js";
+import type { ServingResult } from "./serving.js";
 
 export interface EmbeddingEngine {
   embed(inputs: readonly (readonly number[])[], signal?: AbortSignal): Promise<Float32Array[]>;
 }
 
 export interface EmbeddingsConfig {
-  servedModelNames: readonly string[];
   /** Length of the model's vectors. */
   dimensions: number;
   maxInputTokens: number;
@@ -52,9 +52,9 @@ export class EmbeddingsServing {
     private readonly config: EmbeddingsConfig,
   ) {}
 
-  embeddings(body: Record<string, unknown>, context: RequestContext): ServingResult {
+  /** `model`: the served name the request resolved to (serving/model-router.ts), echoed in the answer. */
+  embeddings(body: Record<string, unknown>, handle: RequestHandle, model: string): ServingResult {
     const request = parseRequest(embeddingRequestSchema, body);
-    const model = resolveModelName(request.model, this.config.servedModelNames);
     if (this.engine === null) {
       throw new InvalidRequestError(
         "This server does not serve embeddings from this generation model; start pagoda with --pooling mean, cls or last to enable /v1/embeddings.",
@@ -70,9 +70,9 @@ export class EmbeddingsServing {
     const inputs = this.tokenizeInputs(request);
     const normalize = request.normalize ?? true;
     const isBase64 = request.encoding_format === "base64";
-    const vectors = this.engine.embed(inputs, context.signal).catch((error: unknown) => {
+    const vectors = this.engine.embed(inputs, handle.signal).catch((error: unknown) => {
       // A client that went away: nobody reads the answer, and it is no internal error to log.
-      if (context.signal.aborted && !(error instanceof ServerError)) throw new ServiceUnavailableError("The request was aborted.");
+      if (handle.signal.aborted && !isExpectedError(error)) throw new ServiceUnavailableError("The request was aborted.");
       throw error;
     });
     const numTokens = inputs.reduce((sum, tokens) => sum + tokens.length, 0);

@@ -14,7 +14,7 @@
  * tokens for every template that writes `bos_token` or model without BOS, and
  * one BOS more otherwise. `add_special_tokens: false` turns it off.
  */
-import { InvalidRequestError, ModelNotFoundError } from "../errors.js";
+import { InvalidRequestError } from "../errors.js";
 import type { ChatTemplate } from "../templates/chat-template.js";
 import type { WireMessage } from "./request-schemas.js";
 
@@ -100,13 +100,6 @@ export class PromptBuilder {
     if (!addBosToken || bosToken === null || tokens[0] === bosToken) return tokens;
     return [bosToken, ...tokens];
   }
-}
-
-/** The served name a request's `model` resolves to: absent means the first; an unknown name is a 404. */
-export function resolveModelName(requested: string | null | undefined, servedModelNames: readonly string[]): string {
-  if (requested == null || requested === "") return servedModelNames[0];
-  if (!servedModelNames.includes(requested)) throw new ModelNotFoundError(requested, servedModelNames);
-  return requested;
 }
 
 /** vLLM's continue_final_message: the prompt ends right after the final message's text, leaving it open for the model to continue. */

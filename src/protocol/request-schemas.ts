@@ -8,7 +8,8 @@ import { z } from "zod";
 import { toolRequestFields } from "./tool-choice.js";
 
 const finiteNumber = z.number().refine(Number.isFinite, "must be a finite number");
-const nullish = <T extends z.ZodType>(schema: T) => schema.nullish();
+/** A field that may be absent or null, as OpenAI's SDKs send optional fields. */
+export const nullish = <T extends z.ZodType>(schema: T) => schema.nullish();
 
 const stopSchema = z.union([z.string(), z.array(z.string()).max(16, "at most 16 stop strings")]);
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ServerError } from "../errors.js";
+import { ApiError } from "../errors.js";
 import { toChatMessages, toChatToolsAndFormat, toInputItems, type WireItem } from "./responses-input.js";
 
 let counter = 0;
@@ -50,7 +50,7 @@ test("unsupported or unknown input is a 400 naming where it is", () => {
     [[{ type: "item_reference", id: "nope" }], "input[0].id"],
   ];
   for (const [input, param] of cases) {
-    assert.throws(() => toInputItems(input as never, noStore, newId), (error: unknown) => error instanceof ServerError && error.status === 400 && error.param === param, param);
+    assert.throws(() => toInputItems(input as never, noStore, newId), (error: unknown) => error instanceof ApiError && error.status === 400 && error.param === param, param);
   }
 });
 
@@ -63,5 +63,5 @@ test("tools, tool_choice and text.format in their chat forms", () => {
   assert.deepEqual(chat.tools, [{ type: "function", function: { name: "f", description: undefined, parameters: { type: "object" }, strict: true } }]);
   assert.deepEqual(chat.tool_choice, { type: "function", function: { name: "f" } });
   assert.deepEqual(chat.response_format, { type: "json_schema", json_schema: { name: "s", schema: { type: "object" }, strict: undefined } });
-  assert.throws(() => toChatToolsAndFormat({ tools: [{ type: "file_search" }] }), (error: unknown) => error instanceof ServerError && error.param === "tools[0].type");
+  assert.throws(() => toChatToolsAndFormat({ tools: [{ type: "file_search" }] }), (error: unknown) => error instanceof ApiError && error.param === "tools[0].type");
 });

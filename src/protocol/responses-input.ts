@@ -8,7 +8,7 @@
  * Anything pagoda cannot serve (images, files, audio, built-in tools) is a 400
  * naming where it was found, never dropped silently.
  */
-import { ContextLengthExceededError, InvalidRequestError, ServerError, UnsupportedParameterError } from "../errors.js";
+import { ContextLengthExceededError, InvalidRequestError, ApiError, UnsupportedParameterError } from "../errors.js";
 import type { ResponseCreateRequest } from "./responses-request.js";
 
 /** A stored input or output item, as it went over the wire (with its `id`). */
@@ -194,7 +194,7 @@ const chatToResponseFields: Array<[RegExp, string]> = [
  * `response_format.json_schema.schema.x`).
  */
 export function inResponsesTerms(error: unknown): unknown {
-  if (!(error instanceof ServerError) || error.param === null) return error;
+  if (!(error instanceof ApiError) || error.param === null) return error;
   const rule = chatToResponseFields.find(([pattern]) => pattern.test(error.param!));
   if (!rule) return error;
   const param = error.param.replace(rule[0], rule[1]);

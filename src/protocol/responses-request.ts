@@ -6,9 +6,7 @@
  * objects. Unknown top-level fields are ignored, as on the other routes.
  */
 import { z } from "zod";
-import { samplingFields } from "./request-schemas.js";
-
-const nullish = <T extends z.ZodType>(schema: T) => schema.nullish();
+import { nullish, samplingFields } from "./request-schemas.js";
 
 export const responseToolSchema = z.looseObject({ type: z.string() });
 

@@ -7,7 +7,7 @@
  * unless `store: false` or the store is off.
  */
 import { randomBytes } from "node:crypto";
-import { asServerError, InvalidRequestError, ResponseNotFoundError } from "../errors.js";
+import { asApiError, InvalidRequestError, ResponseNotFoundError } from "../errors.js";
 import type { RequestOutput } from "../engine/types.js";
 import { ChatOutputParser } from "./chat-output/chat-output-parser.js";
 import { parseRequest } from "./parse.js";
@@ -17,14 +17,20 @@ import { ResponseEventBuilder, toResponseUsage, type FinalStatus, type ResponseB
 import { responseCreateSchema, type ListQuery, type ResponseCreateRequest } from "./responses-request.js";
 import { replayEvents } from "./responses-replay.js";
 import type { ResponseStore } from "./responses-store.js";
-import type { ChatRun, OpenAIServing, RequestContext, ServingResult } from "./serving.js";
+import type { RequestHandle } from "../request-handle.js";
+import type { ChatRun, OpenAIServing, ServingResult } from "./serving.js";
 
-/** Runs an operation on the serving of the model a request body names (ModelRouter.withServing). */
-export type ServingRunner = (body: Record<string, unknown>, operation: (serving: OpenAIServing) => ServingResult) => Promise<ServingResult>;
+/** Runs an operation on the serving of the model a request body names, with that model's served name (ModelRouter.withServing). */
+export type ServingRunner = (
+  body: Record<string, unknown>,
+  handle: RequestHandle,
+  operation: (serving: OpenAIServing, model: string) => ServingResult,
+) => Promise<ServingResult>;
 
 interface RunningResponse {
   builder: ResponseEventBuilder;
-  cancel: AbortController;
+  /** The create request's handle: cancelling it stops the generation (POST /v1/responses/{id}/cancel). */
+  handle: RequestHandle;
   /** Settles with the final response once the generation has ended. */
   finished: Promise<ResponseBody>;
 }
@@ -44,7 +50,7 @@ export class ResponsesServing {
     private readonly store: ResponseStore | null,
   ) {}
 
-  async create(body: Record<string, unknown>, context: RequestContext): Promise<ServingResult> {
+  async create(body: Record<string, unknown>, handle: RequestHandle): Promise<ServingResult> {
     const request = parseRequest(responseCreateSchema, body);
     rejectUnsupportedResponseFields(request);
     const isStored = (request.store ?? true) && this.store !== null;
@@ -59,12 +65,10 @@ export class ResponsesServing {
     for (const field of passThroughFields) chatBody[field] = request[field];
     const chatRequest = parseRequest(chatCompletionRequestSchema, chatBody);
 
-    const cancel = new AbortController();
-    const signal = AbortSignal.any([context.signal, cancel.signal]);
-    return this.runOnModel(body, (serving) => {
+    return this.runOnModel(body, handle, (serving, model) => {
       let run: ChatRun;
       try {
-        run = serving.startChat(chatRequest, { ...context, signal }, "resp");
+        run = serving.startChat(chatRequest, handle, model, "resp");
       } catch (error) {
         throw inResponsesTerms(error);
       }
@@ -72,7 +76,7 @@ export class ResponsesServing {
       const id = builder.response.id;
       let settle!: (response: ResponseBody) => void;
       const finished = new Promise<ResponseBody>((resolve) => (settle = resolve));
-      this.running.set(id, { builder, cancel, finished });
+      this.running.set(id, { builder, handle, finished });
       // A request refused before it started (queue full) is an HTTP error, not a stored response.
       const onEnd = (response: ResponseBody, isStarted: boolean) => {
         this.running.delete(id);
@@ -125,7 +129,7 @@ export class ResponsesServing {
       this.find(id);
       throw new InvalidRequestError("Only a response in progress can be cancelled; this one has finished.", { param: "response_id" });
     }
-    running.cancel.abort();
+    running.handle.cancel();
     return running.finished;
   }
 
@@ -225,7 +229,7 @@ export async function* generateEvents(run: ChatRun, builder: ResponseEventBuilde
     yield* builder.finish(final, usage());
     status = final;
   } catch (error) {
-    const { message, code } = asServerError(error);
+    const { message, code } = asApiError(error);
     // Built before the failure's own events, so sequence numbers keep increasing.
     const errorEvent = isStream && isStarted ? builder.error(message, code) : null;
     const failure = builder.finish("failed", usage(), { code: "server_error", message });

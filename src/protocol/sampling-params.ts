@@ -1,6 +1,6 @@
-/** The one place wire sampling fields become engine SamplingParams. */
+/** The one place wire sampling fields become engine SamplingParams; an unset field takes the engine's default (`samplingParams` in engine/types.ts). */
 import { ContextLengthExceededError, InvalidRequestError } from "../errors.js";
-import type { SamplingParams } from "../engine/types.js";
+import { samplingParams, type SamplingParams } from "../engine/types.js";
 import type { ChatCompletionRequest, CompletionRequest } from "./request-schemas.js";
 import { toStructuredOutputGrammar } from "./structured-outputs.js";
 
@@ -19,27 +19,28 @@ export interface SamplingOptions {
 export function toSamplingParams(request: ChatCompletionRequest | CompletionRequest, options: SamplingOptions): SamplingParams {
   const stop = request.stop == null ? [] : typeof request.stop === "string" ? [request.stop] : request.stop;
   const topK = request.top_k ?? 0;
+  const defaults = samplingParams();
   return {
-    n: request.n ?? 1,
+    n: request.n ?? defaults.n,
     maxTokens: options.maxTokens,
-    temperature: request.temperature ?? 1,
-    topP: request.top_p ?? 1,
-    topK: topK <= 0 ? 0 : topK,
-    minP: request.min_p ?? 0,
-    presencePenalty: request.presence_penalty ?? 0,
-    frequencyPenalty: request.frequency_penalty ?? 0,
-    repetitionPenalty: request.repetition_penalty ?? 1,
-    seed: request.seed == null ? undefined : toUint32Seed(request.seed),
+    temperature: request.temperature ?? defaults.temperature,
+    topP: request.top_p ?? defaults.topP,
+    topK: topK <= 0 ? defaults.topK : topK,
+    minP: request.min_p ?? defaults.minP,
+    presencePenalty: request.presence_penalty ?? defaults.presencePenalty,
+    frequencyPenalty: request.frequency_penalty ?? defaults.frequencyPenalty,
+    repetitionPenalty: request.repetition_penalty ?? defaults.repetitionPenalty,
+    seed: request.seed == null ? defaults.seed : toUint32Seed(request.seed),
     stop: stop.filter((s) => s !== ""),
-    stopTokenIds: request.stop_token_ids ?? [],
-    ignoreEos: request.ignore_eos ?? false,
-    includeStopStringInOutput: request.include_stop_str_in_output ?? false,
+    stopTokenIds: request.stop_token_ids ?? defaults.stopTokenIds,
+    ignoreEos: request.ignore_eos ?? defaults.ignoreEos,
+    includeStopStringInOutput: request.include_stop_str_in_output ?? defaults.includeStopStringInOutput,
     logitBias: toLogitBias(request.logit_bias, options.vocabSize),
     minTokens: toMinTokens(request.min_tokens, options.maxTokens),
     allowedTokenIds: toAllowedTokenIds(request.allowed_token_ids, options.vocabSize),
     ...toLogprobRequests(request, options.maxLogprobs),
     badWords: toBadWords(request.bad_words, options.tokenize),
-    skipSpecialTokens: request.skip_special_tokens ?? true,
+    skipSpecialTokens: request.skip_special_tokens ?? defaults.skipSpecialTokens,
     grammar: toStructuredOutputGrammar(request),
   };
 }

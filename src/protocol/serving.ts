@@ -1,13 +1,15 @@
 /**
  * OpenAI routes as operations: validate the wire request, build the prompt,
  * run it on the engine and shape the result as a response body or a stream of
- * chunks. Transport (HTTP, SSE framing, disconnects) is http/'s job.
+ * chunks. Transport (HTTP, SSE framing, disconnects) is http/'s job; which
+ * model serves a request is serving/'s (the model name arrives resolved).
  */
 import { randomBytes } from "node:crypto";
 import { InvalidRequestError } from "../errors.js";
 import type { GenerateRequest, RequestOutput } from "../engine/types.js";
+import type { RequestHandle } from "../request-handle.js";
 import { parseRequest } from "./parse.js";
-import { finalMessageText, resolveModelName, type PromptBuilder } from "./prompts.js";
+import { finalMessageText, type PromptBuilder } from "./prompts.js";
 import { LogprobFormatter } from "./logprobs.js";
 import type { ResponseMeta } from "./responses.js";
 import { chatCompletionRequestSchema, completionRequestSchema, type ChatCompletionRequest, type CompletionRequest } from "./request-schemas.js";
@@ -17,34 +19,20 @@ import { streamChat, collectChat, streamCompletion, collectCompletion, type Resu
 import { planChatTools, type ServerToolOptions } from "./tool-choice.js";
 import { withToolPlan } from "./tool-grammar.js";
 
+/** The engine as the protocol layer uses it (engine/engine.ts). */
 export interface GenerationEngine {
-  generate(request: GenerateRequest): AsyncIterable<RequestOutput>;
-  abort(requestId: string): void;
+  /** Starts a generation tied to the request's handle: the handle's signal cancels it, its end is reported to the handle. */
+  generate(request: GenerateRequest, handle: RequestHandle): AsyncIterable<RequestOutput>;
   /** Whether a request with this id is still in the engine. */
   hasRequest(requestId: string): boolean;
-}
-
-/** What the transport knows about a request. */
-export interface RequestContext {
-  /** Aborts the request's generation (the client disconnected). */
-  signal: AbortSignal;
-  /**
-   * The request's id for the engine and the logs: the client's X-Request-Id or
-   * one made up by http/. Response `id` fields stay OpenAI-style and separate.
-   */
-  requestId: string;
-  /** Whether `requestId` came from the client's X-Request-Id header (which wins over a body `request_id`, as in vLLM). */
-  hasClientRequestId?: boolean;
 }
 
 export interface ServingConfig {
   /** Whether requests may carry a non-zero `priority` (--scheduling-policy priority). */
   isPriorityScheduling: boolean;
-  servedModelNames: readonly string[];
   maxModelLen: number;
   /** --max-logprobs: most alternatives per token a request may ask for. */
   maxLogprobs: number;
-  createdAt: number;
   /** An embedding-only model (BERT): the generation routes answer 400. */
   isEmbeddingModel?: boolean;
   /** Tool-call and reasoning parsers (none when absent). */
@@ -73,27 +61,13 @@ export class OpenAIServing {
     private readonly config: ServingConfig,
   ) {}
 
-  listModels(): unknown {
-    return {
-      object: "list",
-      data: this.config.servedModelNames.map((id) => ({
-        id,
-        object: "model",
-        created: this.config.createdAt,
-        owned_by: "pagoda",
-        root: this.config.servedModelNames[0],
-        parent: null,
-        max_model_len: this.config.maxModelLen,
-      })),
-    };
-  }
-
-  chatCompletions(body: Record<string, unknown>, context: RequestContext): ServingResult {
+  /** `model`: the served name the request resolved to (serving/model-router.ts), echoed in the answer. */
+  chatCompletions(body: Record<string, unknown>, handle: RequestHandle, model: string): ServingResult {
     this.requireGenerationModel();
     const request = parseRequest(chatCompletionRequestSchema, body);
     rejectUnsupported(body, "chat");
     checkStreamOptions(request);
-    const { meta, outputs, results, requestId } = this.startChat(request, context, "chatcmpl");
+    const { meta, outputs, results, requestId } = this.startChat(request, handle, model, "chatcmpl");
     if (request.stream) return { kind: "stream", chunks: streamChat(meta, outputs, streamUsage(request), results), requestId };
     return { kind: "json", body: collectChat(meta, outputs, results), requestId };
   }
@@ -103,9 +77,8 @@ export class OpenAIServing {
    * completions and the Responses API (which translates into a chat request)
    * both take, from template and tool plan to sampling params.
    */
-  startChat(request: ChatCompletionRequest, context: RequestContext, idPrefix: string): ChatRun {
+  startChat(request: ChatCompletionRequest, handle: RequestHandle, model: string, idPrefix: string): ChatRun {
     this.requireGenerationModel();
-    const model = resolveModelName(request.model, this.config.servedModelNames);
     const toolPlan = planChatTools(request, this.config.tools ?? { toolSyntax: null, reasoningParser: null });
     const promptTokens = truncatePrompt(this.prompts.chat(request), request.truncate_prompt_tokens, this.config.maxModelLen);
     const maxTokens = resolveMaxTokens(
@@ -113,10 +86,10 @@ export class OpenAIServing {
       request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens",
       "chat", promptTokens.length, this.config.maxModelLen);
     const meta = { id: `${idPrefix}-${newId()}`, created: nowSeconds(), model };
-    const baseRequestId = requestIdOf(request, context);
+    const baseRequestId = requestIdToRun(request, handle);
     const engineRequestId = this.uniqueRequestId(baseRequestId);
     const params = withToolPlan(toSamplingParams(request, this.samplingOptions(maxTokens)), toolPlan, request);
-    const outputs = this.run(engineRequestId, promptTokens, params, this.priorityOf(request), context.signal);
+    const outputs = this.engine.generate({ requestId: engineRequestId, promptTokens, params, priority: this.priorityOf(request) }, handle);
     // vLLM's chat echo: the final message is repeated when it is the assistant's own (continued) turn.
     const isEchoed = request.echo === true && request.messages[request.messages.length - 1].role === "assistant";
     const echo = isEchoed ? [{ text: finalMessageText(request.messages), tokens: [] }] : null;
@@ -124,13 +97,12 @@ export class OpenAIServing {
     return { meta, outputs, results, requestId: baseRequestId, countTokens: (text) => this.prompts.tokenizer.tokenize(text, { parseSpecialTokens: false }).length };
   }
 
-  completions(body: Record<string, unknown>, context: RequestContext): ServingResult {
+  completions(body: Record<string, unknown>, handle: RequestHandle, model: string): ServingResult {
     this.requireGenerationModel();
     const request = parseRequest(completionRequestSchema, body);
     rejectUnsupported(body, "completion");
     checkStreamOptions(request);
-    const model = resolveModelName(request.model, this.config.servedModelNames);
-    const baseRequestId = requestIdOf(request, context);
+    const baseRequestId = requestIdToRun(request, handle);
     const prompts = this.completionPrompts(request).map((tokens) => truncatePrompt(tokens, request.truncate_prompt_tokens, this.config.maxModelLen));
     const meta = { id: `cmpl-${newId()}`, created: nowSeconds(), model };
     const runs = prompts.map((promptTokens, i) => {
@@ -139,7 +111,7 @@ export class OpenAIServing {
       return { promptTokens, params: toSamplingParams(request, this.samplingOptions(maxTokens)), requestId };
     });
     const priority = this.priorityOf(request);
-    const streams = runs.map((run) => this.run(run.requestId, run.promptTokens, run.params, priority, context.signal));
+    const streams = runs.map(({ requestId, promptTokens, params }) => this.engine.generate({ requestId, promptTokens, params, priority }, handle));
     const n = request.n ?? 1;
     const echo = request.echo ? prompts.map((tokens) => ({ text: this.prompts.tokenizer.detokenize(tokens, { renderSpecialTokens: true }), tokens })) : null;
     const results = this.resultOptions(request, runs[0].params, echo);
@@ -191,20 +163,6 @@ export class OpenAIServing {
     return this.engine.hasRequest(requestId) ? `${requestId}-${newId().slice(0, 8)}` : requestId;
   }
 
-  private run(
-    requestId: string,
-    promptTokens: number[],
-    params: GenerateRequest["params"],
-    priority: number,
-    signal: AbortSignal,
-  ): AsyncIterable<RequestOutput> {
-    const outputs = this.engine.generate({ requestId, promptTokens, params, priority });
-    const abort = () => this.engine.abort(requestId);
-    if (signal.aborted) abort();
-    else signal.addEventListener("abort", abort, { once: true });
-    return outputs;
-  }
-
   private completionPrompts(request: CompletionRequest): number[][] {
     const { prompt } = request;
     const list: Array<string | number[]> =
@@ -221,8 +179,8 @@ export class OpenAIServing {
 }
 
 /** The client's X-Request-Id, else the body's `request_id` (vLLM), else the id http made up. */
-function requestIdOf(request: ChatCompletionRequest | CompletionRequest, context: RequestContext): string {
-  if (context.hasClientRequestId || request.request_id == null || request.request_id === "") return context.requestId;
+function requestIdToRun(request: ChatCompletionRequest | CompletionRequest, handle: RequestHandle): string {
+  if (handle.hasClientId || request.request_id == null || request.request_id === "") return handle.id;
   return request.request_id;
 }
 

@@ -6,13 +6,13 @@
  * At most one constraint per request; anything the compilers cannot enforce
  * is a 400 naming the field.
  */
-import { InvalidRequestError, ServerError, UnsupportedParameterError } from "../errors.js";
+import { InvalidRequestError, UnsupportedParameterError, withParamPrefix } from "../errors.js";
 import { checkGbnf, GbnfSyntaxError } from "../structured/gbnf-check.js";
 import { gbnfLiteral } from "../structured/gbnf.js";
 import { jsonSchemaToGbnf } from "../structured/json-schema-to-gbnf.js";
 import { regexToGbnf } from "../structured/regex-to-gbnf.js";
 
-const anyObject = { type: "object", additionalProperties: true };
+const anyJsonObjectSchema = { type: "object", additionalProperties: true };
 
 type Constraint =
   | { kind: "json"; schema: unknown; param: string }
@@ -63,7 +63,7 @@ function collectConstraints(body: Record<string, unknown>): Constraint[] {
   if (responseFormat != null) {
     if (!isRecord(responseFormat)) throw new InvalidRequestError("'response_format' must be an object.", { param: "response_format" });
     const { type } = responseFormat;
-    if (type === "json_object") constraints.push({ kind: "json", schema: anyObject, param: "response_format" });
+    if (type === "json_object") constraints.push({ kind: "json", schema: anyJsonObjectSchema, param: "response_format" });
     else if (type === "json_schema") {
       const jsonSchema = responseFormat.json_schema;
       if (!isRecord(jsonSchema) || jsonSchema.schema === undefined) {
@@ -78,7 +78,7 @@ function collectConstraints(body: Record<string, unknown>): Constraint[] {
   if (structured != null) {
     if (!isRecord(structured)) throw new InvalidRequestError("'structured_outputs' must be an object.", { param: "structured_outputs" });
     addVllmConstraints(structured, "structured_outputs.", constraints);
-    if (structured.json_object === true) constraints.push({ kind: "json", schema: anyObject, param: "structured_outputs.json_object" });
+    if (structured.json_object === true) constraints.push({ kind: "json", schema: anyJsonObjectSchema, param: "structured_outputs.json_object" });
     if (structured.structural_tag != null) throw new UnsupportedParameterError("'structured_outputs.structural_tag' is not supported.", "structured_outputs.structural_tag");
   }
   addVllmConstraints(body, "guided_", constraints);
@@ -99,7 +99,7 @@ function compile(constraint: Constraint): string {
     case "json":
     {
       const schema = parseSchema(constraint.schema, constraint.param);
-      return withParamPrefix(constraint.param, () => jsonSchemaToGbnf(schema));
+      return underParam(constraint.param, () => jsonSchemaToGbnf(schema));
     }
     case "regex":
       if (typeof constraint.pattern !== "string") throw new InvalidRequestError(`'${constraint.param}' must be a string.`, { param: constraint.param });
@@ -136,14 +136,11 @@ function parseSchema(schema: unknown, param: string): unknown {
 }
 
 /** The compiler names paths inside the schema; the client needs them under the wire field. */
-function withParamPrefix<T>(prefix: string, run: () => T): T {
+function underParam<T>(prefix: string, run: () => T): T {
   try {
     return run();
   } catch (error) {
-    if (!(error instanceof ServerError)) throw error;
-    const param = error.param === null ? prefix : `${prefix}.${error.param}`;
-    if (error instanceof UnsupportedParameterError) throw new UnsupportedParameterError(error.message, param);
-    throw new InvalidRequestError(error.message, { param });
+    throw withParamPrefix(error, prefix);
   }
 }
 

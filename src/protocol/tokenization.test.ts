@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { InvalidRequestError, ModelNotFoundError, UnsupportedParameterError } from "../errors.js";
+import { InvalidRequestError, UnsupportedParameterError } from "../errors.js";
 import { ChatTemplate } from "../templates/chat-template.js";
 import { PromptBuilder, type Tokenizer } from "./prompts.js";
 import { TokenizationServing } from "./tokenization.js";
@@ -40,7 +40,7 @@ function serving(options: { template?: ChatTemplate | null; addBosToken?: boolea
     bosToken: bos,
     addBosToken: options.addBosToken ?? true,
   });
-  return new TokenizationServing(prompts, { servedModelNames: ["tiny", "alias"], maxModelLen: 64 });
+  return new TokenizationServing(prompts, { maxModelLen: 64 });
 }
 
 const ids = (text: string) => [...text].map((c) => c.charCodeAt(0) + 10);
@@ -110,7 +110,4 @@ test("bad requests are 400s naming the field; an unknown model is a 404", () => 
   assertInvalid(() => tokenization.tokenize({ messages, tools: [{ type: "function" }] }), "tools[0].function");
   assertInvalid(() => tokenization.tokenize({ messages, continue_final_message: true }), "continue_final_message", "unsupported_parameter");
   assertInvalid(() => serving({ template: null }).tokenize({ messages }), "messages");
-  for (const run of [() => tokenization.tokenize({ prompt: "a", model: "gpt-4" }), () => tokenization.tokenize({ messages, model: "gpt-4" }), () => tokenization.detokenize({ tokens: [], model: "gpt-4" })]) {
-    assert.throws(run, (error: unknown) => error instanceof ModelNotFoundError && error.status === 404);
-  }
 });

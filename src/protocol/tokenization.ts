@@ -15,7 +15,7 @@
  */
 import { InvalidRequestError, UnsupportedParameterError } from "../errors.js";
 import { parseRequest } from "./parse.js";
-import { resolveModelName, type PromptBuilder } from "./prompts.js";
+import type { PromptBuilder } from "./prompts.js";
 import { detokenizeRequestSchema, tokenizeChatRequestSchema, tokenizeCompletionRequestSchema } from "./request-schemas.js";
 
 export interface TokenizeResponse {
@@ -30,7 +30,6 @@ export interface DetokenizeResponse {
 }
 
 export interface TokenizationConfig {
-  servedModelNames: readonly string[];
   maxModelLen: number;
 }
 
@@ -59,7 +58,6 @@ export class TokenizationServing {
       for (const [field, isUsed] of unsupportedChatFields) {
         if (isUsed(body[field])) throw new UnsupportedParameterError(`'${field}' is not supported by this server yet.`, field);
       }
-      resolveModelName(request.model, this.config.servedModelNames);
       tokens = this.prompts.chat(request);
       returnTokenStrs = request.return_token_strs ?? false;
     } else {
@@ -67,7 +65,6 @@ export class TokenizationServing {
         throw new InvalidRequestError("Either 'prompt' (text) or 'messages' (chat) is required.", { param: "prompt" });
       }
       const request = parseRequest(tokenizeCompletionRequestSchema, body);
-      resolveModelName(request.model, this.config.servedModelNames);
       tokens = this.prompts.text(request.prompt, request.add_special_tokens ?? true);
       returnTokenStrs = request.return_token_strs ?? false;
     }
@@ -81,7 +78,6 @@ export class TokenizationServing {
 
   detokenize(body: Record<string, unknown>): DetokenizeResponse {
     const request = parseRequest(detokenizeRequestSchema, body);
-    resolveModelName(request.model, this.config.servedModelNames);
     this.prompts.checkTokenIds(request.tokens, "tokens");
     // As vLLM (HF `decode` without skip_special_tokens): special tokens are rendered.
     return { prompt: this.prompts.tokenizer.detokenize(request.tokens, { renderSpecialTokens: true }) };

@@ -60,7 +60,7 @@ export interface ChatToolPlan {
 }
 
 /** Where the function takes no parameters schema, its arguments are still an object (vLLM). */
-const anyObject = { type: "object", properties: {} };
+const unstatedParametersSchema = { type: "object", properties: {} };
 
 export function planChatTools(request: ToolRequest, server: ServerToolOptions): ChatToolPlan {
   const tools = request.tools ?? [];
@@ -81,7 +81,7 @@ export function planChatTools(request: ToolRequest, server: ServerToolOptions): 
     const items = {
       type: "object",
       anyOf: tools.map((tool) => ({
-        properties: { name: { type: "string", enum: [tool.function.name] }, parameters: tool.function.parameters ?? anyObject },
+        properties: { name: { type: "string", enum: [tool.function.name] }, parameters: tool.function.parameters ?? unstatedParametersSchema },
         required: ["name", "parameters"],
       })),
     };
@@ -91,5 +91,5 @@ export function planChatTools(request: ToolRequest, server: ServerToolOptions): 
   if (!tool) {
     throw new InvalidRequestError(`Tool '${choice.function.name}' named in 'tool_choice' is not in 'tools'.`, { param: "tool_choice" });
   }
-  return plan({ kind: "named", name: tool.function.name }, tool.function.parameters ?? anyObject);
+  return plan({ kind: "named", name: tool.function.name }, tool.function.parameters ?? unstatedParametersSchema);
 }

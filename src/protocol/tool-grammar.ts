@@ -5,7 +5,7 @@
  * (`tools[0].function.parameters.properties.x.not`), not into the wrapper
  * schema built around it.
  */
-import { InvalidRequestError, UnsupportedParameterError } from "../errors.js";
+import { InvalidRequestError, withParamPrefix } from "../errors.js";
 import { jsonSchemaToGbnf } from "../structured/json-schema-to-gbnf.js";
 import { rejectBansUnderGrammar } from "./structured-outputs.js";
 import type { SamplingParams } from "../engine/types.js";
@@ -44,14 +44,4 @@ function toolChoiceGrammar(plan: ChatToolPlan, request: ToolRequest): string | n
     }
   });
   return jsonSchemaToGbnf(plan.outputSchema);
-}
-
-function withParamPrefix(error: unknown, prefix: string): unknown {
-  if (error instanceof UnsupportedParameterError || error instanceof InvalidRequestError) {
-    const param = error.param ? `${prefix}.${error.param}` : prefix;
-    return error instanceof UnsupportedParameterError
-      ? new UnsupportedParameterError(error.message, param)
-      : new InvalidRequestError(error.message, { param });
-  }
-  return error;
 }

@@ -12,8 +12,6 @@ import { LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
 import { loadLlama, type LoadedLlama } from "./native-addon.js";
 import type { BatchItem, ItemResult, ModelInfo, ModelRunner, SequenceSampler } from "../engine/model-runner.js";
 import type { TokenLogprob } from "../engine/types.js";
-import { DomainError } from "../domain-errors.js";
-import { asServerError } from "../errors.js";
 import { LlamaSampling, type LlamaSequenceSampler } from "./llama-sampling.js";
 import { LlamaTokenizer } from "./llama-tokenizer.js";
 import { GrammarStates, type GrammarVocabulary } from "./grammar-states.js";
@@ -22,6 +20,7 @@ import { LlamaEmbeddingRunner, type LlamaEmbeddingRunnerOptions } from "./llama-
 import { readEmbeddingTraits, type EmbeddingTraits } from "./embedding-traits.js";
 import { type AddonContext, type AddonModelLora, type Internals, asInternals } from "./addon-types.js";
 import { mergePieceResult, splitIntoMicroBatches } from "./micro-batches.js";
+import { serverLog } from "../logger.js";
 
 export interface LlamaRunnerOptions {
   modelPath: string;
@@ -65,7 +64,7 @@ async function acquireLlama(threads: number): Promise<LoadedLlama> {
     // spin barriers collapse on small machines.
     const llama = loadLlama({ maxThreads: threads, logLevel: logLevels[process.env.PAGODA_LLAMA_LOG ?? "error"] ?? LlamaLogLevel.error });
     sharedLlama = { llama, numUsers: 0 };
-    void llama.then((loaded) => console.log(`pagoda: native addon: ${loaded.description}`), () => {});
+    void llama.then((loaded) => serverLog.info(`native addon: ${loaded.description}`), () => {});
   }
   sharedLlama.numUsers++;
   const loaded = await sharedLlama.llama;
@@ -123,7 +122,7 @@ export class LlamaRunner implements ModelRunner {
 
   static async load(options: LlamaRunnerOptions): Promise<LlamaRunner> {
     if (process.env.UV_THREADPOOL_SIZE !== "1") {
-      console.warn("pagoda: UV_THREADPOOL_SIZE is not 1, so llama.cpp's OpenMP teams compete for cores; start pagoda through bin/pagoda.cjs");
+      serverLog.warn("UV_THREADPOOL_SIZE is not 1, so llama.cpp's OpenMP teams compete for cores; start pagoda through bin/pagoda.cjs");
     }
     const { llama, supportsUnifiedKv } = await acquireLlama(options.threads);
     try {
@@ -230,11 +229,11 @@ export class LlamaRunner implements ModelRunner {
     return Promise.all(
       items.map(async (item, index): Promise<ItemResult> => {
         const outcome = sampled[index];
-        if (outcome.status === "rejected") return { error: forEngine(outcome.reason) };
+        if (outcome.status === "rejected") return { error: outcome.reason };
         try {
           return await this.resultOf(item, logitIndexes[index], outcome.value);
         } catch (error) {
-          return { error: forEngine(error) };
+          return { error };
         }
       }),
     );
@@ -304,16 +303,6 @@ async function createContext(internals: Internals, shape: ContextShape, path: st
   });
   if (!(await context.init())) throw new Error(`llama.cpp could not create a context for ${path}`);
   return context;
-}
-
-/**
- * The engine answers a request with a failure as it is only when it is an API
- * error (anything else it logs as a bug and answers 500), so a domain error
- * (a grammar dead end) crosses to it as its answer from the one mapper. Goes
- * when the engine maps failures with asServerError itself.
- */
-function forEngine(error: unknown): unknown {
-  return error instanceof DomainError ? asServerError(error) : error;
 }
 
 /** Positions of an item whose logits are needed: those with a next token to score, and the last when sampling. */

@@ -11,7 +11,7 @@ import { readBounds, type Bound } from "./numeric-bounds.js";
 import { usePrimitive, type PrimitiveName } from "./json-primitives.js";
 import { objectRule } from "./object-rules.js";
 import { arrayRule } from "./array-rules.js";
-import { checkClosedBranches, mergeSchemas, isObject, type SchemaObject } from "./schema-merge.js";
+import { checkClosedBranches, mergeSchemas, isSchemaObject, type SchemaObject } from "./schema-merge.js";
 import { ignoredKeywords, invalidSchema, rejectUnsupportedKeywords, unsupported, type SchemaPath } from "./schema-keywords.js";
 import { stringRule } from "./string-rules.js";
 
@@ -47,7 +47,7 @@ class SchemaCompiler {
     if (path.length > 4 * maxNesting) unsupported(path.slice(0, 8), `Schemas nested deeper than ${maxNesting} levels are not supported.`);
     if (schema === true) return usePrimitive(this.rules, "value");
     if (schema === false) invalidSchema(path, "the schema false allows no value.");
-    if (!isObject(schema)) invalidSchema(path, "a schema must be an object or a boolean.");
+    if (!isSchemaObject(schema)) invalidSchema(path, "a schema must be an object or a boolean.");
     rejectUnsupportedKeywords(schema, path);
     if (schema.$ref !== undefined) {
       const { $ref, ...siblings } = schema;
@@ -162,7 +162,7 @@ class SchemaCompiler {
   /** A schema with its $ref and allOf resolved into plain keywords, for merging. */
   private flatten(schema: unknown, path: SchemaPath): SchemaObject {
     if (schema === true) return {};
-    if (!isObject(schema)) invalidSchema(path, "allOf items must be schema objects.");
+    if (!isSchemaObject(schema)) invalidSchema(path, "allOf items must be schema objects.");
     rejectUnsupportedKeywords(schema, path);
     if (++this.mergeDepth > 64) invalidSchema(path, "allOf/$ref nesting is too deep (a reference cycle?).");
     try {
@@ -199,7 +199,7 @@ class SchemaCompiler {
     if (pointer !== "" && !pointer.startsWith("/")) unsupported(path, `$ref to an anchor (${JSON.stringify(ref)}) is not supported; use a JSON pointer.`);
     for (const raw of pointer.split("/").slice(1)) {
       const segment = raw.replace(/~1/g, "/").replace(/~0/g, "~");
-      node = isObject(node) || Array.isArray(node) ? (node as Record<string, unknown>)[segment] : undefined;
+      node = isSchemaObject(node) || Array.isArray(node) ? (node as Record<string, unknown>)[segment] : undefined;
       if (node === undefined) invalidSchema(path, `$ref ${JSON.stringify(ref)} points to nothing.`);
     }
     return node;
@@ -219,7 +219,7 @@ function isOfType(value: unknown, type: JsonType): boolean {
     case "array":
       return Array.isArray(value);
     case "object":
-      return isObject(value);
+      return isSchemaObject(value);
     default:
       return typeof value === type;
   }

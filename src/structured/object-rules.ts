@@ -8,13 +8,13 @@ import { gbnfCharClass, gbnfLiteral, type RuleSet } from "./gbnf.js";
 import { CharSet } from "./char-set.js";
 import { usePrimitive } from "./json-primitives.js";
 import { invalidSchema, unsupported, type SchemaPath } from "./schema-keywords.js";
-import { isObject, type SchemaObject } from "./schema-merge.js";
+import { isSchemaObject, type SchemaObject } from "./schema-merge.js";
 
 export type Visit = (schema: unknown, path: SchemaPath, hint: string) => string;
 
 export function objectRule(schema: SchemaObject, path: SchemaPath, hint: string, rules: RuleSet, visit: Visit): string {
   const properties = schema.properties ?? {};
-  if (!isObject(properties)) invalidSchema([...path, "properties"], "'properties' must be an object.");
+  if (!isSchemaObject(properties)) invalidSchema([...path, "properties"], "'properties' must be an object.");
   const required = schema.required ?? [];
   if (!Array.isArray(required) || required.some((name) => typeof name !== "string")) invalidSchema([...path, "required"], "'required' must be an array of strings.");
   const additional = schema.additionalProperties;

@@ -23,7 +23,7 @@ export function mergeSchemas(a: SchemaObject, b: SchemaObject, path: SchemaPath)
     if (takeLarger.has(key) && typeof current === "number" && typeof value === "number") merged[key] = Math.max(current, value);
     else if (takeSmaller.has(key) && typeof current === "number" && typeof value === "number") merged[key] = Math.min(current, value);
     else if (key === "required" && Array.isArray(current) && Array.isArray(value)) merged[key] = [...new Set([...current, ...value])];
-    else if (key === "properties" && isObject(current) && isObject(value)) merged[key] = mergeProperties(current, value);
+    else if (key === "properties" && isSchemaObject(current) && isSchemaObject(value)) merged[key] = mergeProperties(current, value);
     else if (key === "type") merged[key] = intersectTypes(current, value, path);
     else if (key === "enum" && Array.isArray(current) && Array.isArray(value)) {
       const allowed = new Set(value.map((v) => JSON.stringify(v)));
@@ -56,7 +56,7 @@ function intersectTypes(a: unknown, b: unknown, path: SchemaPath): string[] {
 
 const typeList = (type: unknown): string[] => (Array.isArray(type) ? type.map(String) : [String(type)]);
 
-export const isObject = (value: unknown): value is SchemaObject => typeof value === "object" && value !== null && !Array.isArray(value);
+export const isSchemaObject = (value: unknown): value is SchemaObject => typeof value === "object" && value !== null && !Array.isArray(value);
 
 /**
  * A branch with additionalProperties (other than true) only allows its own
@@ -66,9 +66,9 @@ export const isObject = (value: unknown): value is SchemaObject => typeof value 
 export function checkClosedBranches(branches: readonly SchemaObject[], path: SchemaPath): void {
   for (const closed of branches) {
     if (closed.additionalProperties === undefined || closed.additionalProperties === true) continue;
-    const own = isObject(closed.properties) ? closed.properties : {};
+    const own = isSchemaObject(closed.properties) ? closed.properties : {};
     for (const other of branches) {
-      const names = isObject(other.properties) ? Object.keys(other.properties) : [];
+      const names = isSchemaObject(other.properties) ? Object.keys(other.properties) : [];
       const outside = names.find((name) => !(name in own));
       if (outside !== undefined) {
         unsupported(path, `allOf branches where one sets additionalProperties and another adds properties ('${outside}') cannot be combined; the result would allow no such key.`);

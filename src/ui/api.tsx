@@ -7,7 +7,7 @@ import { eventData } from "./sse.js";
 
 const keyStorage = "pagoda.apiKey";
 
-export class ApiError extends Error {
+export class ApiErrorReply extends Error {
   constructor(
     message: string,
     readonly status: number,
@@ -17,7 +17,7 @@ export class ApiError extends Error {
   }
 }
 
-export interface ModelInfo {
+export interface ListedModel {
   id: string;
   parent: string | null;
   max_model_len?: number;
@@ -50,9 +50,9 @@ class Api {
     return () => this.listeners.delete(listener);
   }
 
-  async models(): Promise<ModelInfo[]> {
+  async models(): Promise<ListedModel[]> {
     const response = await this.fetch("v1/models");
-    return ((await response.json()) as { data: ModelInfo[] }).data;
+    return ((await response.json()) as { data: ListedModel[] }).data;
   }
 
   /** POSTs a streaming chat request and yields its parsed chunks; an error frame throws. */
@@ -66,7 +66,7 @@ class Api {
     for await (const data of eventData(response.body!)) {
       if (data === "[DONE]") return;
       const chunk = JSON.parse(data);
-      if (chunk.error) throw new ApiError(chunk.error.message, 500, chunk.error.param ?? null);
+      if (chunk.error) throw new ApiErrorReply(chunk.error.message, 500, chunk.error.param ?? null);
       yield chunk;
     }
   }
@@ -87,7 +87,7 @@ class Api {
       this.needsKey = true;
       this.notify();
     }
-    throw new ApiError(error?.error?.message ?? `${response.status} ${response.statusText}`, response.status, error?.error?.param ?? null);
+    throw new ApiErrorReply(error?.error?.message ?? `${response.status} ${response.statusText}`, response.status, error?.error?.param ?? null);
   }
 
   private notify(): void {

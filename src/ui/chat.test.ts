@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { applyChunk, buildChatBody, defaultSettings, unansweredCalls, type ChatMessage, type Settings } from "./chat.js";
+import { applyChunk, buildChatBody, defaultSettings, unansweredCalls, type PlaygroundMessage, type Settings } from "./chat.js";
 
 const settings = (overrides: Partial<Settings> = {}): Settings => ({ ...defaultSettings, model: "m", ...overrides });
 
@@ -14,7 +14,7 @@ test("typed numbers become numbers, anything else is sent as typed for the API t
 });
 
 test("system prompt, tool calls and tool results are wire messages", () => {
-  const messages: ChatMessage[] = [
+  const messages: PlaygroundMessage[] = [
     { role: "user", content: "hi" },
     { role: "assistant", content: "", toolCalls: [{ id: "c1", type: "function", function: { name: "f", arguments: "{}" } }] },
     { role: "tool", content: "42", toolCallId: "c1" },
@@ -39,7 +39,7 @@ test("an editor with invalid JSON names its field", () => {
 });
 
 test("chunks fold into content, reasoning, tool calls by index, finish reason and usage", () => {
-  let reply: ChatMessage = { role: "assistant", content: "" };
+  let reply: PlaygroundMessage = { role: "assistant", content: "" };
   const chunks = [
     { choices: [{ index: 0, delta: { role: "assistant", content: "" } }] },
     { choices: [{ index: 0, delta: { reasoning_content: "hm" } }] },

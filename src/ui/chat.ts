@@ -18,7 +18,7 @@ export interface ReplyStats {
   tokensPerSecond: number | null;
 }
 
-export interface ChatMessage {
+export interface PlaygroundMessage {
   role: "user" | "assistant" | "tool";
   content: string;
   reasoning?: string;
@@ -50,10 +50,10 @@ export interface Settings {
   toolChoice: string;
 }
 
-export const samplingFields = [
+export const editableSamplingFields = [
   "temperature", "top_p", "top_k", "min_p", "presence_penalty", "frequency_penalty", "repetition_penalty", "max_tokens", "seed",
 ] as const;
-export type SamplingField = (typeof samplingFields)[number];
+export type SamplingField = (typeof editableSamplingFields)[number];
 
 export const defaultSettings: Settings = {
   model: "",
@@ -79,9 +79,9 @@ export const defaultSettings: Settings = {
 /** A request body, or the editor field whose text is not valid JSON. */
 export type BuiltBody = { body: Record<string, unknown> } | { field: "schema" | "tools"; message: string };
 
-export function buildChatBody(settings: Settings, messages: readonly ChatMessage[]): BuiltBody {
+export function buildChatBody(settings: Settings, messages: readonly PlaygroundMessage[]): BuiltBody {
   const body: Record<string, unknown> = { model: settings.model, messages: wireMessages(settings.system, messages) };
-  for (const field of samplingFields) {
+  for (const field of editableSamplingFields) {
     const typed = settings.sampling[field].trim();
     if (typed === "") continue;
     const number = Number(typed);
@@ -108,7 +108,7 @@ export function buildChatBody(settings: Settings, messages: readonly ChatMessage
   return { body };
 }
 
-function wireMessages(system: string, messages: readonly ChatMessage[]): unknown[] {
+function wireMessages(system: string, messages: readonly PlaygroundMessage[]): unknown[] {
   const wire: unknown[] = system.trim() !== "" ? [{ role: "system", content: system }] : [];
   for (const message of messages) {
     if (message.error !== undefined && message.content === "" && !message.toolCalls) continue;
@@ -129,8 +129,8 @@ function parseJson(text: string): { ok: true; value: unknown } | { ok: false; me
 }
 
 /** Folds one chat.completion.chunk (choice 0) into the reply being streamed. */
-export function applyChunk(reply: ChatMessage, chunk: any): ChatMessage {
-  const next: ChatMessage = { ...reply };
+export function applyChunk(reply: PlaygroundMessage, chunk: any): PlaygroundMessage {
+  const next: PlaygroundMessage = { ...reply };
   const choice = chunk.choices?.[0];
   if (choice) {
     const delta = choice.delta ?? {};
@@ -165,12 +165,12 @@ export function emptyStats(): ReplyStats {
 }
 
 /** Whether the reply has produced anything the user can see (for TTFT). */
-export function hasOutput(reply: ChatMessage): boolean {
+export function hasOutput(reply: PlaygroundMessage): boolean {
   return reply.content !== "" || (reply.reasoning ?? "") !== "" || (reply.toolCalls?.length ?? 0) > 0;
 }
 
 /** The calls of an assistant message that have no tool result after it yet. */
-export function unansweredCalls(messages: readonly ChatMessage[], index: number): ToolCall[] {
+export function unansweredCalls(messages: readonly PlaygroundMessage[], index: number): ToolCall[] {
   const calls = messages[index].toolCalls ?? [];
   const answered = new Set(messages.slice(index + 1).filter((m) => m.role === "tool").map((m) => m.toolCallId));
   return calls.filter((call) => !answered.has(call.id));

@@ -3,7 +3,7 @@ import { render } from "preact";
 import { useEffect, useState } from "preact/hooks";
 import "uplot/dist/uPlot.min.css";
 import "./style.css";
-import { api, type ModelInfo } from "./api.js";
+import { api, type ListedModel } from "./api.js";
 import { Dashboard } from "./dashboard.js";
 import { Playground } from "./playground.js";
 
@@ -15,7 +15,7 @@ const tabOfLocation = (): Tab => (location.pathname.replace(/\/+$/, "").endsWith
 function App() {
   const [tab, setTab] = useState<Tab>(tabOfLocation);
   const [theme, setTheme] = useState<Theme>(() => (localStorage.getItem("pagoda.theme") as Theme) ?? "auto");
-  const [models, setModels] = useState<ModelInfo[]>([]);
+  const [models, setModels] = useState<ListedModel[]>([]);
   const [loadError, setLoadError] = useState("");
   const [needsKey, setNeedsKey] = useState(false);
 

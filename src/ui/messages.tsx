@@ -1,13 +1,13 @@
 /** One message of the conversation: markdown or checked JSON, folded reasoning, tool-call cards, stats, actions. */
 import { useMemo, useState } from "preact/hooks";
 import { api } from "./api.js";
-import { unansweredCalls, type ChatMessage, type ReplyStats, type ToolCall } from "./chat.js";
+import { unansweredCalls, type PlaygroundMessage, type ReplyStats, type ToolCall } from "./chat.js";
 import { schemaErrors } from "./json-check.js";
 import { renderMarkdown } from "./markdown.js";
 import { curlSnippet, pythonSnippet, typescriptSnippet } from "./snippets.js";
 
 interface Props {
-  messages: ChatMessage[];
+  messages: PlaygroundMessage[];
   index: number;
   isStreaming: boolean;
   isBusy: boolean;
@@ -100,7 +100,7 @@ export function MessageView({ messages, index, isStreaming, isBusy, onEdit, onRe
   );
 }
 
-function Body({ message, isStreaming }: { message: ChatMessage; isStreaming: boolean }) {
+function Body({ message, isStreaming }: { message: PlaygroundMessage; isStreaming: boolean }) {
   const format = (message.request?.response_format as { type?: string; json_schema?: { schema?: unknown } } | undefined) ?? undefined;
   if (format && format.type !== "text" && !isStreaming && message.content !== "") {
     let value: unknown;

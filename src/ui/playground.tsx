@@ -1,12 +1,12 @@
 /** The chat playground: conversations, composer, streaming with stop, regenerate, edit, tool results. */
 import { useEffect, useRef, useState } from "preact/hooks";
-import { api, ApiError, type ModelInfo } from "./api.js";
-import { applyChunk, buildChatBody, emptyStats, hasOutput, unansweredCalls, type ChatMessage, type Settings, type ToolCall } from "./chat.js";
+import { api, ApiErrorReply, type ListedModel } from "./api.js";
+import { applyChunk, buildChatBody, emptyStats, hasOutput, unansweredCalls, type PlaygroundMessage, type Settings, type ToolCall } from "./chat.js";
 import { CodeDialog, MessageView } from "./messages.js";
 import { fieldOfParam, SettingsPanel } from "./settings-panel.js";
 import { exportConversations, importConversations, loadConversations, loadSettings, newConversation, saveConversations, saveSettings, type Conversation } from "./store.js";
 
-export function Playground({ models }: { models: ModelInfo[] }) {
+export function Playground({ models }: { models: ListedModel[] }) {
   const [settings, setSettingsState] = useState<Settings>(loadSettings);
   const [conversations, setConversations] = useState<Conversation[]>(() => {
     const stored = loadConversations();
@@ -35,7 +35,7 @@ export function Playground({ models }: { models: ModelInfo[] }) {
     saveSettings(next);
   }
 
-  function setMessages(conversationId: string, messages: ChatMessage[]) {
+  function setMessages(conversationId: string, messages: PlaygroundMessage[]) {
     setConversations((all) =>
       all.map((conversation) =>
         conversation.id !== conversationId
@@ -45,7 +45,7 @@ export function Playground({ models }: { models: ModelInfo[] }) {
     );
   }
 
-  async function generate(conversationId: string, history: ChatMessage[]) {
+  async function generate(conversationId: string, history: PlaygroundMessage[]) {
     setError(null);
     const built = buildChatBody(settings, history);
     if ("field" in built) {
@@ -54,7 +54,7 @@ export function Playground({ models }: { models: ModelInfo[] }) {
     }
     const controller = new AbortController();
     setRunning(controller);
-    let reply: ChatMessage = { role: "assistant", content: "", request: built.body, stats: emptyStats() };
+    let reply: PlaygroundMessage = { role: "assistant", content: "", request: built.body, stats: emptyStats() };
     setMessages(conversationId, [...history, reply]);
     const startedAt = performance.now();
     let firstAt: number | null = null;
@@ -81,7 +81,7 @@ export function Playground({ models }: { models: ModelInfo[] }) {
     } catch (caught) {
       isStreaming = false;
       if (controller.signal.aborted) reply = { ...reply, stopped: true, finishReason: reply.finishReason ?? "abort" };
-      else if (caught instanceof ApiError && !hasOutput(reply)) {
+      else if (caught instanceof ApiErrorReply && !hasOutput(reply)) {
         // Refused before any output (a validation error): the request is shown as the API judged it, not as a reply.
         setError({ message: caught.message, field: fieldOfParam(caught.param) });
         setMessages(conversationId, history);
@@ -243,7 +243,7 @@ export function Playground({ models }: { models: ModelInfo[] }) {
   );
 }
 
-function titleOf(messages: ChatMessage[]): string | null {
+function titleOf(messages: PlaygroundMessage[]): string | null {
   const first = messages.find((message) => message.role === "user");
   if (!first) return null;
   const line = first.content.split("\n")[0];

@@ -1,6 +1,6 @@
 /** The playground's right-hand panel: model, system prompt, sampling, structured output, tools. */
-import type { ModelInfo } from "./api.js";
-import { samplingFields, type SamplingField, type Settings } from "./chat.js";
+import type { ListedModel } from "./api.js";
+import { editableSamplingFields, type SamplingField, type Settings } from "./chat.js";
 
 const samplingLabels: Record<SamplingField, string> = {
   temperature: "temperature",
@@ -15,7 +15,7 @@ const samplingLabels: Record<SamplingField, string> = {
 };
 
 interface Props {
-  models: ModelInfo[];
+  models: ListedModel[];
   settings: Settings;
   onChange: (settings: Settings) => void;
   /** The request field the last API error named (its `param`), highlighted. */
@@ -45,7 +45,7 @@ export function SettingsPanel({ models, settings, onChange, invalidField }: Prop
       <fieldset>
         <legend>Sampling</legend>
         <div class="grid2">
-          {samplingFields.map((field) => (
+          {editableSamplingFields.map((field) => (
             <label key={field}>
               {samplingLabels[field]}
               <input
@@ -118,7 +118,7 @@ export function fieldOfParam(param: string | null): string | null {
   const head = param.split(/[.[]/)[0];
   if (head === "response_format") return "schema";
   if (head === "tools" || head === "tool_choice" || head === "model" || head === "stop") return head;
-  return (samplingFields as readonly string[]).includes(head) ? head : head === "max_completion_tokens" ? "max_tokens" : null;
+  return (editableSamplingFields as readonly string[]).includes(head) ? head : head === "max_completion_tokens" ? "max_tokens" : null;
 }
 
 function namesOfTools(text: string): string[] {

@@ -1,10 +1,10 @@
 /** Conversations and settings kept in the browser (localStorage), with JSON export and import. */
-import { defaultSettings, type ChatMessage, type Settings } from "./chat.js";
+import { defaultSettings, type PlaygroundMessage, type Settings } from "./chat.js";
 
 export interface Conversation {
   id: string;
   title: string;
-  messages: ChatMessage[];
+  messages: PlaygroundMessage[];
   updatedAt: number;
 }
 

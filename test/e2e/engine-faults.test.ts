@@ -38,8 +38,12 @@ test("a fault in the engine loop answers 500 in OpenAI's shape, logs the stack o
   assert.deepEqual(Object.keys(body.error).sort(), ["code", "message", "param", "type"]);
   assert.equal(body.error.type, "server_error");
   assert.doesNotMatch(String(body.error.message), /injected/, "details stay in the log");
-  await server.waitForOutput(/engine loop failed while scheduling[\s\S]*injected scheduler fault[\s\S]*at /);
-  assert.equal(server.output().match(/injected scheduler fault for seed 4321/g)?.length, 1, "logged once");
+  // One pino JSON line on stderr: the message, and the error with its stack.
+  const [line] = await server.waitForOutput(/^\{.*"msg":"the engine loop failed while scheduling.*\}$/m);
+  const entry = JSON.parse(line) as { level: number; err: { message: string; stack: string } };
+  assert.equal(entry.err.message, "injected scheduler fault for seed 4321");
+  assert.match(entry.err.stack, /^Error: injected scheduler fault for seed 4321\n\s+at /);
+  assert.equal(server.output().split("\n").filter((text) => text.includes("injected scheduler fault for seed 4321")).length, 1, "logged once");
   // Through the official client, streaming too: the engine serves as before.
   const stream = await client.chat.completions.create({ model, messages, max_tokens: 4, temperature: 0, stream: true });
   let numChunks = 0;

@@ -103,7 +103,7 @@ export function forcedTokenText(context: ProbeContext, id: number, numTokens = 4
   });
 }
 
-export interface Tokenizer {
+export interface ServerTokenizer {
   tokenize(text: string): Promise<number[]>;
 }
 
@@ -111,7 +111,7 @@ export interface Tokenizer {
  * The server's tokenizer: vLLM's and pagoda's POST /tokenize {prompt}, or
  * llama-server's {content}; UNSUPPORTED when neither answers.
  */
-export function serverTokenizer(context: ProbeContext): Promise<Tokenizer> {
+export function serverTokenizer(context: ProbeContext): Promise<ServerTokenizer> {
   return context.memo("tokenizer", async () => {
     const url = `${context.client.rootUrl}/tokenize`;
     const tryShape = async (body: Record<string, unknown>) => {

@@ -11,7 +11,7 @@
  * Generic over what a loaded model is, so the policy is tested with fake
  * loaders (model-registry.test.ts); the CLI hands it real ones.
  */
-import { ServiceUnavailableError } from "../errors.js";
+import { NoRoomForModel } from "../domain-errors.js";
 
 export interface RegistryEntry<T> {
   /** Every name this model answers to; the first one is used in log lines. */
@@ -182,9 +182,7 @@ export class ModelRegistry<T> {
       const victim = idle.shift();
       if (!victim) {
         const busy = resident.filter((s) => !victims.includes(s)).map((s) => s.entry.names[0]);
-        throw new ServiceUnavailableError(
-          `The model \`${slot.entry.names[0]}\` is not loaded, and the loaded models (${busy.join(", ")}) are all busy with requests; retry shortly.`,
-        );
+        throw new NoRoomForModel(slot.entry.names[0], busy);
       }
       victims.push(victim);
     }

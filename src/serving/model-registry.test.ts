@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ServiceUnavailableError } from "../errors.js";
+import { NoRoomForModel } from "../domain-errors.js";
 import { ModelRegistry, type RegistryEntry } from "./model-registry.js";
 
 /** A loader whose loads and unloads finish only when the test says so. */
@@ -90,7 +90,7 @@ test("a model with a running request is never unloaded; with no idle model, a 50
   await use(registry, "c"); // a is busy, so b goes although a is older
   assert.deepEqual(fake.events, ["load a", "load b", "unload b-weights", "load c"]);
   const leaseC = await registry.acquire("c");
-  await assert.rejects(registry.acquire("b"), (error: unknown) => error instanceof ServiceUnavailableError && /busy/.test(error.message));
+  await assert.rejects(registry.acquire("b"), (error: unknown) => error instanceof NoRoomForModel && /busy/.test(error.message));
   leaseC.release();
   leaseC.release(); // idempotent: a second release does not free a's lease
   assert.equal(await use(registry, "b"), "b-weights");
@@ -103,7 +103,7 @@ test("requests waiting for a load share it, and the loading model is not a victi
   const registry = fake.registry([fake.entry("a", { isManual: true }), fake.entry("b")], { maxLoadedModels: 1 });
   const first = registry.acquire("a");
   const second = registry.acquire("a");
-  await assert.rejects(registry.acquire("b"), ServiceUnavailableError);
+  await assert.rejects(registry.acquire("b"), NoRoomForModel);
   await Promise.resolve();
   fake.finishLoad("a");
   const [leaseA1, leaseA2] = await Promise.all([first, second]);
