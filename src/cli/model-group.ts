@@ -36,7 +36,7 @@ import type { ServedModelSpec } from "./served-models.js";
 type GgufMetadata = GgufFileInfo["metadata"];
 
 /** What every engine of a group is loaded with, from the serve flags (not the engine's own EngineConfig). */
-type ModelGroupOptions = Pick<ServeConfig, "allowLongMaxModelLen" | "kvCacheMemory" | "kvCacheTokens" | "maxWaitingRequests" | "maxStepMs" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser"> & {
+type ModelGroupOptions = Pick<ServeConfig, "allowLongMaxModelLen" | "kvPool" | "kvCacheMemory" | "kvCacheTokens" | "maxWaitingRequests" | "maxStepMs" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser"> & {
   /** --enable-log-requests: told which request each generation belongs to, and when it finishes. */
   requestLog?: RequestLog;
 };
@@ -171,7 +171,7 @@ export class ModelGroup {
     };
     const sizes = await Promise.all([path, ...spec.loraModules.map((lora) => lora.path)].map(sizeOf));
     const { metadata } = readGgufInfoSync(path);
-    const isKvPoolAvailable = "path" in findUnifiedKvAddon();
+    const isKvPoolAvailable = options.kvPool && "path" in findUnifiedKvAddon();
     const maxModelLen = resolveMaxModelLen({
       requested: spec.maxModelLen,
       trainContextLength: trainContextLengthOf(metadata),

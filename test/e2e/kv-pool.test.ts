@@ -79,3 +79,16 @@ test("without the unified-KV addon (PAGODA_NATIVE_ADDON=prebuilt) the server say
     assert.equal(await server.stop(), 0);
   }
 });
+
+test("--no-kv-pool gives each sequence a fixed share even where the pool could be had, and says so", async () => {
+  const server = await startServer({ args: ["--no-kv-pool", "--max-num-seqs", "2"] });
+  try {
+    assert.match(server.output(), /KV cache:\s+2048 tokens reserved per sequence, 4096 in all \(no shared pool: --no-kv-pool\)/);
+    const client = server.client();
+    const model = (await client.models.list()).data[0].id;
+    const r = await client.completions.create({ model, prompt: "hello", max_tokens: 4, temperature: 0, ignore_eos: true } as OpenAI.CompletionCreateParamsNonStreaming);
+    assert.equal(r.usage!.completion_tokens, 4);
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
