@@ -170,7 +170,7 @@ export class ModelGroup {
       return info.size;
     };
     const sizes = await Promise.all([path, ...spec.loraModules.map((lora) => lora.path)].map(sizeOf));
-    const { metadata } = readGgufInfoSync(path);
+    const { metadata } = readGgufInfoSync(path, { skipArrays: true });
     const isKvPoolAvailable = options.kvPool && "path" in findUnifiedKvAddon();
     const maxModelLen = resolveMaxModelLen({
       requested: spec.maxModelLen,

@@ -43,6 +43,24 @@ test("16 short conversations and a prompt longer than a sixteenth of the pool ar
   }
 });
 
+test("a prompt prefix one sequence left in the pool is a prefix-cache hit for the next, in another slot", { skip }, async () => {
+  const server = await startServer({ args: ["--max-model-len", "2048", "--max-num-seqs", "4", "--kv-cache-tokens", "4096"] });
+  try {
+    const client = server.client();
+    const model = (await client.models.list()).data[0].id;
+    const system = Array.from({ length: 40 }, (_, i) => `fact ${i} is plain.`).join(" ");
+    const ask = (question: string) =>
+      client.chat.completions.create({ model, messages: [{ role: "system", content: system }, { role: "user", content: question }], max_tokens: 4, temperature: 0, ignore_eos: true } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    const first = await ask("What is the first fact?");
+    // Two at once: at least one of them runs in a slot other than the first request's.
+    const [second, third] = await Promise.all([ask("And the second?"), ask("And the third one?")]);
+    assert.equal(first.usage!.prompt_tokens_details?.cached_tokens ?? 0, 0);
+    for (const later of [second, third]) assert.ok((later.usage!.prompt_tokens_details?.cached_tokens ?? 0) > 500, JSON.stringify(later.usage));
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
 // Greedy output identical after a preemption is tested with the fake runner
 // (src/engine/kv-pool-engine.test.ts): on llama.cpp a shared pool is not batch
 // invariant (see chat-completions.test.ts), so here every request must finish.
