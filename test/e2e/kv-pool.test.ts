@@ -84,11 +84,11 @@ test("a pool too small for everything at once preempts and recomputes: every req
   }
 });
 
-test("without the unified-KV addon (PAGODA_NATIVE_ADDON=prebuilt) the server says so and serves with a fixed share per sequence", async () => {
-  const server = await startServer({ env: { PAGODA_NATIVE_ADDON: "prebuilt" }, args: ["--max-num-seqs", "2"] });
+/** Starts a server, checks its start-up log, and serves one completion. */
+async function servesWithFixedShares(options: Parameters<typeof startServer>[0], expectedLog: RegExp[]): Promise<void> {
+  const server = await startServer(options);
   try {
-    assert.match(server.output(), /native addon: node-llama-cpp's prebuilt addon/);
-    assert.match(server.output(), /KV cache:\s+2048 tokens reserved per sequence/);
+    for (const line of expectedLog) assert.match(server.output(), line);
     const client = server.client();
     const model = (await client.models.list()).data[0].id;
     const r = await client.completions.create({ model, prompt: "hello", max_tokens: 4, temperature: 0, ignore_eos: true } as OpenAI.CompletionCreateParamsNonStreaming);
@@ -96,17 +96,17 @@ test("without the unified-KV addon (PAGODA_NATIVE_ADDON=prebuilt) the server say
   } finally {
     assert.equal(await server.stop(), 0);
   }
+}
+
+test("without the unified-KV addon (PAGODA_NATIVE_ADDON=prebuilt) the server says so and serves with a fixed share per sequence", async () => {
+  await servesWithFixedShares({ env: { PAGODA_NATIVE_ADDON: "prebuilt" }, args: ["--max-num-seqs", "2"] }, [
+    /native addon: node-llama-cpp's prebuilt addon/,
+    /KV cache:\s+2048 tokens reserved per sequence/,
+  ]);
 });
 
 test("--no-kv-pool gives each sequence a fixed share even where the pool could be had, and says so", async () => {
-  const server = await startServer({ args: ["--no-kv-pool", "--max-num-seqs", "2"] });
-  try {
-    assert.match(server.output(), /KV cache:\s+2048 tokens reserved per sequence, 4096 in all \(no shared pool: --no-kv-pool\)/);
-    const client = server.client();
-    const model = (await client.models.list()).data[0].id;
-    const r = await client.completions.create({ model, prompt: "hello", max_tokens: 4, temperature: 0, ignore_eos: true } as OpenAI.CompletionCreateParamsNonStreaming);
-    assert.equal(r.usage!.completion_tokens, 4);
-  } finally {
-    assert.equal(await server.stop(), 0);
-  }
+  await servesWithFixedShares({ args: ["--no-kv-pool", "--max-num-seqs", "2"] }, [
+    /KV cache:\s+2048 tokens reserved per sequence, 4096 in all \(no shared pool: --no-kv-pool\)/,
+  ]);
 });
