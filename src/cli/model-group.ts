@@ -16,7 +16,7 @@ import type { EngineStats } from "../engine/types.js";
 import { RecentRequests, type ModelSnapshot } from "../metrics/engine-snapshot.js";
 import type { AdapterLoad, ModelMetricsSource, RequestObserver, VllmMetrics } from "../metrics/prometheus.js";
 import { readGgufInfoSync, type GgufFileInfo } from "../models/gguf-reader.js";
-import { resolveKvPoolCells } from "../engine/kv-pool.js";
+import { isKvPoolWorthIt, resolveKvPoolCells } from "../engine/kv-pool.js";
 import { findUnifiedKvAddon } from "../runner/native-addon.js";
 import { ChatTemplate } from "../templates/chat-template.js";
 import type { LoadedModels, ModelCard, ServedModel } from "../protocol/model-router.js";
@@ -179,7 +179,8 @@ export class ModelGroup {
       isKvPoolAvailable,
       modelName: spec.names[0] ?? path,
     });
-    const kvPoolCells = isKvPoolAvailable ? kvPoolCellsFor(metadata, maxModelLen, spec.maxNumSeqs, options) : null;
+    const poolCells = isKvPoolAvailable ? kvPoolCellsFor(metadata, maxModelLen, spec.maxNumSeqs, options) : null;
+    const kvPoolCells = poolCells !== null && isKvPoolWorthIt(poolCells, maxModelLen, spec.maxNumSeqs) ? poolCells : null;
     return new ModelGroup(spec, path, maxModelLen, kvPoolCells, sizes.reduce((a, b) => a + b, 0), options, log);
   }
 

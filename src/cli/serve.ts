@@ -20,6 +20,7 @@ import { createRequestLog } from "./request-logger.js";
 import { readTlsFiles } from "./tls-files.js";
 import { type ServeConfig } from "./serve-config.js";
 import { packageVersion } from "./version.js";
+import { findUnifiedKvAddon } from "../runner/native-addon.js";
 
 /** On shutdown, how long aborted requests' last chunks may take to reach their clients. */
 const abortFlushMs = 5000;
@@ -165,6 +166,10 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
 
 function kvCacheSummary(kvPoolCells: number | null, maxModelLen: number, maxNumSeqs: number, isPoolWanted: boolean): string {
   if (kvPoolCells !== null) return `one pool of ${kvPoolCells} tokens shared by all sequences (--kv-cache-memory, --kv-cache-tokens)`;
-  const why = isPoolWanted ? "`npm run build:native` builds the addon that has one" : "--no-kv-pool";
+  const why = !isPoolWanted
+    ? "--no-kv-pool"
+    : "path" in findUnifiedKvAddon()
+      ? "every sequence fits at full length, where a pool saves no memory and slows decoding"
+      : "`npm run build:native` builds the addon that has one";
   return `${maxModelLen} tokens reserved per sequence, ${maxModelLen * maxNumSeqs} in all (no shared pool: ${why})`;
 }

@@ -105,8 +105,14 @@ test("without the unified-KV addon (PAGODA_NATIVE_ADDON=prebuilt) the server say
   ]);
 });
 
+test("where every sequence fits at full length (the pool would be no smaller), each gets its fixed share and the banner says why", { skip }, async () => {
+  await servesWithFixedShares({ args: ["--max-num-seqs", "2"] }, [
+    /KV cache:\s+2048 tokens reserved per sequence, 4096 in all \(no shared pool: every sequence fits at full length/,
+  ]);
+});
+
 test("--no-kv-pool gives each sequence a fixed share even where the pool could be had, and says so", async () => {
-  await servesWithFixedShares({ args: ["--no-kv-pool", "--max-num-seqs", "2"] }, [
+  await servesWithFixedShares({ args: ["--no-kv-pool", "--max-num-seqs", "2", "--kv-cache-tokens", "2048"] }, [
     /KV cache:\s+2048 tokens reserved per sequence, 4096 in all \(no shared pool: --no-kv-pool\)/,
   ]);
 });
