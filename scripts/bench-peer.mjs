@@ -16,6 +16,8 @@
 //   --model FILE       another GGUF (default: generate-model --preset bench-qwen2.5-0.5b)
 //   --servers LIST     which servers, in order (default pagoda,llama-server); pagoda-no-kv-pool is
 //                      pagoda with --no-kv-pool (per-sequence KV), to measure the shared pool against it
+//                      (pagoda takes the pool only when it is smaller than 16 x 2048 cells, so with
+//                      --pagoda-args "--kv-cache-tokens 32767")
 //   --threads N        server and llama-bench threads (default 2)
 //   --prefix-len N     words in the shared system prompt (default 1000)
 //   --concurrencies L  comma list of C for the random workload (default 1,2,4,8,16)
@@ -270,7 +272,7 @@ const serverDefs = {
     args: [cli, "serve", "--model", modelPath, "--threads", threads, "--max-num-seqs", String(numSlots), "--max-model-len", String(slotContext), ...pagodaArgs, "--port", String(port)],
     shown: `node bin/pagoda.cjs serve --model M --threads ${threads} --max-num-seqs ${numSlots} --max-model-len ${slotContext}${pagodaArgs.length ? " " + pagodaArgs.join(" ") : ""}`,
   }),
-  // The same cells per sequence without the shared pool (the pool's default size is every sequence at full length).
+  // The same cells without the shared pool.
   "pagoda-no-kv-pool": (port) => {
     const def = serverDefs.pagoda(port);
     return { ...def, args: [...def.args, "--no-kv-pool"], shown: `${def.shown} --no-kv-pool` };
