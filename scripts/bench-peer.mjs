@@ -14,7 +14,10 @@
 //   --quick    C = 1, 4, 16 (or --concurrencies), one wave of C prompts each, 4 shared-prefix prompts
 //   --reps N   run every workload's A-B-B-A block N times; tables show the mean
 //   --model FILE       another GGUF (default: generate-model --preset bench-qwen2.5-0.5b)
-//   --servers LIST     which servers, in order (default pagoda,llama-server)
+//   --servers LIST     which servers, in order (default pagoda,llama-server); pagoda-no-kv-pool is
+//                      pagoda with --no-kv-pool (per-sequence KV), to measure the shared pool against it
+//                      (pagoda takes the pool only when it is smaller than 16 x 2048 cells, so with
+//                      --pagoda-args "--kv-cache-tokens 32767")
 //   --threads N        server and llama-bench threads (default 2)
 //   --prefix-len N     words in the shared system prompt (default 1000)
 //   --concurrencies L  comma list of C for the random workload (default 1,2,4,8,16)
@@ -269,6 +272,11 @@ const serverDefs = {
     args: [cli, "serve", "--model", modelPath, "--threads", threads, "--max-num-seqs", String(numSlots), "--max-model-len", String(slotContext), ...pagodaArgs, "--port", String(port)],
     shown: `node bin/pagoda.cjs serve --model M --threads ${threads} --max-num-seqs ${numSlots} --max-model-len ${slotContext}${pagodaArgs.length ? " " + pagodaArgs.join(" ") : ""}`,
   }),
+  // The same cells without the shared pool.
+  "pagoda-no-kv-pool": (port) => {
+    const def = serverDefs.pagoda(port);
+    return { ...def, args: [...def.args, "--no-kv-pool"], shown: `${def.shown} --no-kv-pool` };
+  },
   // -c is split across --parallel: slotContext cells per slot, as pagoda's.
   "llama-server": (port) => ({
     cmd: join(binDir, "llama-server"),
@@ -282,6 +290,8 @@ for (const name of serverNames) if (!serverDefs[name]) throw new Error(`unknown 
 const results = {}; // results[server][slug] = [json per run]
 const peakRss = {};
 const quietness = [];
+/** The 1-minute load average before each run: the machine is shared. */
+const loadAverages = [];
 // Both servers stay up; each workload runs A-B-B-A (per rep), each run with its own seed.
 const running = {};
 try {
@@ -301,6 +311,7 @@ try {
     for (let rep = 1; rep <= reps; rep++) {
       for (const [i, name] of block.entries()) {
         quietness.push(await cpuBusy(1000));
+        loadAverages.push(loadavg()[0]);
         const seed = workload.seed + (rep - 1) * block.length + i;
         const outFile = join(outDir, `${name}-${workload.slug}-seed${seed}.json`);
         log(`${workload.name}: ${name} (seed ${seed})`);
@@ -381,7 +392,7 @@ const boundLines = concurrencies.map((c) => {
 const tpot1 = metric("pagoda", "random-c1", "median_tpot_ms");
 const peerTpot1 = metric("llama-server", "random-c1", "median_tpot_ms");
 const sharedSlug = opts["skip-shared"] ? null : workloads.at(-1).slug;
-const targetLines = b
+const targetLines = b && serverNames.includes("pagoda") && serverNames.includes("llama-server")
   ? [
       `- ITL p99 pagoda/llama-server: ${concurrencies.filter((c) => c >= 8).map((c) => `C=${c} ${r2(ratio(`random-c${c}`, "p99_itl_ms"))}`).join(", ")} (target <= 1.0x)`,
       `- TTFT at C=16 pagoda/llama-server: p50 ${r2(ratio("random-c16", "median_ttft_ms"))} (target < 1.0x), p99 ${r2(ratio("random-c16", "p99_ttft_ms"))} (target <= 1.0x)`,
@@ -403,7 +414,7 @@ const section = [
   `- Command: \`${command}\`; both servers up together, each workload run ${b ? `A-B-B-A (${a}, ${b}, ${b}, ${a})` : "once"}${reps > 1 ? ` ${reps} times` : ""} with a fresh seed per run; cells are means over runs`,
   `- Model: ${relative(root, modelPath).startsWith("..") ? modelPath : relative(root, modelPath)} (${modelMb} MB)`,
   ...serverNames.map((s) => `- ${s}: \`${serverDefs[s](0).shown}\`, peak RSS ${peakRss[s] ?? "?"} MB`),
-  `- Load: \`pagoda bench serve ${common.join(" ")}\`; random = 100 random words (+ chat template), shared-prefix = a ${opts["prefix-len"]}-word system prompt + a distinct 20-word user message; CPU busy in the second before each run: worst ${(maxBusy * 100).toFixed(0)}% (the machine is shared with other work: noisy)`,
+  `- Load: \`pagoda bench serve ${common.join(" ")}\`; random = 100 random words (+ chat template), shared-prefix = a ${opts["prefix-len"]}-word system prompt + a distinct 20-word user message; CPU busy in the second before each run: worst ${(maxBusy * 100).toFixed(0)}%; 1-minute load average before each run: ${loadAverages.map((l) => l.toFixed(1)).join(", ")} (the machine is shared with other work: noisy)`,
   `- llama-bench \`-t ${threads} -p 512 -n 128 -r 3\`: pp512 ${anchor.pp512} t/s, tg128 ${anchor.tg128} t/s`,
   `- Raw JSON: \`${relative(root, outDir)}/\``,
   ...(chartNote ? [chartNote] : []),
@@ -427,7 +438,7 @@ if (!existsSync(benchmarksMd)) {
 appendFileSync(benchmarksMd, section);
 writeFileSync(
   join(outDir, "summary.json"),
-  JSON.stringify({ date: startedAt.toISOString(), command, machine, peerCommit, model: modelPath, anchor, peakRssMb: peakRss, quietness, servers: serverNames, workloads, results: Object.fromEntries(serverNames.map((s) => [s, Object.fromEntries(workloads.map((w) => [w.slug, Object.fromEntries(columns.map(([k]) => [k, metric(s, w.slug, k)]))]))])) }, null, 2) + "\n",
+  JSON.stringify({ date: startedAt.toISOString(), command, machine, peerCommit, model: modelPath, anchor, peakRssMb: peakRss, quietness, loadAverages, servers: serverNames, workloads, results: Object.fromEntries(serverNames.map((s) => [s, Object.fromEntries(workloads.map((w) => [w.slug, Object.fromEntries(columns.map(([k]) => [k, metric(s, w.slug, k)]))]))])) }, null, 2) + "\n",
 );
 console.log(section);
 log(`appended to BENCHMARKS.md; raw JSON in ${relative(root, outDir)}/`);

@@ -12,8 +12,9 @@
  * downloaded. Needs git and a C++17 compiler; about two minutes on 2 cores.
  *
  * Output: .cache/native/<platform>-<arch>/llama-addon.node beside symlinks
- * to the prebuilt libraries, and build.json naming the node-llama-cpp version
- * it matches. The runner uses it when present and matching (src/runner/native-addon.ts).
+ * to the prebuilt libraries, heap-trim.node (scripts/native/heap-trim.c: gives
+ * glibc's free heap pages back after a model loads), and build.json naming the
+ * node-llama-cpp version it matches. The runner uses it when present and matching (src/runner/native-addon.ts).
  */
 import { execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, cpSync, statSync } from "node:fs";
@@ -77,6 +78,7 @@ execFileSync("git", ["-C", llamaDir, "-c", "advice.detachedHead=false", "checkou
 const addonDir = join(workDir, "addon");
 cpSync(join(nlcDir, "llama", "addon"), addonDir, { recursive: true });
 patchKvUnified(join(addonDir, "AddonContext.cpp"));
+patchSamplerDispose(join(addonDir, "AddonSampler.cpp"));
 
 const sources = listSources(addonDir);
 const includes = [nodeInclude, addonApiInclude, llamaDir, join(llamaDir, "include"), join(llamaDir, "ggml", "include"), join(llamaDir, "common"), join(llamaDir, "src"), join(llamaDir, "vendor")];
@@ -91,20 +93,38 @@ const libraries = readdirSync(prebuiltDir).filter((name) => name.endsWith(".so")
 for (const library of libraries) symlinkSync(join(prebuiltDir, library), join(outDir, library));
 const linked = ["libllama-common.so", ...libraries.filter((name) => /^lib(llama|ggml)\.v.*\.so$/.test(name)), "libggml-base.so"].map((name) => `-l:${name}`);
 execFileSync(cxx, ["-shared", "-o", join(outDir, "llama-addon.node"), ...objects, `-L${outDir}`, ...linked, "-Wl,-rpath,$ORIGIN"], { stdio: "inherit" });
-writeFileSync(join(outDir, "build.json"), JSON.stringify({ nodeLlamaCppVersion: nlcVersion, prebuiltDir, builtAt: new Date().toISOString(), options: ["kvUnified"] }, null, 2) + "\n");
+// pagoda's own one-function module: glibc's free heap pages back to the system after a model loads.
+execFileSync(cxx, ["-x", "c", "-shared", "-fPIC", "-O2", `-I${nodeInclude}`, join(root, "scripts", "native", "heap-trim.c"), "-o", join(outDir, "heap-trim.node")], { stdio: "inherit" });
+writeFileSync(join(outDir, "build.json"), JSON.stringify({ nodeLlamaCppVersion: nlcVersion, prebuiltDir, builtAt: new Date().toISOString(), options: ["kvUnified", "samplerDisposeFreesCandidates"] }, null, 2) + "\n");
 rmSync(workDir, { recursive: true, force: true });
 console.log(`build-native: wrote ${join(outDir, "llama-addon.node")} in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 
 /** Replaces the hard-coded `kv_unified = false` with a `kvUnified` context option (default false, as before). */
 function patchKvUnified(file) {
-  const source = readFileSync(file, "utf8");
-  const hardCoded = "context_params.kv_unified = false;";
   const optionsStart = 'if (options.Has("contextSize")) {';
-  if (source.split(hardCoded).length !== 2 || source.split(optionsStart).length !== 2) {
-    fail(`node-llama-cpp ${nlcVersion}'s AddonContext.cpp changed; the kvUnified patch needs updating`);
-  }
   const readOption = `if (options.Has("kvUnified")) {\n            context_params.kv_unified = options.Get("kvUnified").As<Napi::Boolean>().Value();\n        }\n\n        ${optionsStart}`;
-  writeFileSync(file, source.replace(optionsStart, readOption));
+  patchSource(file, "the kvUnified patch", optionsStart, readOption, ["context_params.kv_unified = false;"]);
+}
+
+/**
+ * A sampler's dispose() frees its chain but keeps its candidates buffer (the
+ * vocabulary's size: 1.8 MB on a 152k-token vocabulary) until V8 collects the
+ * small JS object, which can be long after: pagoda makes a sampler per request,
+ * so finished requests' buffers piled up (~29 MB after 16 requests). Free it
+ * in dispose(); a disposed sampler refuses every call anyway.
+ */
+function patchSamplerDispose(file) {
+  const disposeStart = "    disposed = true;\n\n    model->Unref();\n    freeChain();\n";
+  patchSource(file, "the sampler dispose patch", disposeStart, `${disposeStart}    std::vector<llama_token_data>().swap(tokenCandidates);\n`);
+}
+
+/** Replaces `anchor` (which, like each of `mustOccurOnce`, must occur exactly once) or stops the build. */
+function patchSource(file, what, anchor, replacement, mustOccurOnce = []) {
+  const source = readFileSync(file, "utf8");
+  if ([anchor, ...mustOccurOnce].some((text) => source.split(text).length !== 2)) {
+    fail(`node-llama-cpp ${nlcVersion}'s ${file.split("/").pop()} changed; ${what} needs updating`);
+  }
+  writeFileSync(file, source.replace(anchor, replacement));
 }
 
 function listSources(dir) {

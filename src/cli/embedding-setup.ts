@@ -37,7 +37,7 @@ export function poolingOverrides(modelPath: string, pooling: string | null): Rec
   if (!servablePoolings.includes(pooling as EmbeddingPooling)) {
     throw new UsageError(`--pooling must be one of ${servablePoolings.join(", ")}, not '${pooling}'`);
   }
-  const architecture = readGgufInfoSync(modelPath).metadata.get("general.architecture")?.value;
+  const architecture = readGgufInfoSync(modelPath, { skipArrays: true }).metadata.get("general.architecture")?.value;
   if (typeof architecture !== "string") throw new UsageError(`${modelPath} has no general.architecture`);
   return { [architecture]: { pooling_type: poolingId(pooling as GgufPooling) } };
 }

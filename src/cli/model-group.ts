@@ -16,7 +16,7 @@ import { RecentRequests, type ModelSnapshot } from "../metrics/engine-snapshot.j
 import type { AdapterLoad, ModelMetricsSource, RequestObserver, VllmMetrics } from "../metrics/prometheus.js";
 import { readGgufInfoSync } from "../models/gguf-reader.js";
 import type { GgufMetadata } from "../models/gguf-types.js";
-import { resolveKvPoolCells } from "../engine/kv-pool.js";
+import { isKvPoolWorthIt, resolveKvPoolCells } from "../engine/kv-pool.js";
 import { findUnifiedKvAddon } from "../runner/native-addon.js";
 import { ChatTemplate } from "../templates/chat-template.js";
 import type { RegistryEntry } from "../serving/model-registry.js";
@@ -35,7 +35,7 @@ import { defaultMaxModelLenWithoutPool, resolveMaxModelLen } from "./context-len
 import type { ServedModelSpec } from "./served-models.js";
 
 /** What every engine of a group is loaded with, from the serve flags (not the engine's own EngineConfig). */
-type ModelGroupOptions = Pick<ServeConfig, "allowLongMaxModelLen" | "kvCacheMemory" | "kvCacheTokens" | "maxWaitingRequests" | "maxStepMs" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser">;
+type ModelGroupOptions = Pick<ServeConfig, "allowLongMaxModelLen" | "kvPool" | "kvCacheMemory" | "kvCacheTokens" | "maxWaitingRequests" | "maxStepMs" | "enablePrefixCaching" | "schedulingPolicy" | "maxLogprobs" | "pooling" | "toolCallParser" | "reasoningParser">;
 
 /** The base model or one adapter: its names, and its engine (and runner) while loaded. */
 class ServedUnit {
@@ -166,8 +166,8 @@ export class ModelGroup {
       return info.size;
     };
     const sizes = await Promise.all([path, ...spec.loraModules.map((lora) => lora.path)].map(sizeOf));
-    const { metadata } = readGgufInfoSync(path);
-    const isKvPoolAvailable = "path" in findUnifiedKvAddon();
+    const { metadata } = readGgufInfoSync(path, { skipArrays: true });
+    const isKvPoolAvailable = options.kvPool && "path" in findUnifiedKvAddon();
     const maxModelLen = resolveMaxModelLen({
       requested: spec.maxModelLen,
       trainContextLength: trainContextLengthOf(metadata),
@@ -175,7 +175,8 @@ export class ModelGroup {
       isKvPoolAvailable,
       modelName: spec.names[0] ?? path,
     });
-    const kvPoolCells = isKvPoolAvailable ? kvPoolCellsFor(metadata, maxModelLen, spec.maxNumSeqs, options) : null;
+    const poolCells = isKvPoolAvailable ? kvPoolCellsFor(metadata, maxModelLen, spec.maxNumSeqs, options) : null;
+    const kvPoolCells = poolCells !== null && isKvPoolWorthIt(poolCells, maxModelLen, spec.maxNumSeqs) ? poolCells : null;
     return new ModelGroup(spec, path, maxModelLen, kvPoolCells, sizes.reduce((a, b) => a + b, 0), options, log);
   }
 

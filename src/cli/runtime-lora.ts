@@ -85,7 +85,7 @@ async function checkAdapterFile(name: string, path: string, basePath: string): P
   };
   let metadata;
   try {
-    metadata = readGgufInfoSync(path).metadata;
+    metadata = readGgufInfoSync(path, { skipArrays: true }).metadata;
   } catch (error) {
     throw new InvalidRequestError(`Loading lora ${name} failed: ${error instanceof Error ? error.message : String(error)}`, { param: "lora_path" });
   }
@@ -93,7 +93,7 @@ async function checkAdapterFile(name: string, path: string, basePath: string): P
     throw new InvalidRequestError(`Loading lora ${name} failed: ${path} is not a GGUF LoRA adapter (general.type "adapter", adapter.type "lora").`, { param: "lora_path" });
   }
   const architecture = stringOf(metadata, "general.architecture");
-  const baseArchitecture = stringOf(readGgufInfoSync(basePath).metadata, "general.architecture");
+  const baseArchitecture = stringOf(readGgufInfoSync(basePath, { skipArrays: true }).metadata, "general.architecture");
   if (architecture !== baseArchitecture) {
     throw new InvalidRequestError(`Loading lora ${name} failed: the adapter is for ${architecture ?? "an unknown architecture"}, the served model is ${baseArchitecture}.`, { param: "lora_path" });
   }

@@ -95,3 +95,11 @@ test("the response store flags: on by default and bounded, --no-responses-store 
   assert.deepEqual([stored.responsesStorePath, stored.responsesStoreMaxBytes, stored.responsesStoreTtlSeconds], ["/tmp/r.json", 1000, 0]);
   assert.throws(() => parseServeArgs(["--responses-store", "/tmp/r.json", "--no-responses-store"], {}), UsageError);
 });
+
+test("the KV pool: on by default; --no-kv-pool or PAGODA_KV_POOL=0 gives each sequence a fixed share", () => {
+  assert.equal(parseServeArgs([], {}).kvPool, true);
+  assert.equal(parseServeArgs(["--no-kv-pool"], {}).kvPool, false);
+  assert.equal(parseServeArgs([], { PAGODA_KV_POOL: "0" }).kvPool, false);
+  assert.equal(parseServeArgs(["--kv-pool"], { PAGODA_KV_POOL: "0" }).kvPool, true, "the command line wins");
+  assert.match(serveHelp(), /--kv-pool\s.*--no-kv-pool/s);
+});

@@ -24,6 +24,8 @@ export interface ServeConfig {
   maxModelLen: number | null;
   /** Serve a --max-model-len above the model's trained context (vLLM's VLLM_ALLOW_LONG_MAX_MODEL_LEN). */
   allowLongMaxModelLen: boolean;
+  /** One KV pool all sequences share (needs the unified-KV addon); false (--no-kv-pool): a fixed --max-model-len share per sequence. */
+  kvPool: boolean;
   /** KV pool budget in bytes (vLLM's --kv-cache-memory); null: the default. */
   kvCacheMemory: number | null;
   /** KV pool size in tokens; null: from --kv-cache-memory or the default. */
@@ -94,6 +96,7 @@ export const serveFlags: FlagSpec[] = [
   { name: "served-model-name", key: "servedModelNames", kind: "list", placeholder: "NAME", help: "model names clients use; the first is reported (default: the file name)" },
   { name: "max-model-len", key: "maxModelLen", kind: "int", placeholder: "N", help: "context length per sequence, prompt plus output (default: the model's; without the shared KV pool at most 4096); longer than the model's is refused" },
   { name: "allow-long-max-model-len", key: "allowLongMaxModelLen", kind: "bool", help: "serve a --max-model-len longer than the model was trained with (default off)" },
+  { name: "kv-pool", key: "kvPool", kind: "bool", help: "one KV cache pool all sequences draw from as they grow, where the unified-KV addon is built (npm run build:native) (default on; --no-kv-pool: each sequence owns --max-model-len cells for its whole life, as without the build, and --max-model-len defaults to at most 4096)" },
   { name: "kv-cache-memory", key: "kvCacheMemory", kind: "int", placeholder: "BYTES", help: "memory for the KV cache pool all sequences share (default: up to 1 GiB, at least one --max-model-len); needs the unified-KV addon (npm run build:native)" },
   { name: "kv-cache-tokens", key: "kvCacheTokens", kind: "int", placeholder: "N", help: "the KV cache pool's size in tokens, instead of --kv-cache-memory" },
   { name: "max-num-seqs", key: "maxNumSeqs", kind: "int", placeholder: "N", help: "sequences decoded together (default 16)" },
@@ -140,6 +143,7 @@ export function defaultServeConfig(): ServeConfig {
     servedModelNames: [],
     maxModelLen: null,
     allowLongMaxModelLen: false,
+    kvPool: true,
     kvCacheMemory: null,
     kvCacheTokens: null,
     maxNumSeqs: 16,

@@ -21,6 +21,7 @@ import { createRequestLog } from "./request-logger.js";
 import { readTlsFiles } from "./tls-files.js";
 import { type ServeConfig } from "./serve-config.js";
 import { packageVersion } from "./version.js";
+import { findUnifiedKvAddon } from "../runner/native-addon.js";
 
 /** On shutdown, how long aborted requests' last chunks may take to reach their clients. */
 const abortFlushMs = 5000;
@@ -134,7 +135,7 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
     `  model:          ${modelPath}${firstLoaded.description ? ` (${firstLoaded.description})` : ""}`,
     `  served as:      ${servedModelNames.join(", ")}`,
     `  context:        ${maxModelLen} tokens per sequence, ${first.spec.maxNumSeqs} sequences, ${first.spec.threads} threads`,
-    `  KV cache:       ${kvCacheSummary(firstLoaded.runners[0].kvPoolCells, maxModelLen, first.spec.maxNumSeqs)}`,
+    `  KV cache:       ${kvCacheSummary(firstLoaded.runners[0].kvPoolCells, maxModelLen, first.spec.maxNumSeqs, config.kvPool)}`,
     `  chat template:  ${firstLoaded.hasChatTemplate ? (first.spec.chatTemplate ?? "from the model") : "none (chat requests get a 400; use --chat-template FILE)"}`,
     `  tool calls:     ${firstLoaded.toolOptions.toolSyntax ? `${firstLoaded.toolOptions.toolSyntax.name} parser` : "not parsed (no parser for this template; --tool-call-parser NAME)"}${firstLoaded.toolOptions.reasoningParser ? `; reasoning: ${firstLoaded.toolOptions.reasoningParser}` : ""}`,
     ...first.spec.loraModules.map((lora) => `  LoRA adapter:   ${lora.name} (${lora.path})`),
@@ -164,7 +165,12 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
   console.log(banner.join("\n"));
 }
 
-function kvCacheSummary(kvPoolCells: number | null, maxModelLen: number, maxNumSeqs: number): string {
+function kvCacheSummary(kvPoolCells: number | null, maxModelLen: number, maxNumSeqs: number, isPoolWanted: boolean): string {
   if (kvPoolCells !== null) return `one pool of ${kvPoolCells} tokens shared by all sequences (--kv-cache-memory, --kv-cache-tokens)`;
-  return `${maxModelLen} tokens reserved per sequence, ${maxModelLen * maxNumSeqs} in all (no shared pool: \`npm run build:native\` builds the addon that has one)`;
+  const why = !isPoolWanted
+    ? "--no-kv-pool"
+    : "path" in findUnifiedKvAddon()
+      ? "every sequence fits at full length, where a pool saves no memory and slows decoding"
+      : "`npm run build:native` builds the addon that has one";
+  return `${maxModelLen} tokens reserved per sequence, ${maxModelLen * maxNumSeqs} in all (no shared pool: ${why})`;
 }

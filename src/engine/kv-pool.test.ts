@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { KvPool, resolveKvPoolCells } from "./kv-pool.js";
+import { isKvPoolWorthIt, KvPool, resolveKvPoolCells } from "./kv-pool.js";
 
 test("slots take cells as they grow; a growth the pool cannot hold takes nothing", () => {
   const pool = new KvPool(10, 3);
@@ -69,4 +69,11 @@ test("pool size: tokens as given, bytes as the budget holds, by default at least
   assert.equal(resolveKvPoolCells({ ...base, bytesPerCell: 4096 }), 262144, "the default 1 GiB budget");
   assert.equal(resolveKvPoolCells({ ...base, bytesPerCell: 256 * 1024 }), 32768, "never below one whole context by default");
   assert.equal(resolveKvPoolCells({ ...base, bytesPerCell: 256, maxModelLen: 2048 }), 2048 * 16, "a tiny model: every sequence at full length");
+});
+
+test("a pool is used only when it holds fewer cells than every sequence at full length: one that big saves no memory and slows decoding", () => {
+  assert.equal(isKvPoolWorthIt(32768, 2048, 16), false);
+  assert.equal(isKvPoolWorthIt(40000, 2048, 16), false);
+  assert.equal(isKvPoolWorthIt(32767, 2048, 16), true);
+  assert.equal(isKvPoolWorthIt(87381, 32768, 16), true);
 });

@@ -119,6 +119,19 @@ export const defaultKvCacheMemoryBytes = 1024 ** 3;
  * (as llama-server `-kvu` sizes its pool with `-c`). Never more than all
  * sequences at full length: that much is never used.
  */
+/**
+ * Whether a pool of `cells` beats a fixed share per sequence: only when it
+ * holds fewer cells than every sequence at full length. One that big saves no
+ * memory, and it costs decode time: in llama.cpp's unified cache each
+ * sequence's attention runs over the pool's whole used range (masked), not
+ * over its own cells. Measured on the 0.5B benchmark model: 0.71x the output
+ * tokens/s at C=16 and 0.89x at C=8 (BENCHMARKS.md, issue 19); llama.cpp's own
+ * llama-batched-bench shows 0.87-0.95x for `-kvu`.
+ */
+export function isKvPoolWorthIt(cells: number, maxModelLen: number, maxNumSeqs: number): boolean {
+  return cells < maxModelLen * maxNumSeqs;
+}
+
 export function resolveKvPoolCells(sizing: KvPoolSizing): number {
   const { kvCacheTokens, kvCacheMemoryBytes, bytesPerCell, maxModelLen, maxNumSeqs } = sizing;
   const most = maxModelLen * maxNumSeqs;

@@ -35,6 +35,16 @@ export interface GgufFileInfo {
   dataOffset: number;
 }
 
+export interface GgufReadOptions {
+  /**
+   * Leave out array-valued keys (the vocabulary, merges, token types): their
+   * elements are skipped, not read. What a server needs before loading the
+   * weights (context length, KV shape) is scalar; reading a 150k-token
+   * vocabulary's 300k strings only to drop them grows the JS heap for good.
+   */
+  skipArrays?: boolean;
+}
+
 export async function readGgufInfo(path: string): Promise<GgufFileInfo> {
   return readGgufInfoSync(path);
 }
@@ -43,7 +53,7 @@ export async function readGgufInfo(path: string): Promise<GgufFileInfo> {
  * Synchronous underneath: a real vocab has ~300k strings, and awaiting each read
  * took seconds; plain reads through a 1 MB window take tens of milliseconds.
  */
-export function readGgufInfoSync(path: string): GgufFileInfo {
+export function readGgufInfoSync(path: string, options: GgufReadOptions = {}): GgufFileInfo {
   const fd = openSync(path, "r");
   try {
     const r = new FileReader(fd);
@@ -56,7 +66,9 @@ export function readGgufInfoSync(path: string): GgufFileInfo {
     const metadata: GgufMetadata = new Map();
     for (let i = 0; i < kvCount; i++) {
       const key = r.string();
-      metadata.set(key, readValue(r, typeName(r.u32())));
+      const type = typeName(r.u32());
+      if (type === "array" && options.skipArrays) skipArray(r);
+      else metadata.set(key, readValue(r, type));
     }
     const tensors: GgufTensorInfo[] = [];
     for (let i = 0; i < tensorCount; i++) {
@@ -102,6 +114,18 @@ function readValue(r: FileReader, type: GgufScalarType | "array"): GgufValue {
   return { type: "array", itemType, value } as GgufValue;
 }
 
+const scalarSizes: Record<Exclude<GgufScalarType, "string">, number> = {
+  uint8: 1, int8: 1, bool: 1, uint16: 2, int16: 2, uint32: 4, int32: 4, float32: 4, uint64: 8, int64: 8, float64: 8,
+};
+
+function skipArray(r: FileReader): void {
+  const itemType = typeName(r.u32());
+  if (itemType === "array") throw new Error("nested GGUF arrays are not supported");
+  const n = Number(r.u64());
+  if (itemType !== "string") return r.skip(n * scalarSizes[itemType]);
+  for (let i = 0; i < n; i++) r.skip(Number(r.u64()));
+}
+
 function readScalar(r: FileReader, type: GgufScalarType): number | bigint | boolean | string {
   switch (type) {
     case "uint8": return (r.take(1)).readUInt8(0);
@@ -140,6 +164,9 @@ class FileReader {
     const start = this.position - this.windowStart;
     this.position += n;
     return this.window.subarray(start, start + n);
+  }
+  skip(n: number): void {
+    this.position += n; // the next take() refills the window if this left it
   }
   u32(): number {
     return this.take(4).readUInt32LE(0);

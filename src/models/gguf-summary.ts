@@ -21,7 +21,7 @@ const fileTypeNames: Record<number, string> = {
 export function summarizeGguf(path: string): GgufSummary | null {
   let metadata;
   try {
-    metadata = readGgufInfoSync(path).metadata;
+    metadata = readGgufInfoSync(path, { skipArrays: true }).metadata;
   } catch {
     return null;
   }

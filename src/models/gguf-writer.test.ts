@@ -3,7 +3,7 @@ import { mkdtemp, open, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { readGgufInfo } from "./gguf-reader.js";
+import { readGgufInfo, readGgufInfoSync } from "./gguf-reader.js";
 import { gguf, type GgufMetadata, type GgufValue } from "./gguf-types.js";
 import { writeGguf, type GgufTensorSource } from "./gguf-writer.js";
 import { encodeTensorValues } from "./tensor-encoding.js";
@@ -56,6 +56,19 @@ test("metadata round-trips through the reader with types and order intact", asyn
   assert.equal(info.version, 3);
   assert.deepEqual([...info.metadata], [...everyType, ["general.alignment", gguf.u32(32)]]);
   assert.deepEqual(info.tensors, []);
+});
+
+test("skipArrays leaves out array keys, even ones longer than the read window, and reads every key and tensor after them", async () => {
+  const path = join(dir, "skip.gguf");
+  const vocabulary = Array.from({ length: 200_000 }, (_, i) => `token-${i}`); // ~3.6 MB: past the 1 MB window
+  const metadata: GgufMetadata = new Map([["tokenizer.ggml.tokens", gguf.strs(vocabulary)], ...everyType, ["after.arrays", gguf.u32(7)]]);
+  await writeGguf(path, metadata, [counting("w", [4], "F32", 4)]);
+  const full = readGgufInfoSync(path);
+  const scalars = readGgufInfoSync(path, { skipArrays: true });
+  assert.deepEqual([...scalars.metadata], [...full.metadata].filter(([, value]) => value.type !== "array"));
+  assert.equal(scalars.metadata.get("after.arrays")?.value, 7);
+  assert.deepEqual(scalars.tensors, full.tensors);
+  assert.equal(scalars.dataOffset, full.dataOffset);
 });
 
 test("tensor infos, offsets and data round-trip for F32, F16 and Q8_0", async () => {

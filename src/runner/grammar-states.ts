@@ -7,7 +7,7 @@
 import { GrammarDeadEnd, InvalidGrammar } from "../domain-errors.js";
 import type { SamplerConfig } from "../engine/model-runner.js";
 import { type AddonGrammar, type AddonGrammarEvaluationState, type AddonSamplerConfig, type Internals, isGrammarDeadEndFailure } from "./addon-types.js";
-import { Utf8TokenGuard, type GuardHolder } from "./utf8-token-guard.js";
+import { Utf8TokenGuard, type GuardHolder, type TokenBytes } from "./utf8-token-guard.js";
 
 /** Parsed grammars kept for reuse: requests of one schema share one. */
 const maxCachedGrammars = 64;
@@ -20,7 +20,7 @@ export interface GrammarHolder extends GuardHolder {
 
 export interface GrammarVocabulary {
   /** Each token's bytes (null: leave it alone), or null when the vocabulary's bytes are unknown. */
-  tokenBytes: Array<Uint8Array | null> | null;
+  tokenBytes: TokenBytes | null;
   /** Tokens never sampled under a grammar (see Utf8TokenGuard). */
   bannedTokens: number[];
 }

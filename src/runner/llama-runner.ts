@@ -9,7 +9,7 @@
  * everything touching it lives in this folder.
  */
 import { LlamaLogLevel, type Llama, type LlamaModel } from "node-llama-cpp";
-import { loadLlama, type LoadedLlama } from "./native-addon.js";
+import { loadLlama, trimNativeHeap, type LoadedLlama } from "./native-addon.js";
 import type { BatchItem, ItemResult, ModelInfo, ModelRunner, SequenceSampler } from "../engine/model-runner.js";
 import type { TokenLogprob } from "../engine/types.js";
 import { LlamaSampling, type LlamaSequenceSampler } from "./llama-sampling.js";
@@ -142,7 +142,10 @@ export class LlamaRunner implements ModelRunner {
         await model.dispose();
         throw error;
       });
-      return new LlamaRunner(llama, model, context, readModelInfo(model), shape, null);
+      const runner = new LlamaRunner(llama, model, context, readModelInfo(model), shape, null);
+      dropBpeMerges(model);
+      trimNativeHeap();
+      return runner;
     } catch (error) {
       await releaseLlama();
       throw error;
@@ -288,6 +291,7 @@ export class LlamaRunner implements ModelRunner {
     }
     await this.model.dispose();
     await releaseLlama();
+    trimNativeHeap();
   }
 }
 
@@ -338,6 +342,17 @@ function readModelInfo(model: LlamaModel): ModelInfo {
     chatTemplate: metadata.tokenizer?.chat_template ?? null,
     description: [metadata.general?.name, metadata.general?.architecture].filter(Boolean).join(", "),
   };
+}
+
+/**
+ * node-llama-cpp keeps the whole GGUF metadata as JS objects for the model's
+ * life. The BPE merges in it (151k strings, ~6 MB of heap on a Qwen2
+ * vocabulary) are read by llama.cpp natively and by nothing in JS, node-llama-cpp
+ * 3.22.1 included (pinned in addon-types.ts), so they go.
+ */
+function dropBpeMerges(model: LlamaModel): void {
+  const tokenizer = (model.fileInfo.metadata as unknown as { tokenizer?: { ggml?: { merges?: unknown } } }).tokenizer?.ggml;
+  if (tokenizer) delete tokenizer.merges;
 }
 
 function readGrammarVocabulary(model: LlamaModel, endOfGenerationTokens: ReadonlySet<number>): GrammarVocabulary {

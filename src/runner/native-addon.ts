@@ -101,6 +101,27 @@ export async function loadLlama(options: { maxThreads: number; logLevel: LlamaLo
   return { llama: await loadPrebuilt(options), supportsUnifiedKv: false, description: `node-llama-cpp's prebuilt addon: pagoda's unified-KV build is ${found.reason}` };
 }
 
+let heapTrim: { trimNativeHeap: () => boolean } | null | undefined;
+
+/**
+ * Gives glibc's free heap pages back to the system (malloc_trim), through
+ * heap-trim.node from `npm run build:native`; without it, does nothing. A
+ * model load leaves tens of MB of freed loader memory resident in the worker
+ * thread's arena (scripts/native/heap-trim.c says why). Returns whether any
+ * memory was released.
+ */
+export function trimNativeHeap(): boolean {
+  if (heapTrim === undefined) {
+    const path = join(unifiedKvAddonDir(), "heap-trim.node");
+    try {
+      heapTrim = existsSync(path) ? (require(path) as { trimNativeHeap: () => boolean }) : null;
+    } catch {
+      heapTrim = null; // built for another Node ABI or platform: only memory is at stake
+    }
+  }
+  return heapTrim?.trimNativeHeap() ?? false;
+}
+
 function loadPrebuilt(options: { maxThreads: number; logLevel: LlamaLogLevel }): Promise<Llama> {
   return getLlama({ gpu: false, build: "never", maxThreads: options.maxThreads, logLevel: options.logLevel });
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { controlTokensBannedUnderGrammar, Utf8TokenGuard, vocabularyBytes } from "./utf8-token-guard.js";
+import { controlTokensBannedUnderGrammar, PackedTokenBytes, Utf8TokenGuard, vocabularyBytes, type TokenBytes } from "./utf8-token-guard.js";
 
 // Token ids: 0 "a", 1 F0, 2 80, 3 "9F 98 80" (rest of U+1F600 after F0), 4 "C1 A1" (overlong 'a'),
 // 5 E0, 6 "A0 80" (U+0800 after E0), 7 "ED A0" (surrogate start), 8 F5, 9 a control token.
@@ -37,11 +37,19 @@ test("the request's own biases are kept, and the same object comes back for the 
   assert.equal(guard.biasFor(holder, [0], requestBias), bias);
 });
 
+/** The table as plain arrays, to compare. */
+function listed(table: TokenBytes): Array<number[] | null> {
+  return Array.from({ length: table.length }, (_, token) => {
+    const bytes = table.at(token);
+    return bytes ? [...bytes] : null;
+  });
+}
+
 test("vocabulary bytes: GPT-2 byte-level and SentencePiece byte tokens", () => {
   const gpt2 = vocabularyBytes("gpt2", ["Ġa", "Ã©", "<|im_end|>", "ð"], [1, 1, 3, 1])!;
-  assert.deepEqual(gpt2.map((bytes) => (bytes ? [...bytes] : null)), [[0x20, 0x61], [0xc3, 0xa9], null, [0xf0]]);
+  assert.deepEqual(listed(gpt2), [[0x20, 0x61], [0xc3, 0xa9], null, [0xf0]]);
   const spm = vocabularyBytes("llama", ["▁hi", "<0xE0>", "<s>"], [1, 6, 3])!;
-  assert.deepEqual(spm.map((bytes) => (bytes ? [...bytes] : null)), [[0x20, 0x68, 0x69], [0xe0], null]);
+  assert.deepEqual(listed(spm), [[0x20, 0x68, 0x69], [0xe0], null]);
   assert.equal(vocabularyBytes("bert", [], []), null);
 });
 
@@ -55,4 +63,15 @@ test("tokens banned always are banned in every state, alongside the UTF-8 bans",
 test("control tokens are banned under a grammar, except the end-of-generation ones", () => {
   // normal, control (<|im_start|>), control (<|im_end|>, end of generation), user-defined, unused
   assert.deepEqual(controlTokensBannedUnderGrammar([1, 3, 3, 4, 5], new Set([2])), [1]);
+});
+
+test("packed token bytes hold what they were given, across buffer growth, and ban the same tokens as the plain list", () => {
+  const many = Array.from({ length: 30_000 }, (_, i) => (i % 7 === 0 ? null : Uint8Array.from({ length: i % 5 }, (_, j) => (i + j) & 0xff)));
+  const packed = PackedTokenBytes.from(many);
+  assert.deepEqual(listed(packed), listed(many));
+  assert.equal(packed.at(-1), undefined);
+  assert.equal(packed.at(many.length), undefined);
+  const plain = new Utf8TokenGuard(vocabulary, [9]);
+  const fromPacked = new Utf8TokenGuard(PackedTokenBytes.from(vocabulary), [9]);
+  for (const generated of [[], [1], [5], [1, 3], [0, 7]]) assert.deepEqual(bannedAfter(fromPacked, generated), bannedAfter(plain, generated));
 });

@@ -69,6 +69,55 @@ export interface GuardHolder {
   utf8NumTokens: number;
 }
 
+/** Each token's bytes by id (null: leave the token alone): a plain array, or PackedTokenBytes. */
+export interface TokenBytes {
+  readonly length: number;
+  at(token: number): Uint8Array | null | undefined;
+}
+
+/**
+ * Every token's bytes in one buffer. A 152k-token vocabulary held as 152k
+ * small Uint8Arrays took 31 MB of heap for as long as the model is loaded;
+ * packed it takes ~1.5 MB. `at` returns a view, made on each call.
+ */
+export class PackedTokenBytes implements TokenBytes {
+  private constructor(
+    private readonly bytes: Uint8Array,
+    /** Token i's bytes are bytes[offsets[i], offsets[i + 1]). */
+    private readonly offsets: Uint32Array,
+    private readonly isNull: Uint8Array,
+  ) {}
+
+  get length(): number {
+    return this.isNull.length;
+  }
+
+  at(token: number): Uint8Array | null | undefined {
+    if (!(token >= 0 && token < this.isNull.length)) return undefined;
+    return this.isNull[token] ? null : this.bytes.subarray(this.offsets[token], this.offsets[token + 1]);
+  }
+
+  static from(tokens: Iterable<ArrayLike<number> | null>): PackedTokenBytes {
+    let bytes = new Uint8Array(1 << 16);
+    const offsets: number[] = [0];
+    const isNull: number[] = [];
+    let end = 0;
+    for (const token of tokens) {
+      isNull.push(token === null ? 1 : 0);
+      const length = token?.length ?? 0;
+      if (end + length > bytes.length) {
+        const grown = new Uint8Array(Math.max(2 * bytes.length, end + length));
+        grown.set(bytes.subarray(0, end));
+        bytes = grown;
+      }
+      for (let i = 0; i < length; i++) bytes[end + i] = token![i];
+      end += length;
+      offsets.push(end);
+    }
+    return new PackedTokenBytes(bytes.slice(0, end), Uint32Array.from(offsets), Uint8Array.from(isNull));
+  }
+}
+
 export class Utf8TokenGuard {
   /** Per DFA state, the tokens that would make the bytes invalid. */
   private readonly bannedFrom: Uint32Array[];
@@ -81,17 +130,18 @@ export class Utf8TokenGuard {
    * `alwaysBanned`: tokens banned in every state.
    */
   constructor(
-    private readonly tokenBytes: ReadonlyArray<Uint8Array | null>,
+    private readonly tokenBytes: TokenBytes,
     alwaysBanned: readonly number[] = [],
   ) {
     this.bannedFrom = Array.from({ length: numStates }, (_, state) => {
       const banned = [...alwaysBanned];
-      tokenBytes.forEach((bytes, token) => {
+      for (let token = 0; token < tokenBytes.length; token++) {
+        const bytes = tokenBytes.at(token);
         // Inside a character, llama.cpp's grammar already rejects a token not starting with a
         // continuation byte; leaving those out keeps the ban lists short (hundreds, not the vocabulary).
-        if (bytes === null || (state !== Utf8State.Boundary && !(bytes[0] >= 0x80 && bytes[0] <= 0xbf))) return;
+        if (!bytes || (state !== Utf8State.Boundary && !(bytes[0] >= 0x80 && bytes[0] <= 0xbf))) continue;
         if (run(state, bytes) === Utf8State.Invalid) banned.push(token);
-      });
+      }
       return Uint32Array.from(new Set(banned)).sort();
     });
   }
@@ -103,7 +153,7 @@ export class Utf8TokenGuard {
       holder.utf8NumTokens = 0;
     }
     for (; holder.utf8NumTokens < generatedTokens.length; holder.utf8NumTokens++) {
-      const bytes = this.tokenBytes[generatedTokens[holder.utf8NumTokens]];
+      const bytes = this.tokenBytes.at(generatedTokens[holder.utf8NumTokens]);
       if (bytes) holder.utf8State = run(holder.utf8State, bytes);
     }
     const state = holder.utf8State === Utf8State.Invalid ? Utf8State.Boundary : holder.utf8State;
@@ -160,27 +210,36 @@ export function controlTokensBannedUnderGrammar(tokenTypes: readonly unknown[], 
  * SentencePiece ("llama", with <0xNN> byte tokens). null for other
  * tokenizers: no guard then.
  */
-export function vocabularyBytes(tokenizerModel: unknown, pieces: readonly unknown[], tokenTypes: readonly unknown[]): Array<Uint8Array | null> | null {
+/** `items.map(f)`, one at a time: the vocabulary's per-token arrays are packed as they come, never all held at once. */
+function* eachOf<T, R>(items: readonly T[], f: (item: T, index: number) => R): Generator<R> {
+  for (let i = 0; i < items.length; i++) yield f(items[i], i);
+}
+
+export function vocabularyBytes(tokenizerModel: unknown, pieces: readonly unknown[], tokenTypes: readonly unknown[]): PackedTokenBytes | null {
   const encoder = new TextEncoder();
   if (tokenizerModel === "gpt2") {
     const decoder = byteLevelDecoder();
-    return pieces.map((piece, token) => {
-      if (typeof piece !== "string" || tokenTypes[token] === controlTokenType) return null;
-      const bytes: number[] = [];
-      for (const char of piece) {
-        const byte = decoder.get(char);
-        if (byte === undefined) return encoder.encode(piece); // user-defined tokens are plain text
-        bytes.push(byte);
-      }
-      return Uint8Array.from(bytes);
-    });
+    return PackedTokenBytes.from(
+      eachOf(pieces, (piece, token) => {
+        if (typeof piece !== "string" || tokenTypes[token] === controlTokenType) return null;
+        const bytes: number[] = [];
+        for (const char of piece) {
+          const byte = decoder.get(char);
+          if (byte === undefined) return encoder.encode(piece); // user-defined tokens are plain text
+          bytes.push(byte);
+        }
+        return bytes;
+      }),
+    );
   }
   if (tokenizerModel === "llama") {
-    return pieces.map((piece, token) => {
-      if (typeof piece !== "string" || tokenTypes[token] === controlTokenType) return null;
-      const byteToken = /^<0x([0-9A-Fa-f]{2})>$/.exec(piece);
-      return byteToken ? Uint8Array.of(parseInt(byteToken[1], 16)) : encoder.encode(piece.replace(/\u2581/g, " "));
-    });
+    return PackedTokenBytes.from(
+      eachOf(pieces, (piece, token) => {
+        if (typeof piece !== "string" || tokenTypes[token] === controlTokenType) return null;
+        const byteToken = /^<0x([0-9A-Fa-f]{2})>$/.exec(piece);
+        return byteToken ? [parseInt(byteToken[1], 16)] : encoder.encode(piece.replace(/\u2581/g, " "));
+      }),
+    );
   }
   return null;
 }

@@ -11,9 +11,8 @@ let model: string;
 // Batch invariance (a sequence's output does not depend on what else runs) holds
 // with a fixed KV share per sequence, not in the shared pool: there a sequence's
 // cells interleave with others' and llama.cpp's float sums run in another
-// order, as with llama-server -kvu. These tests pin the prebuilt addon.
-const perSequenceKv = { PAGODA_NATIVE_ADDON: "prebuilt" };
-useServer({ env: perSequenceKv, args: ["--max-model-len", "256", "--max-num-seqs", "16", "--served-model-name", "tiny", "alias-b"] }, (served) => ({ server, client, model } = served));
+// order, as with llama-server -kvu. These tests run without the pool.
+useServer({ args: ["--no-kv-pool", "--max-model-len", "256", "--max-num-seqs", "16", "--served-model-name", "tiny", "alias-b"] }, (served) => ({ server, client, model } = served));
 
 const messages: OpenAI.ChatCompletionMessageParam[] = [
   { role: "system", content: "You are a helpful assistant." },

@@ -29,8 +29,7 @@ before(async () => {
     preset: "tiny-qwen2",
     apiKey,
     // The seed probe asks for the same text twice; in the shared KV pool a prefix-cache hit may sum attention in another order (README, "Trade-off: bit-reproducibility").
-    env: { PAGODA_NATIVE_ADDON: "prebuilt" },
-    args: ["--served-model-name", "tiny", "--model", `bert=${bertPath}`, "--chat-template", join(chatTemplatesDir, "Qwen-Qwen2.5-7B-Instruct.jinja"), "--api-key", apiKey],
+    args: ["--no-kv-pool", "--served-model-name", "tiny", "--model", `bert=${bertPath}`, "--chat-template", join(chatTemplatesDir, "Qwen-Qwen2.5-7B-Instruct.jinja"), "--api-key", apiKey],
   });
 });
 

@@ -43,6 +43,24 @@ test("16 short conversations and a prompt longer than a sixteenth of the pool ar
   }
 });
 
+test("a prompt prefix one sequence left in the pool is a prefix-cache hit for the next, in another slot", { skip }, async () => {
+  const server = await startServer({ args: ["--max-model-len", "2048", "--max-num-seqs", "4", "--kv-cache-tokens", "4096"] });
+  try {
+    const client = server.client();
+    const model = (await client.models.list()).data[0].id;
+    const system = Array.from({ length: 40 }, (_, i) => `fact ${i} is plain.`).join(" ");
+    const ask = (question: string) =>
+      client.chat.completions.create({ model, messages: [{ role: "system", content: system }, { role: "user", content: question }], max_tokens: 4, temperature: 0, ignore_eos: true } as OpenAI.ChatCompletionCreateParamsNonStreaming);
+    const first = await ask("What is the first fact?");
+    // Two at once: at least one of them runs in a slot other than the first request's.
+    const [second, third] = await Promise.all([ask("And the second?"), ask("And the third one?")]);
+    assert.equal(first.usage!.prompt_tokens_details?.cached_tokens ?? 0, 0);
+    for (const later of [second, third]) assert.ok((later.usage!.prompt_tokens_details?.cached_tokens ?? 0) > 500, JSON.stringify(later.usage));
+  } finally {
+    assert.equal(await server.stop(), 0);
+  }
+});
+
 // Greedy output identical after a preemption is tested with the fake runner
 // (src/engine/kv-pool-engine.test.ts): on llama.cpp a shared pool is not batch
 // invariant (see chat-completions.test.ts), so here every request must finish.
@@ -66,11 +84,11 @@ test("a pool too small for everything at once preempts and recomputes: every req
   }
 });
 
-test("without the unified-KV addon (PAGODA_NATIVE_ADDON=prebuilt) the server says so and serves with a fixed share per sequence", async () => {
-  const server = await startServer({ env: { PAGODA_NATIVE_ADDON: "prebuilt" }, args: ["--max-num-seqs", "2"] });
+/** Starts a server, checks its start-up log, and serves one completion. */
+async function servesWithFixedShares(options: Parameters<typeof startServer>[0], expectedLog: RegExp[]): Promise<void> {
+  const server = await startServer(options);
   try {
-    assert.match(server.output(), /native addon: node-llama-cpp's prebuilt addon/);
-    assert.match(server.output(), /KV cache:\s+2048 tokens reserved per sequence/);
+    for (const line of expectedLog) assert.match(server.output(), line);
     const client = server.client();
     const model = (await client.models.list()).data[0].id;
     const r = await client.completions.create({ model, prompt: "hello", max_tokens: 4, temperature: 0, ignore_eos: true } as OpenAI.CompletionCreateParamsNonStreaming);
@@ -78,4 +96,23 @@ test("without the unified-KV addon (PAGODA_NATIVE_ADDON=prebuilt) the server say
   } finally {
     assert.equal(await server.stop(), 0);
   }
+}
+
+test("without the unified-KV addon (PAGODA_NATIVE_ADDON=prebuilt) the server says so and serves with a fixed share per sequence", async () => {
+  await servesWithFixedShares({ env: { PAGODA_NATIVE_ADDON: "prebuilt" }, args: ["--max-num-seqs", "2"] }, [
+    /native addon: node-llama-cpp's prebuilt addon/,
+    /KV cache:\s+2048 tokens reserved per sequence/,
+  ]);
+});
+
+test("where every sequence fits at full length (the pool would be no smaller), each gets its fixed share and the banner says why", { skip }, async () => {
+  await servesWithFixedShares({ args: ["--max-num-seqs", "2"] }, [
+    /KV cache:\s+2048 tokens reserved per sequence, 4096 in all \(no shared pool: every sequence fits at full length/,
+  ]);
+});
+
+test("--no-kv-pool gives each sequence a fixed share even where the pool could be had, and says so", async () => {
+  await servesWithFixedShares({ args: ["--no-kv-pool", "--max-num-seqs", "2", "--kv-cache-tokens", "2048"] }, [
+    /KV cache:\s+2048 tokens reserved per sequence, 4096 in all \(no shared pool: --no-kv-pool\)/,
+  ]);
 });

@@ -18,9 +18,8 @@ const maxModelLen = 512;
 // Batch invariance (a sequence's output does not depend on what else runs) holds
 // with a fixed KV share per sequence, not in the shared pool: there a sequence's
 // cells interleave with others' and llama.cpp's float sums run in another
-// order, as with llama-server -kvu. These tests pin the prebuilt addon.
-const perSequenceKv = { PAGODA_NATIVE_ADDON: "prebuilt" };
-useServer({ env: perSequenceKv, args: ["--max-model-len", String(maxModelLen), "--max-num-seqs", "8", "--max-logprobs", "100000"] }, (served) => ({ server, client, model } = served));
+// order, as with llama-server -kvu. These tests run without the pool.
+useServer({ args: ["--no-kv-pool", "--max-model-len", String(maxModelLen), "--max-num-seqs", "8", "--max-logprobs", "100000"] }, (served) => ({ server, client, model } = served));
 
 type Body = Record<string, unknown>;
 const complete = (body: Body) => client.completions.create({ model, prompt: "Once upon a time", ...body } as OpenAI.CompletionCreateParamsNonStreaming);

@@ -17,11 +17,11 @@ import { startServer, type TestServer } from "./server-harness.js";
 let wide: TestServer;
 let narrow: TestServer;
 // One fixed KV share per sequence: a sequence's sums do not depend on what runs beside it.
-const env = { PAGODA_NATIVE_ADDON: "prebuilt" };
+const fixedShares = ["--no-kv-pool"];
 const common = ["--max-model-len", "2048", "--max-num-seqs", "6"];
 
 before(async () => {
-  [wide, narrow] = await Promise.all([startServer({ env, args: common }), startServer({ env, args: [...common, "--max-num-batched-tokens", "128"] })]);
+  [wide, narrow] = await Promise.all([startServer({ args: [...common, ...fixedShares] }), startServer({ args: [...common, ...fixedShares, "--max-num-batched-tokens", "128"] })]);
 });
 
 after(async () => {

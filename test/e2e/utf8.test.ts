@@ -17,7 +17,7 @@ let model: string;
 // A seeded request run twice must give the same text: with a fixed KV share per
 // sequence. In the shared pool a prefix-cache hit puts the same tokens in other
 // cells and llama.cpp sums them in another order (README, "Long contexts").
-useServer({ env: { PAGODA_NATIVE_ADDON: "prebuilt" }, args: ["--max-model-len", "512"] }, (served) => ({ server, client, model } = served));
+useServer({ args: ["--no-kv-pool", "--max-model-len", "512"] }, (served) => ({ server, client, model } = served));
 
 const multiByte = "日本語 𝄞 é";
 const prompts = [multiByte, "Write some emoji: 😀🎉 and accents: àéîõü", "Plain ASCII text, nothing special.", "Ελληνικά και русский текст"];
