@@ -6,9 +6,10 @@
 import { randomInt } from "node:crypto";
 import { DomainError, DuplicateRequestId, EngineDead, EngineFault, QueueFull, ShuttingDown } from "../domain-errors.js";
 import { serverLog, type Logger } from "../logger.js";
-import type { FinishedGeneration, RequestHandle } from "../request-handle.js";
-import type { BatchItem, ItemResult, ModelRunner } from "./model-runner.js";
+import type { RequestHandle } from "../request-handle.js";
+import type { ItemResult, ModelRunner } from "./model-runner.js";
 import { OutputStream } from "./output-stream.js";
+import { takeOutput, timingsOf, type RequestState } from "./request-state.js";
 import { PooledKv } from "./pooled-kv.js";
 import { Scheduler } from "./scheduler.js";
 import { Sequence, type SequenceContext } from "./sequence.js";
@@ -17,7 +18,7 @@ import { OutputProcessor } from "./output-processor.js";
 import { TokenBiasPlan } from "./token-bias.js";
 import { StepBudget } from "./step-budget.js";
 import { StepCostModel, shapeOf } from "./step-cost-model.js";
-import type { EngineStats, GenerateRequest, RequestOutput, RequestTimings, SchedulingPolicy } from "./types.js";
+import type { EngineStats, GenerateRequest, RequestTimings, SchedulingPolicy } from "./types.js";
 
 export interface EngineConfig {
   maxNumBatchedTokens: number;
@@ -36,18 +37,6 @@ export interface EngineConfig {
   enablePrefixCaching: boolean;
   /** Where faults are logged; the server's log by default. */
   log?: Logger;
-}
-
-interface RequestState {
-  request: GenerateRequest;
-  sequences: Sequence[];
-  stream: OutputStream;
-  arrivedAt: number;
-  scheduledAt: number | null;
-  /** When the first choice produced each of its tokens. */
-  tokenTimes: number[];
-  /** Tells the request's handle that this generation has left the engine. */
-  reportFinished: ((finished: FinishedGeneration) => void) | null;
 }
 
 /** Without --max-step-ms, a step with prompt tokens may take this many times the decodes' own step. */
@@ -313,25 +302,7 @@ export class Engine {
       return;
     }
     this.stage = "building the batch";
-    const items: BatchItem[] = chunks.map(({ sequence, numTokens, isSampling }) => {
-      const nextTokens = sequence.promptNextTokens(sequence.numComputed, numTokens);
-      return {
-        slotId: sequence.slotId!,
-        startPosition: sequence.numComputed,
-        tokens: sequence.tokens.slice(sequence.numComputed, sequence.numComputed + numTokens),
-        sample: isSampling
-          ? {
-              sampler: sequence.sampler!,
-              config: sequence.samplerConfig(),
-              penaltyTokens: sequence.outputTokens,
-              promptTokens: sequence.promptTokens,
-              tokenWindow: sequence.tokenWindow,
-              numLogprobs: sequence.params.logprobs,
-            }
-          : undefined,
-        ...(nextTokens ? { promptLogprobs: { numTop: sequence.params.promptLogprobs ?? 0, nextTokens } } : {}),
-      };
-    });
+    const items = chunks.map(({ sequence, numTokens, isSampling }) => sequence.batchItem(numTokens, isSampling));
     let results: ItemResult[];
     let publishFailures: PublishFailure[] = [];
     this.stage = "running the forward pass";
@@ -410,7 +381,7 @@ export class Engine {
    * the request's business: one that throws is logged, and the answer stands.
    */
   private notifyFinished(state: RequestState): void {
-    const timings = this.timingsOf(state);
+    const timings = timingsOf(state, this.now());
     const renderPrompt = () => this.sequenceContext.detokenizeWithSpecialTokens(state.request.promptTokens);
     try {
       this.config.onRequestFinished?.(timings);
@@ -418,23 +389,6 @@ export class Engine {
     } catch (error) {
       this.log.error({ err: error, requestId: state.request.requestId }, "a request-finished observer (metrics, request log) failed; the answer is unaffected");
     }
-  }
-
-  private timingsOf(state: RequestState): RequestTimings {
-    const finishedAt = this.now();
-    const first = state.sequences[0];
-    const { tokenTimes, arrivedAt } = state;
-    return {
-      requestId: state.request.requestId,
-      finishReason: first.finishReason ?? "abort",
-      numPromptTokens: first.numPromptTokens,
-      numCachedPromptTokens: first.numCachedPromptTokens,
-      numGenerationTokens: state.sequences.reduce((sum, s) => sum + s.outputTokens.length, 0),
-      queueTimeMs: (state.scheduledAt ?? finishedAt) - arrivedAt,
-      timeToFirstTokenMs: tokenTimes.length > 0 ? tokenTimes[0] - arrivedAt : null,
-      interTokenLatenciesMs: tokenTimes.slice(1).map((time, i) => time - tokenTimes[i]),
-      endToEndMs: finishedAt - arrivedAt,
-    };
   }
 
   /** Publishes every request with new output; a throw is collected, for the caller to fail once that is safe. */
@@ -467,19 +421,8 @@ export class Engine {
   }
 
   private publish(state: RequestState): void {
-    const choices = state.sequences.map((s) => s.takeOutput()).filter((c) => c !== null);
-    if (choices.length === 0) return;
-    const first = state.sequences[0];
-    state.stream.push(
-      {
-        requestId: state.request.requestId,
-        numPromptTokens: first.numPromptTokens,
-        numCachedPromptTokens: first.numCachedPromptTokens,
-        numCompletionTokens: state.sequences.reduce((sum, s) => sum + s.outputTokens.length, 0),
-        promptLogprobs: first.isPrefilling ? null : first.promptLogprobs,
-      },
-      choices,
-    );
+    const output = takeOutput(state);
+    if (output) state.stream.push(...output);
   }
 
   /** A domain error is the requests' answer as it is; anything else is a bug, logged and answered as an EngineFault. */

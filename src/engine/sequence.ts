@@ -3,7 +3,7 @@
  * its output state (what output-processor.ts has made of its tokens so far).
  */
 import { ChoiceOutputState, type OutputContext } from "./output-processor.js";
-import type { LogitBias, SamplerConfig, SequenceSampler } from "./model-runner.js";
+import type { BatchItem, LogitBias, SamplerConfig, SequenceSampler } from "./model-runner.js";
 import type { TokenBiasPlan } from "./token-bias.js";
 import type { ChoiceOutput, FinishReason, SamplingParams, TokenLogprob } from "./types.js";
 import { withBans } from "./token-bias.js";
@@ -128,6 +128,27 @@ export class Sequence {
       const position = startPosition + i;
       return position >= numScored && position + 1 < this.numPromptTokens ? this.tokens[position + 1] : undefined;
     });
+  }
+
+  /** What the runner is given for this sequence's next `numTokens` tokens, sampling after them when `isSampling`. */
+  batchItem(numTokens: number, isSampling: boolean): BatchItem {
+    const nextTokens = this.promptNextTokens(this.numComputed, numTokens);
+    return {
+      slotId: this.slotId!,
+      startPosition: this.numComputed,
+      tokens: this.tokens.slice(this.numComputed, this.numComputed + numTokens),
+      sample: isSampling
+        ? {
+            sampler: this.sampler!,
+            config: this.samplerConfig(),
+            penaltyTokens: this.outputTokens,
+            promptTokens: this.promptTokens,
+            tokenWindow: this.tokenWindow,
+            numLogprobs: this.params.logprobs,
+          }
+        : undefined,
+      ...(nextTokens ? { promptLogprobs: { numTop: this.params.promptLogprobs ?? 0, nextTokens } } : {}),
+    };
   }
 
   addPromptLogprobs(logprobs: readonly TokenLogprob[]): void {
