@@ -3,7 +3,8 @@
 // ~128-token prompts generating --output tokens each (ignore_eos), and the
 // pure decode rate measured after all prompts are in. Usage:
 //   UV_THREADPOOL_SIZE=1 node scripts/bench-engine.mjs MODEL.gguf [--threads 2] [--concurrency 1,2,4,8,16] [--output 64]
-//     [--sampling greedy,temperature,top-p,top-p-cold,top-k-top-p,penalties,logprobs,top-logprobs]
+//     [--sampling greedy,temperature,top-p,top-p-cold,top-k-top-p,penalties,logprobs,top-logprobs] [--json]
+// --json: one JSON line per run on stdout (variant, concurrency, stepMs, decodeTokPerS, ...) instead of text.
 // Each sampling variant runs every concurrency level; the decode step time
 // (ms per step once all prompts are in) shows what sampling and logprobs cost.
 import { parseArgs } from "node:util";
@@ -18,6 +19,7 @@ const { values, positionals } = parseArgs({
     concurrency: { type: "string", default: "1,2,4,8,16" },
     output: { type: "string", default: "64" },
     sampling: { type: "string", default: "greedy" },
+    json: { type: "boolean", default: false },
   },
 });
 const modelPath = positionals[0];
@@ -56,6 +58,10 @@ for (const c of levels) {
   const total = c * params.maxTokens;
   const decodeRate = (c * (params.maxTokens - 1)) / ((end - firstTokenAll) / 1000);
   const stepMs = (end - firstTokenAll) / (params.maxTokens - 1);
+  if (values.json) {
+    console.log(JSON.stringify({ variant, concurrency: c, stepMs, decodeTokPerS: decodeRate, endToEndTokPerS: total / ((end - start) / 1000), meanTtftMs: ttfts.reduce((a, b) => a + b, 0) / c, promptTokens: prompts[0].length }));
+    continue;
+  }
   console.log(`${variant} C=${c}: decode step ${stepMs.toFixed(1)} ms, ${(total / ((end - start) / 1000)).toFixed(1)} tok/s end-to-end, decode after all prefills ${decodeRate.toFixed(1)} tok/s, mean TTFT ${(ttfts.reduce((a, b) => a + b, 0) / c).toFixed(0)} ms, ${((end - start) / 1000).toFixed(2)} s`);
 }
 }

@@ -266,6 +266,30 @@ const computeBound = (c, promptTokens, outputTokens = 64) => {
 };
 log(`llama-batched-bench TG t/s: ${batched.map((x) => `B=${x.pl} ${x.speed_tg.toFixed(1)}`).join(", ")}`);
 
+/**
+ * Single-stream decode where the C=1 workload decodes: llama-bench's tg of
+ * 64 tokens after a depth of ~129 prompt tokens (tg128 above starts from an
+ * empty cache), and pagoda's engine on the same model with no HTTP and no
+ * client (scripts/bench-engine.mjs), so that what the kernels, the engine and
+ * the HTTP path with its client each cost can be told apart.
+ */
+const singleStreamDepth = 129;
+const singleStream = [];
+async function kernelDecode() {
+  await waitQuiet();
+  const args = ["-m", modelPath, "-t", threads, "-p", "0", "-n", "64", "-d", String(singleStreamDepth), "-r", "3", "-o", "json"];
+  const [entry] = JSON.parse(run(join(binDir, "llama-bench"), args, { stdio: ["ignore", "pipe", "ignore"] }));
+  log(`llama-bench tg64 @ d${singleStreamDepth}: ${entry.avg_ts.toFixed(1)} t/s`);
+  return { kind: "llama-bench", tokPerS: entry.avg_ts };
+}
+async function engineDecode() {
+  await waitQuiet();
+  const out = run(process.execPath, [join(root, "scripts/bench-engine.mjs"), modelPath, "--threads", threads, "--concurrency", "1", "--output", "64", "--json"], { env: { ...process.env, UV_THREADPOOL_SIZE: "1" }, stdio: ["ignore", "pipe", "ignore"] });
+  const entry = JSON.parse(out.trim().split("\n").filter((line) => line.startsWith("{")).at(-1));
+  log(`pagoda engine (no HTTP) C=1 decode: ${entry.decodeTokPerS.toFixed(1)} t/s`);
+  return { kind: "pagoda-engine", tokPerS: entry.decodeTokPerS };
+}
+
 const serverDefs = {
   pagoda: (port) => ({
     cmd: process.execPath,
@@ -308,6 +332,9 @@ try {
   }
   const block = serverNames.length === 2 ? [serverNames[0], serverNames[1], serverNames[1], serverNames[0]] : serverNames;
   for (const workload of workloads) {
+    // The single stream against the kernels: llama-bench and pagoda's engine without HTTP (A-B) before the C=1 runs, B-A after.
+    const isSingleStream = workload.slug === "random-c1" && !opts["skip-kernel-bench"];
+    if (isSingleStream) singleStream.push(await kernelDecode(), await engineDecode());
     for (let rep = 1; rep <= reps; rep++) {
       for (const [i, name] of block.entries()) {
         quietness.push(await cpuBusy(1000));
@@ -316,9 +343,12 @@ try {
         const outFile = join(outDir, `${name}-${workload.slug}-seed${seed}.json`);
         log(`${workload.name}: ${name} (seed ${seed})`);
         const json = await benchServe(`http://127.0.0.1:${running[name].port}/v1`, name, workload, seed, outFile);
+        // The longest wait of any stream for its next token: a stall a p99 over all gaps can hide (a few streams, once each).
+        json.max_itl_ms = Math.max(0, ...(json.itls_ms ?? []).flat());
         ((results[name] ??= {})[workload.slug] ??= []).push(json);
       }
     }
+    if (isSingleStream) singleStream.push(await engineDecode(), await kernelDecode());
   }
   for (const name of serverNames) peakRss[name] = peakRssMb(running[name].child.pid);
 } finally {
@@ -336,6 +366,7 @@ const columns = [
   ["median_tpot_ms", "TPOT p50", 1],
   ["median_itl_ms", "ITL p50", 1],
   ["p99_itl_ms", "ITL p99", 0],
+  ["max_itl_ms", "ITL max", 0],
   ["median_e2el_ms", "E2E p50", 0],
   ["p99_e2el_ms", "E2E p99", 0],
 ];
@@ -398,10 +429,18 @@ const targetLines = b && serverNames.includes("pagoda") && serverNames.includes(
       `- TTFT at C=16 pagoda/llama-server: p50 ${r2(ratio("random-c16", "median_ttft_ms"))} (target < 1.0x), p99 ${r2(ratio("random-c16", "p99_ttft_ms"))} (target <= 1.0x)`,
       `- Output tok/s pagoda/llama-server: ${concurrencies.map((c) => `C=${c} ${r2(ratio(`random-c${c}`, "output_throughput"))}`).join(", ")} (target >= 0.97x)`,
       ...(sharedSlug ? [`- Shared-prefix C=4 TTFT p99 pagoda/llama-server: ${r2(ratio(sharedSlug, "p99_ttft_ms"))} (target <= 0.1x)`] : []),
+      ...(singleStream.length ? [singleStreamLine()] : []),
       `- Single-stream decode (1000 / TPOT p50 at C=1) against llama-bench tg128 (${tg128?.toFixed(1) ?? "n/a"} t/s): pagoda ${tpot1 ? (1000 / tpot1).toFixed(1) : "n/a"} t/s = ${tpot1 && tg128 ? ((1000 / tpot1) / tg128).toFixed(2) : "n/a"}x (target >= 0.95x); llama-server ${peerTpot1 && tg128 ? ((1000 / peerTpot1) / tg128).toFixed(2) : "n/a"}x`,
       `- Compute bound of the random workload (each request's prompt at llama-bench pp512 ${pp512?.toFixed(1) ?? "n/a"} t/s, plus 64 tokens at 1/C of llama-batched-bench's TG at batch C: ${batched.map((x) => `B=${x.pl} ${x.speed_tg.toFixed(1)}`).join(", ")} t/s), and each server's share (target >= 0.9 at C=16): ${boundLines.join("; ")}`,
     ]
   : [];
+function singleStreamLine() {
+  const meanOf = (kind) => avg(singleStream.filter((x) => x.kind === kind).map((x) => x.tokPerS));
+  const kernel = meanOf("llama-bench");
+  const engineRate = meanOf("pagoda-engine");
+  const vsKernel = (tokPerS) => (tokPerS && kernel ? `${tokPerS.toFixed(1)} t/s = ${(tokPerS / kernel).toFixed(2)}x` : "n/a");
+  return `- Single-stream decode where the C=1 runs decode (llama-bench tg64 after ${singleStreamDepth} tokens, run before and after them: ${kernel?.toFixed(1) ?? "n/a"} t/s): pagoda's engine without HTTP ${vsKernel(engineRate)}; through HTTP, with the load generator on the same cores (1000 / TPOT p50 at C=1): pagoda ${vsKernel(tpot1 ? 1000 / tpot1 : null)}, llama-server ${vsKernel(peerTpot1 ? 1000 / peerTpot1 : null)} (target >= 0.95x)`;
+}
 const cpuNote = `${machine.nproc} × ${machine.cpuModel} (${machine.simd.join(", ") || "no AVX2"}), ${machine.memGb} GB RAM, Linux ${machine.kernel}, Node ${machine.node}`;
 const command = `npm run bench:peer${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
 const maxBusy = Math.max(...quietness);
@@ -438,7 +477,7 @@ if (!existsSync(benchmarksMd)) {
 appendFileSync(benchmarksMd, section);
 writeFileSync(
   join(outDir, "summary.json"),
-  JSON.stringify({ date: startedAt.toISOString(), command, machine, peerCommit, model: modelPath, anchor, peakRssMb: peakRss, quietness, loadAverages, servers: serverNames, workloads, results: Object.fromEntries(serverNames.map((s) => [s, Object.fromEntries(workloads.map((w) => [w.slug, Object.fromEntries(columns.map(([k]) => [k, metric(s, w.slug, k)]))]))])) }, null, 2) + "\n",
+  JSON.stringify({ date: startedAt.toISOString(), command, machine, peerCommit, model: modelPath, anchor, singleStream, peakRssMb: peakRss, quietness, loadAverages, servers: serverNames, workloads, results: Object.fromEntries(serverNames.map((s) => [s, Object.fromEntries(workloads.map((w) => [w.slug, Object.fromEntries(columns.map(([k]) => [k, metric(s, w.slug, k)]))]))])) }, null, 2) + "\n",
 );
 console.log(section);
 log(`appended to BENCHMARKS.md; raw JSON in ${relative(root, outDir)}/`);
