@@ -10,4 +10,7 @@ import { pino, type Logger } from "pino";
 
 export type { Logger };
 
+/** The levels `--log-level` takes (pino's, without trace and silent). */
+export const logLevels: readonly string[] = ["fatal", "error", "warn", "info", "debug"];
+
 export const serverLog: Logger = pino({ base: undefined, timestamp: pino.stdTimeFunctions.isoTime }, pino.destination({ fd: 2, sync: true }));

@@ -82,6 +82,13 @@ test("--max-step-ms (or PAGODA_MAX_STEP_MS) sets the step time target; absent, t
   assert.match(serveHelp(), /\[env PAGODA_MAX_STEP_MS\]/);
 });
 
+test("--log-level (or PAGODA_LOG_LEVEL) sets the server log's level; info by default", () => {
+  assert.equal(parseServeArgs([], {}).logLevel, "info");
+  assert.equal(parseServeArgs(["--log-level", "debug"], {}).logLevel, "debug");
+  assert.equal(parseServeArgs([], { PAGODA_LOG_LEVEL: "warn" }).logLevel, "warn");
+  assert.match(serveHelp(), /\[env PAGODA_LOG_LEVEL\]/);
+});
+
 test("the response store flags: on by default and bounded, --no-responses-store names a flag of its own, PATH and off contradict", () => {
   const config = parseServeArgs([], {});
   assert.equal(config.noResponsesStore, false);

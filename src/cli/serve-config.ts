@@ -71,6 +71,8 @@ export interface ServeConfig {
   responsesStoreMaxBytes: number;
   /** 0: stored responses never expire (the byte bound still applies). */
   responsesStoreTtlSeconds: number;
+  /** The server log's level (pino's): debug adds one line per forward pass. */
+  logLevel: string;
 }
 
 interface FlagSpec {
@@ -126,6 +128,7 @@ export const serveFlags: FlagSpec[] = [
   { name: "no-responses-store", key: "noResponsesStore", kind: "bool", help: "store no /v1/responses (retrieve and previous_response_id then answer 404/400)" },
   { name: "responses-store-max-bytes", key: "responsesStoreMaxBytes", kind: "int", placeholder: "N", help: "memory for stored responses; past it the least recently used go (default 67108864, 64 MiB)" },
   { name: "responses-store-ttl", key: "responsesStoreTtlSeconds", kind: "int", placeholder: "SECONDS", help: "stored responses expire after this long (default 2592000, 30 days, as OpenAI; 0: never)" },
+  { name: "log-level", key: "logLevel", kind: "string", placeholder: "LEVEL", help: "the server log's level on stderr: fatal, error, warn, info (default) or debug (also one line per forward pass: its prompt tokens, decode rows, time, the predicted time and the engine's own time since the last pass)" },
   { name: "max-request-body-bytes", key: "maxBodyBytes", kind: "int", placeholder: "N", help: "larger request bodies get 413 (default 33554432, 32 MiB)" },
 ];
 
@@ -177,6 +180,7 @@ export function defaultServeConfig(): ServeConfig {
     noResponsesStore: false,
     responsesStoreMaxBytes: 64 * 1024 * 1024,
     responsesStoreTtlSeconds: 30 * 24 * 3600,
+    logLevel: "info",
   };
 }
 

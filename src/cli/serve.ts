@@ -2,7 +2,7 @@
 import { readFile } from "node:fs/promises";
 import type { AddressInfo } from "node:net";
 import { UsageError } from "../errors.js";
-import { serverLog } from "../logger.js";
+import { logLevels, serverLog } from "../logger.js";
 import { createHttpServer, routeList } from "../http/server.js";
 import { WebPage } from "../http/web-page.js";
 import type { EngineSnapshot } from "../metrics/engine-snapshot.js";
@@ -30,6 +30,8 @@ export async function serve(config: Readonly<ServeConfig>): Promise<void> {
   if (config.schedulingPolicy !== "fcfs" && config.schedulingPolicy !== "priority") {
     throw new UsageError(`--scheduling-policy must be fcfs or priority, not '${config.schedulingPolicy}'`);
   }
+  if (!logLevels.includes(config.logLevel)) throw new UsageError(`--log-level must be one of ${logLevels.join(", ")}, not '${config.logLevel}'`);
+  serverLog.level = config.logLevel;
   const tls = config.sslKeyfile && config.sslCertfile ? await readTlsFiles(config.sslKeyfile, config.sslCertfile) : undefined;
   const log = (line: string) => console.log(line);
   const specs = servedModelSpecs(config, config.configFile ? await readFile(config.configFile, "utf8") : null);

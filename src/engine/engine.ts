@@ -17,7 +17,7 @@ import type { SlotGrant } from "./slot-pool.js";
 import { OutputProcessor } from "./output-processor.js";
 import { TokenBiasPlan } from "./token-bias.js";
 import { StepBudget } from "./step-budget.js";
-import { StepCostModel, shapeOf } from "./step-cost-model.js";
+import { StepCostModel, shapeOf, type StepShape } from "./step-cost-model.js";
 import type { EngineStats, GenerateRequest, RequestTimings, SchedulingPolicy } from "./types.js";
 
 export interface EngineConfig {
@@ -33,14 +33,18 @@ export interface EngineConfig {
   /** Milliseconds; injectable so tests need no wall clock. */
   now?: () => number;
   schedulingPolicy?: SchedulingPolicy;
+  /** Without `maxStepMs`: the fraction of the longest wait of a prompt not yet started that a step may take; absent: `defaultStepWaitFactor`. */
+  stepWaitFactor?: number;
   maxWaitingRequests: number;
   enablePrefixCaching: boolean;
-  /** Where faults are logged; the server's log by default. */
+  /** Where faults are logged (and, at debug level, every forward pass); the server's log by default. */
   log?: Logger;
 }
 
-/** Without --max-step-ms, a step with prompt tokens may take this many times the decodes' own step. */
+/** Without --max-step-ms, a step with prompt tokens may take this many times the decodes' own step... */
 export const defaultDecodeStepFactor = 2;
+/** ...or this fraction of the longest wait of a prompt not yet started, whichever is longer. */
+export const defaultStepWaitFactor = 0.25;
 
 /** A step carrying decodes still prefills at least this many prompt tokens (or --max-num-batched-tokens, if smaller): no prompt starves. */
 const minPrefillTokens = 16;
@@ -80,6 +84,8 @@ export class Engine {
   private readonly log: Logger;
   /** Learns what a step costs from the steps the engine runs. */
   readonly stepCost = new StepCostModel();
+  /** When the last forward pass's results came back; null after idle. */
+  private lastPassEndMs: number | null = null;
 
   constructor(private readonly runner: ModelRunner, private readonly config: EngineConfig) {
     this.now = config.now ?? (() => performance.now());
@@ -88,6 +94,7 @@ export class Engine {
     const stepBudget = new StepBudget(this.stepCost, {
       maxStepMs: config.maxStepMs ?? null,
       decodeStepFactor: defaultDecodeStepFactor,
+      waitFactor: config.stepWaitFactor ?? defaultStepWaitFactor,
       minPrefillTokens: Math.min(minPrefillTokens, config.maxNumBatchedTokens),
     });
     this.scheduler = new Scheduler({
@@ -140,7 +147,7 @@ export class Engine {
     const reportFinished = handle?.startGeneration() ?? null;
     const state: RequestState = { request, sequences, stream, arrivedAt: this.now(), scheduledAt: null, tokenTimes: [], reportFinished };
     this.requests.set(request.requestId, state);
-    this.scheduler.add(sequences, request.priority ?? 0);
+    this.scheduler.add(sequences, request.priority ?? 0, state.arrivedAt);
     if (handle?.signal.aborted) stream.cancel();
     else handle?.signal.addEventListener("abort", () => stream.cancel(), { once: true });
     this.wake();
@@ -198,6 +205,7 @@ export class Engine {
           this.failUnpublishable(this.publishPending());
           if (this.isStopped) return;
           this.stage = "idle";
+          this.lastPassEndMs = null;
           await new Promise<void>((resolve) => (this.wakeLoop = resolve));
           await this.gatherArrivals();
           continue;
@@ -275,7 +283,7 @@ export class Engine {
 
   private async step(): Promise<void> {
     this.stage = "scheduling";
-    const { chunks, admitted } = this.scheduler.schedule(this.scheduler.waiting.length > 0 ? this.kv.room(this.scheduler.slotPool) : Infinity);
+    const { chunks, admitted } = this.scheduler.schedule(this.scheduler.waiting.length > 0 ? this.kv.room(this.scheduler.slotPool) : Infinity, this.now());
     // In admission order: a later grant may take over a slot an earlier one copies from.
     this.stage = "preparing the KV of admitted requests";
     for (const { sequence, grant } of admitted) {
@@ -314,7 +322,11 @@ export class Engine {
       // run as soon as this loop awaits, not before the next decode starts.
       publishFailures = this.publishPending();
       results = await pass;
-      this.stepCost.observe(shapeOf(items), this.now() - startedMs);
+      const shape = shapeOf(items);
+      const passMs = this.now() - startedMs;
+      this.traceStep(shape, passMs, startedMs);
+      this.stepCost.observe(shape, passMs);
+      this.lastPassEndMs = startedMs + passMs;
     } catch (error) {
       this.failUnpublishable(publishFailures);
       this.failRequests(new Set(chunks.map(({ sequence }) => sequence.requestId)), error, "forward pass");
@@ -341,6 +353,19 @@ export class Engine {
     }
     this.stage = "publishing outputs";
     for (const state of touched) this.unpublished.add(state);
+  }
+
+  /**
+   * One debug line per forward pass: its shape, its time and what the cost
+   * model predicted for it, and the engine's own time between the last pass's
+   * results and this pass (output processing, scheduling, building the batch),
+   * during which no forward pass runs.
+   */
+  private traceStep(shape: StepShape, passMs: number, startedMs: number): void {
+    if (!this.log.isLevelEnabled("debug")) return;
+    const betweenPassesMs = this.lastPassEndMs === null ? null : startedMs - this.lastPassEndMs;
+    const { running, waiting } = this.scheduler;
+    this.log.debug({ pass: { ...shape, ms: passMs, predictedMs: this.stepCost.predict(shape), betweenPassesMs, numRunning: running.length, numWaiting: waiting.length } }, "forward pass");
   }
 
   private async onAdmitted(sequence: Sequence, grant: SlotGrant): Promise<void> {

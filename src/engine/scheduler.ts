@@ -68,8 +68,11 @@ export class Scheduler {
   }
 
   /** FCFS appends; the priority policy keeps the queue ordered by priority, then arrival. */
-  add(sequences: readonly Sequence[], priority: number): void {
-    for (const sequence of sequences) sequence.priority = priority;
+  add(sequences: readonly Sequence[], priority: number, arrivalMs = 0): void {
+    for (const sequence of sequences) {
+      sequence.priority = priority;
+      sequence.arrivalMs = arrivalMs;
+    }
     if (this.config.schedulingPolicy !== "priority") {
       this.waiting.push(...sequences);
       return;
@@ -88,9 +91,10 @@ export class Scheduler {
    * length) from the pool. `kvRoom`: KV cells free or freeable in a shared
    * pool; running sequences draw on it first (the engine preempts when they
    * overdraw), and a sequence is admitted only when its first chunk fits in
-   * what is left.
+   * what is left. `nowMs`: the engine's clock, against which the prompts'
+   * waits are measured (the step budget lets steps grow with them).
    */
-  schedule(kvRoom = Infinity): SchedulerOutput {
+  schedule(kvRoom = Infinity, nowMs = 0): SchedulerOutput {
     const { waiting, running, slots } = this;
     let budget = this.config.maxNumBatchedTokens;
     const chunks: ScheduledChunk[] = [];
@@ -110,7 +114,10 @@ export class Scheduler {
       decodes.kvWork += kvWorkOf(sequence.numComputed, 1);
     }
     const firstPrefilling = running.find((sequence) => sequence.isPrefilling);
-    if (this.config.stepBudget) budget = this.config.stepBudget.prefillTokens(decodes, firstPrefilling?.numComputed ?? 0, budget);
+    const oldestArrivalMs = this.oldestUnstartedArrivalMs();
+    if (this.config.stepBudget && oldestArrivalMs !== null) {
+      budget = this.config.stepBudget.prefillTokens(decodes, firstPrefilling?.numComputed ?? 0, budget, nowMs - oldestArrivalMs);
+    }
     for (const sequence of running) if (sequence.isPrefilling) take(sequence);
 
     const admitted: SchedulerOutput["admitted"] = [];
@@ -137,6 +144,19 @@ export class Scheduler {
 
     chunks.sort((a, b) => (a.sequence.slotId ?? 0) - (b.sequence.slotId ?? 0));
     return { chunks, admitted };
+  }
+
+  /**
+   * The earliest arrival among the prompts this step could prefill (those
+   * being prefilled, and those waiting that a free slot can take); null when
+   * there are none.
+   */
+  private oldestUnstartedArrivalMs(): number | null {
+    let oldest: number | null = null;
+    const consider = (sequence: Sequence) => (oldest = oldest === null ? sequence.arrivalMs : Math.min(oldest, sequence.arrivalMs));
+    for (const sequence of this.running) if (sequence.isPrefilling) consider(sequence);
+    for (const sequence of this.waiting.slice(0, this.slots.numFree)) consider(sequence);
+    return oldest;
   }
 
   /** An admitted sequence whose KV could not be prepared: its slot holds nothing it can vouch for. */

@@ -40,6 +40,8 @@ export class Sequence {
   numPreemptions = 0;
   /** Scheduling priority of the request; lower goes first under the priority policy. */
   priority = 0;
+  /** When its request reached the engine (the engine's clock): how long its prompt has waited for its first token. */
+  arrivalMs = 0;
   sampler: SequenceSampler | null = null;
   /** The sampler config without logit biases; `samplerConfig()` adds the current ones. */
   private readonly baseSamplerConfig: SamplerConfig;

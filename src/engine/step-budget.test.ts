@@ -76,7 +76,8 @@ test("with decodes running, steps stay within --max-step-ms; prompts are chunked
 
 test("without --max-step-ms the target is twice the decodes' own step, learnt from measured steps", async () => {
   let prompt: Promise<void> = Promise.resolve();
-  const { engine, runner } = setup({}, {
+  // Only the decode-step rule: the prompt's wait (next test) does not raise the target here.
+  const { engine, runner } = setup({ stepWaitFactor: 0 }, {
     step: 10,
     run: () => void (prompt = drain(engine.generate({ requestId: "p", promptTokens: ids("q".repeat(100)), params: samplingParams({ maxTokens: 1, temperature: 0 }) }))),
   });
@@ -119,7 +120,7 @@ test("under a full house of decodes a new prompt's TTFT is bounded: it gets at l
 
 test("the budget: full tokens with no decodes or nothing learnt; the floor under an impossible target", () => {
   const model = new StepCostModel();
-  const budget = new StepBudget(model, { maxStepMs: null, decodeStepFactor: 2, minPrefillTokens: 8 });
+  const budget = new StepBudget(model, { maxStepMs: null, decodeStepFactor: 2, minPrefillTokens: 8, waitFactor: 0.25 });
   assert.equal(budget.prefillTokens({ numRows: 0, kvWork: 0 }, 0, 512), 512);
   assert.equal(budget.prefillTokens({ numRows: 4, kvWork: 1 }, 0, 512), 512, "nothing learnt yet");
   for (const shape of [
@@ -131,7 +132,53 @@ test("the budget: full tokens with no decodes or nothing learnt; the floor under
   // Decodes alone: 10 + 8 + 0.5 = 18.5 ms; twice that leaves ~18 ms, about 18 prompt tokens.
   const tokens = budget.prefillTokens({ numRows: 4, kvWork: 1 }, 0, 512);
   assert.ok(tokens >= 16 && tokens <= 18, `${tokens} tokens`);
-  const tight = new StepBudget(model, { maxStepMs: 5, decodeStepFactor: 2, minPrefillTokens: 8 });
+  const tight = new StepBudget(model, { maxStepMs: 5, decodeStepFactor: 2, minPrefillTokens: 8, waitFactor: 0.25 });
   assert.equal(tight.prefillTokens({ numRows: 4, kvWork: 1 }, 0, 512), 8);
   assert.equal(tight.prefillTokens({ numRows: 4, kvWork: 1 }, 0, 3), 3, "never more than the token budget left");
+  // A prompt that has waited 400 ms: the step may take a quarter of that, 100 ms, about 80 prompt tokens beside the decodes.
+  const afterWait = budget.prefillTokens({ numRows: 4, kvWork: 1 }, 0, 512, 400);
+  assert.ok(afterWait >= 75 && afterWait <= 82, `${afterWait} tokens`);
+  assert.equal(budget.prefillTokens({ numRows: 4, kvWork: 1 }, 0, 512, 40), tokens, "a short wait leaves twice the decode step the target");
+  assert.equal(tight.prefillTokens({ numRows: 4, kvWork: 1 }, 0, 512, 400), 8, "an explicit target is kept, however long prompts wait");
+});
+
+test("a wave of prompts behind a few running streams: steps grow with the prompts' wait, so the wave is not let in a prompt at a time", async () => {
+  // One stream starts alone; four 200-token prompts arrive at its tenth step. Each step's start on the fake clock is recorded.
+  const run = async (stepWaitFactor: number) => {
+    const starts: number[] = [];
+    let arrivalMs = 0;
+    let wave: Array<Promise<void>> = [];
+    let numSteps = 0;
+    const runner: FakeRunner = new FakeRunner({
+      numSlots: 5,
+      slotCapacity: 1024,
+      costOf: (items) => {
+        starts.push(runner.elapsedMs);
+        if (++numSteps === 10) {
+          arrivalMs = runner.elapsedMs;
+          wave = ["w1", "w2", "w3", "w4"].map((id) => drain(engine.generate({ requestId: id, promptTokens: ids(id.repeat(100)), params: samplingParams({ maxTokens: 1, temperature: 0 }) })));
+        }
+        return costOf(items);
+      },
+    });
+    const timings: RequestTimings[] = [];
+    const engine = new Engine(runner, { maxNumBatchedTokens: 512, maxWaitingRequests: 10, enablePrefixCaching: false, now: () => runner.elapsedMs, onRequestFinished: (t) => timings.push(t), stepWaitFactor });
+    await drain(engine.generate({ requestId: "first", promptTokens: ids("xy"), params: samplingParams({ maxTokens: 400, temperature: 0, ignoreEos: true }) }));
+    await Promise.all(wave);
+    await engine.stop();
+    const lastTtft = Math.max(...timings.filter((t) => t.requestId.startsWith("w")).map((t) => t.timeToFirstTokenMs!));
+    return { runner, starts, arrivalMs, lastTtft };
+  };
+  const aging = await run(0.25);
+  const fixed = await run(0);
+  assert.ok(aging.lastTtft < 0.75 * fixed.lastTtft, `the wave's last TTFT: ${aging.lastTtft} ms with the wait in the target, ${fixed.lastTtft} ms without`);
+  // No step beside the running stream took longer than twice its decode or a quarter of the wave's wait so far
+  // (the fitted cost is exact on this clock), unless it carried only the floor of 16 prompt tokens.
+  aging.runner.batches.forEach((batch, i) => {
+    const decodes = batch.filter((item) => item.tokens.length === 1);
+    const numPromptTokens = batch.reduce((sum, item) => sum + (item.tokens.length > 1 ? item.tokens.length : 0), 0);
+    if (decodes.length === 0 || numPromptTokens <= 16 || i < 10) return;
+    const targetMs = Math.max(2 * costOf(decodes), 0.25 * (aging.starts[i] - aging.arrivalMs));
+    assert.ok(costOf(batch) <= targetMs + 1e-6, `step ${i} cost ${costOf(batch)} ms, target ${targetMs} ms`);
+  });
 });
