@@ -103,7 +103,7 @@ export const serveFlags: FlagSpec[] = [
   { name: "kv-cache-tokens", key: "kvCacheTokens", kind: "int", placeholder: "N", help: "the KV cache pool's size in tokens, instead of --kv-cache-memory" },
   { name: "max-num-seqs", key: "maxNumSeqs", kind: "int", placeholder: "N", help: "sequences decoded together (default 16)" },
   { name: "max-num-batched-tokens", key: "maxNumBatchedTokens", kind: "int", placeholder: "N", help: "tokens per engine step (run as llama.cpp decodes of at most 512); longer prompts are prefilled in chunks (default 2048)" },
-  { name: "max-step-ms", key: "maxStepMs", kind: "int", placeholder: "MS", help: "while streams are decoding, prompt chunks are sized so a step stays within MS milliseconds, by a step cost the engine learns as it runs (default: twice the decodes' own step)" },
+  { name: "max-step-ms", key: "maxStepMs", kind: "int", placeholder: "MS", help: "while streams are decoding, prompt chunks are sized so a step stays within MS milliseconds, by a step cost the engine learns as it runs (default: twice the decodes' own step, or a quarter of the longest wait of a prompt not yet started, whichever is longer)" },
   { name: "max-waiting-requests", key: "maxWaitingRequests", kind: "int", placeholder: "N", help: "queued requests beyond which new ones get 503 (default 1024)" },
   { name: "enable-prefix-caching", key: "enablePrefixCaching", kind: "bool", help: "reuse the KV of shared prompt prefixes (default on; --no-enable-prefix-caching)" },
   { name: "scheduling-policy", key: "schedulingPolicy", kind: "string", placeholder: "POLICY", help: "fcfs (default), or priority: lower request 'priority' runs first, then arrival" },

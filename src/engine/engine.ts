@@ -349,6 +349,7 @@ export class Engine {
       const state = this.requests.get(sequence.requestId);
       if (!state) continue;
       touched.add(state);
+      sequence.firstTokenMs ??= stepEnd;
       if (sequence.index === 0) state.tokenTimes.push(stepEnd);
     }
     this.stage = "publishing outputs";

@@ -115,7 +115,10 @@ export class Scheduler {
     }
     const firstPrefilling = running.find((sequence) => sequence.isPrefilling);
     const oldestArrivalMs = this.oldestUnstartedArrivalMs();
-    if (this.config.stepBudget && oldestArrivalMs !== null) {
+    // The time budget keeps steady the streams that were already streaming when the waiting prompt arrived. A stream
+    // whose first token came later was still a prompt itself then (the two came in one burst, split only by when
+    // each reached the engine): the prompt gets the whole token budget, as if both had been prefilled in one step.
+    if (this.config.stepBudget && oldestArrivalMs !== null && this.oldestStreamingSinceMs() <= oldestArrivalMs) {
       budget = this.config.stepBudget.prefillTokens(decodes, firstPrefilling?.numComputed ?? 0, budget, nowMs - oldestArrivalMs);
     }
     for (const sequence of running) if (sequence.isPrefilling) take(sequence);
@@ -156,6 +159,13 @@ export class Scheduler {
     const consider = (sequence: Sequence) => (oldest = oldest === null ? sequence.arrivalMs : Math.min(oldest, sequence.arrivalMs));
     for (const sequence of this.running) if (sequence.isPrefilling) consider(sequence);
     for (const sequence of this.waiting.slice(0, this.slots.numFree)) consider(sequence);
+    return oldest;
+  }
+
+  /** When the longest-streaming running sequence got its first token (Infinity when none has). */
+  private oldestStreamingSinceMs(): number {
+    let oldest = Infinity;
+    for (const sequence of this.running) if (!sequence.isPrefilling && sequence.firstTokenMs !== null) oldest = Math.min(oldest, sequence.firstTokenMs);
     return oldest;
   }
 

@@ -42,6 +42,8 @@ export class Sequence {
   priority = 0;
   /** When its request reached the engine (the engine's clock): how long its prompt has waited for its first token. */
   arrivalMs = 0;
+  /** When it got its first token (the engine's clock); null before. */
+  firstTokenMs: number | null = null;
   sampler: SequenceSampler | null = null;
   /** The sampler config without logit biases; `samplerConfig()` adds the current ones. */
   private readonly baseSamplerConfig: SamplerConfig;

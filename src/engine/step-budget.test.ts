@@ -182,3 +182,20 @@ test("a wave of prompts behind a few running streams: steps grow with the prompt
     assert.ok(costOf(batch) <= targetMs + 1e-6, `step ${i} cost ${costOf(batch)} ms, target ${targetMs} ms`);
   });
 });
+
+test("prompts that arrived before a stream's first token are its burst: the next step prefills them whole beside it", async () => {
+  // "a" reaches the idle engine alone; three more prompts arrive during its prompt's pass, before its first token.
+  let burst: Array<Promise<void>> = [];
+  const { engine, runner } = setup({ maxNumBatchedTokens: 512 }, {
+    step: 1,
+    run: () => {
+      burst = ["b", "c", "d"].map((id) => drain(engine.generate({ requestId: id, promptTokens: ids(id.repeat(100)), params: samplingParams({ maxTokens: 2, temperature: 0 }) })));
+    },
+  });
+  await drain(engine.generate({ requestId: "a", promptTokens: ids("a".repeat(100)), params: samplingParams({ maxTokens: 20, temperature: 0, ignoreEos: true }) }));
+  await Promise.all(burst);
+  await engine.stop();
+  const [first, second] = runner.batches;
+  assert.deepEqual(first.map((item) => item.tokens.length), [100]);
+  assert.deepEqual(second.map((item) => item.tokens.length).sort((x, y) => x - y), [1, 100, 100, 100], "a's decode and the three whole prompts");
+});
