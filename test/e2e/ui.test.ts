@@ -103,7 +103,9 @@ describe("the page over HTTP", () => {
 describe("the page in a browser", { skip: browserSkipReason ?? false }, () => {
   test("a message streams into the conversation with its stats", async () => {
     const page = await freshPlayground();
-    await setField(page, "max_tokens", "24");
+    // Long enough that the reply spans many reads of the stream even on a fast machine or a loaded one, where a short
+    // reply's chunks can all arrive in one read and show at once.
+    await setField(page, "max_tokens", "96");
     await setField(page, "seed", "7");
     await page.locator('[name="ignore_eos"]').check();
     // Count the times text was on screen while the reply was still streaming.
@@ -115,7 +117,7 @@ describe("the page in a browser", { skip: browserSkipReason ?? false }, () => {
     await sendMessage(page, "Tell me a story");
     const reply = lastReply(page);
     await reply.locator('[data-testid="reply-stats"]').filter({ hasText: "finish: length" }).waitFor();
-    assert.match(await reply.locator('[data-testid="reply-stats"]').innerText(), /24 output tokens.*TTFT \d+ ms.*tokens\/s/);
+    assert.match(await reply.locator('[data-testid="reply-stats"]').innerText(), /96 output tokens.*TTFT \d+ ms.*tokens\/s/);
     assert.ok(((await page.evaluate("window.partials")) as number) >= 2, "text showed while the reply streamed");
     assert.equal(await page.locator(".message.user").innerText().then((text) => text.includes("Tell me a story")), true);
     // The conversation is kept across a reload.
