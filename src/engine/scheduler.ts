@@ -107,18 +107,27 @@ export class Scheduler {
     };
 
     const decodes = { numRows: 0, kvWork: 0 };
+    let firstPrefilling: Sequence | null = null;
+    // The earliest arrival among the prompts this step could prefill (those being prefilled, and those waiting that a
+    // free slot can take), and the earliest first token among the streams decoding.
+    let oldestArrivalMs = Infinity;
+    let oldestStreamingSinceMs = Infinity;
     for (const sequence of running) {
-      if (sequence.isPrefilling) continue;
+      if (sequence.isPrefilling) {
+        firstPrefilling ??= sequence;
+        oldestArrivalMs = Math.min(oldestArrivalMs, sequence.arrivalMs);
+        continue;
+      }
       take(sequence);
       decodes.numRows++;
       decodes.kvWork += kvWorkOf(sequence.numComputed, 1);
+      oldestStreamingSinceMs = Math.min(oldestStreamingSinceMs, sequence.firstTokenMs ?? Infinity);
     }
-    const firstPrefilling = running.find((sequence) => sequence.isPrefilling);
-    const oldestArrivalMs = this.oldestUnstartedArrivalMs();
+    for (let i = 0; i < Math.min(waiting.length, slots.numFree); i++) oldestArrivalMs = Math.min(oldestArrivalMs, waiting[i].arrivalMs);
     // The time budget keeps steady the streams that were already streaming when the waiting prompt arrived. A stream
     // whose first token came later was still a prompt itself then (the two came in one burst, split only by when
     // each reached the engine): the prompt gets the whole token budget, as if both had been prefilled in one step.
-    if (this.config.stepBudget && oldestArrivalMs !== null && this.oldestStreamingSinceMs() <= oldestArrivalMs) {
+    if (this.config.stepBudget && oldestStreamingSinceMs <= oldestArrivalMs && oldestArrivalMs !== Infinity) {
       budget = this.config.stepBudget.prefillTokens(decodes, firstPrefilling?.numComputed ?? 0, budget, nowMs - oldestArrivalMs);
     }
     for (const sequence of running) if (sequence.isPrefilling) take(sequence);
@@ -147,26 +156,6 @@ export class Scheduler {
 
     chunks.sort((a, b) => (a.sequence.slotId ?? 0) - (b.sequence.slotId ?? 0));
     return { chunks, admitted };
-  }
-
-  /**
-   * The earliest arrival among the prompts this step could prefill (those
-   * being prefilled, and those waiting that a free slot can take); null when
-   * there are none.
-   */
-  private oldestUnstartedArrivalMs(): number | null {
-    let oldest: number | null = null;
-    const consider = (sequence: Sequence) => (oldest = oldest === null ? sequence.arrivalMs : Math.min(oldest, sequence.arrivalMs));
-    for (const sequence of this.running) if (sequence.isPrefilling) consider(sequence);
-    for (const sequence of this.waiting.slice(0, this.slots.numFree)) consider(sequence);
-    return oldest;
-  }
-
-  /** When the longest-streaming running sequence got its first token (Infinity when none has). */
-  private oldestStreamingSinceMs(): number {
-    let oldest = Infinity;
-    for (const sequence of this.running) if (!sequence.isPrefilling && sequence.firstTokenMs !== null) oldest = Math.min(oldest, sequence.firstTokenMs);
-    return oldest;
   }
 
   /** An admitted sequence whose KV could not be prepared: its slot holds nothing it can vouch for. */
