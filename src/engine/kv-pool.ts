@@ -113,13 +113,6 @@ export interface KvPoolSizing {
 export const defaultKvCacheMemoryBytes = 1024 ** 3;
 
 /**
- * Cells in the pool: as given in tokens, or as many as the byte budget holds.
- * Without either, every sequence at full length if that is small, else what
- * the default budget holds, and never less than one full-length sequence
- * (as llama-server `-kvu` sizes its pool with `-c`). Never more than all
- * sequences at full length: that much is never used.
- */
-/**
  * Whether a pool of `cells` beats a fixed share per sequence: only when it
  * holds fewer cells than every sequence at full length. One that big saves no
  * memory, and it costs decode time: in llama.cpp's unified cache each
@@ -132,6 +125,13 @@ export function isKvPoolWorthIt(cells: number, maxModelLen: number, maxNumSeqs: 
   return cells < maxModelLen * maxNumSeqs;
 }
 
+/**
+ * Cells in the pool: as given in tokens, or as many as the byte budget holds.
+ * Without either, every sequence at full length if that is small, else what
+ * the default budget holds, and never less than one full-length sequence
+ * (as llama-server `-kvu` sizes its pool with `-c`). Never more than all
+ * sequences at full length: that much is never used.
+ */
 export function resolveKvPoolCells(sizing: KvPoolSizing): number {
   const { kvCacheTokens, kvCacheMemoryBytes, bytesPerCell, maxModelLen, maxNumSeqs } = sizing;
   const most = maxModelLen * maxNumSeqs;

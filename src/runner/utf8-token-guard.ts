@@ -205,16 +205,16 @@ export function controlTokensBannedUnderGrammar(tokenTypes: readonly unknown[], 
   return banned;
 }
 
-/**
- * Token bytes from GGUF vocabulary strings: byte-level BPE ("gpt2") or
- * SentencePiece ("llama", with <0xNN> byte tokens). null for other
- * tokenizers: no guard then.
- */
 /** `items.map(f)`, one at a time: the vocabulary's per-token arrays are packed as they come, never all held at once. */
 function* eachOf<T, R>(items: readonly T[], f: (item: T, index: number) => R): Generator<R> {
   for (let i = 0; i < items.length; i++) yield f(items[i], i);
 }
 
+/**
+ * Token bytes from GGUF vocabulary strings: byte-level BPE ("gpt2") or
+ * SentencePiece ("llama", with <0xNN> byte tokens). null for other
+ * tokenizers: no guard then.
+ */
 export function vocabularyBytes(tokenizerModel: unknown, pieces: readonly unknown[], tokenTypes: readonly unknown[]): PackedTokenBytes | null {
   const encoder = new TextEncoder();
   if (tokenizerModel === "gpt2") {
