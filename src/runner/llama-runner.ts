@@ -20,6 +20,7 @@ import { LlamaEmbeddingRunner, type LlamaEmbeddingRunnerOptions } from "./llama-
 import { readEmbeddingTraits, type EmbeddingTraits } from "./embedding-traits.js";
 import { type AddonContext, type AddonModelLora, type Internals, asInternals } from "./addon-types.js";
 import { mergePieceResult, splitIntoMicroBatches } from "./micro-batches.js";
+import { DecodeGrouping } from "./decode-grouping.js";
 import { serverLog } from "../logger.js";
 
 export interface LlamaRunnerOptions {
@@ -92,6 +93,7 @@ export class LlamaRunner implements ModelRunner {
   private readonly tokenizer: LlamaTokenizer;
   private readonly sampling: LlamaSampling;
   private readonly grammars: GrammarStates;
+  private readonly decodeGrouping = new DecodeGrouping();
 
   private constructor(
     private readonly llama: Llama,
@@ -192,6 +194,21 @@ export class LlamaRunner implements ModelRunner {
   }
 
   async execute(items: readonly BatchItem[]): Promise<ItemResult[]> {
+    const isDecodeOnly = items.every((item) => item.tokens.length === 1);
+    const mode = this.decodeGrouping.modeFor(items.length, isDecodeOnly);
+    const startedMs = performance.now();
+    const results = mode === "per-row" ? await this.executeRowByRow(items) : await this.executeInMicroBatches(items);
+    this.decodeGrouping.observe(items.length, isDecodeOnly, mode, performance.now() - startedMs);
+    return results;
+  }
+
+  private async executeRowByRow(items: readonly BatchItem[]): Promise<ItemResult[]> {
+    const results: ItemResult[] = [];
+    for (const item of items) results.push(...(await this.executeMicroBatch([item])));
+    return results;
+  }
+
+  private async executeInMicroBatches(items: readonly BatchItem[]): Promise<ItemResult[]> {
     const microBatchTokens = Math.min(this.shape.maxBatchTokens, maxMicroBatchTokens);
     if (items.reduce((sum, item) => sum + item.tokens.length, 0) <= microBatchTokens) return this.executeMicroBatch(items);
     const results: ItemResult[] = items.map(() => ({}));
