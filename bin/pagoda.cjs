@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// pagoda's launcher. llama.cpp runs its decodes with OpenMP from libuv's
-// worker threads, and every worker thread that calls into it gets its own
-// OpenMP team; with libuv's default four workers, idle teams spin on the same
-// cores as the busy one (single-stream decode measured ~25% slower). One libuv
-// worker keeps one team. It must be set before the thread pool starts, which
-// ESM loading already does, hence this CommonJS entry.
+// pagoda's launcher. node-llama-cpp runs llama.cpp's decodes and samplers on
+// libuv's worker threads, and each decode spreads over --threads threads of
+// ggml's own (the prebuilt CPU backends use ggml's thread pool, not OpenMP).
+// With libuv's default four workers, other native calls run beside a decode
+// on the cores its threads busy-wait on (single-stream decode measured ~25%
+// slower); one worker keeps native work in order. It must be set before the
+// thread pool starts, which ESM loading already does, hence this CommonJS entry.
 process.env.UV_THREADPOOL_SIZE ??= "1";
 const { existsSync } = require("node:fs");
 const { join } = require("node:path");

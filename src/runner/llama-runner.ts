@@ -124,7 +124,7 @@ export class LlamaRunner implements ModelRunner {
 
   static async load(options: LlamaRunnerOptions): Promise<LlamaRunner> {
     if (process.env.UV_THREADPOOL_SIZE !== "1") {
-      serverLog.warn("UV_THREADPOOL_SIZE is not 1, so llama.cpp's OpenMP teams compete for cores; start pagoda through bin/pagoda.cjs");
+      serverLog.warn("UV_THREADPOOL_SIZE is not 1, so llama.cpp's native calls run beside its decodes on the same cores (decoding measured ~25% slower); start pagoda through bin/pagoda.cjs");
     }
     const { llama, supportsUnifiedKv } = await acquireLlama(options.threads);
     try {
