@@ -430,7 +430,7 @@ const targetLines = b && serverNames.includes("pagoda") && serverNames.includes(
       `- Output tok/s pagoda/llama-server: ${concurrencies.map((c) => `C=${c} ${r2(ratio(`random-c${c}`, "output_throughput"))}`).join(", ")} (target >= 0.97x)`,
       ...(sharedSlug ? [`- Shared-prefix C=4 TTFT p99 pagoda/llama-server: ${r2(ratio(sharedSlug, "p99_ttft_ms"))} (target <= 0.1x)`] : []),
       ...(singleStream.length ? [singleStreamLine()] : []),
-      ...(tg128 && tpot1 ? [`- Single-stream decode (1000 / TPOT p50 at C=1) against llama-bench tg128 (${tg128?.toFixed(1) ?? "n/a"} t/s): pagoda ${tpot1 ? (1000 / tpot1).toFixed(1) : "n/a"} t/s = ${tpot1 && tg128 ? ((1000 / tpot1) / tg128).toFixed(2) : "n/a"}x (target >= 0.95x); llama-server ${peerTpot1 && tg128 ? ((1000 / peerTpot1) / tg128).toFixed(2) : "n/a"}x`] : []),
+      ...(tg128 && tpot1 ? [`- Single-stream decode (1000 / TPOT p50 at C=1) against llama-bench tg128 (${tg128.toFixed(1)} t/s): pagoda ${(1000 / tpot1).toFixed(1)} t/s = ${(1000 / tpot1 / tg128).toFixed(2)}x (target >= 0.95x); llama-server ${peerTpot1 && tg128 ? ((1000 / peerTpot1) / tg128).toFixed(2) : "n/a"}x`] : []),
       ...(batched.length > 0 ? [`- Compute bound of the random workload (each request's prompt at llama-bench pp512 ${pp512?.toFixed(1) ?? "n/a"} t/s, plus 64 tokens at 1/C of llama-batched-bench's TG at batch C: ${batched.map((x) => `B=${x.pl} ${x.speed_tg.toFixed(1)}`).join(", ")} t/s), and each server's share (target >= 0.9 at C=16): ${boundLines.join("; ")}`] : []),
     ]
   : [];

@@ -53,9 +53,9 @@ export class DecodeGrouping {
 
   /** How to run a step of `numRows` items of one token each (`isDecodeOnly`), or of anything else (always batched). */
   modeFor(numRows: number, isDecodeOnly: boolean): DecodeMode {
-    if (!isDecodeOnly || numRows < 2 || numRows > this.maxRows) return "batched";
-    const state = this.stateOf(numRows);
-    const preferred: DecodeMode = state.logRatio < 0 ? "per-row" : "batched";
+    const state = this.learntStateOf(numRows, isDecodeOnly);
+    if (state === null) return "batched";
+    const preferred = preferredOf(state);
     if (state.numPairs < this.minPairs) return state.last?.index === this.stepIndex - 1 ? other(state.last.mode) : preferred;
     if (state.stepsSinceExplore >= this.exploreEvery) return other(preferred);
     return preferred;
@@ -64,8 +64,8 @@ export class DecodeGrouping {
   /** Records a step's time; every step is recorded, so that only truly consecutive steps pair up. */
   observe(numRows: number, isDecodeOnly: boolean, mode: DecodeMode, ms: number): void {
     const index = this.stepIndex++;
-    if (!isDecodeOnly || numRows < 2 || numRows > this.maxRows || !(ms > 0)) return;
-    const state = this.stateOf(numRows);
+    const state = this.learntStateOf(numRows, isDecodeOnly);
+    if (state === null || !(ms > 0)) return;
     const { last } = state;
     if (last !== null && last.index === index - 1 && last.mode !== mode) {
       const [perRowMs, batchedMs] = mode === "per-row" ? [ms, last.ms] : [last.ms, ms];
@@ -76,8 +76,7 @@ export class DecodeGrouping {
       state.logRatio = (1 - weight) * state.logRatio + weight * logRatio;
       state.numPairs++;
     }
-    const preferred: DecodeMode = state.logRatio < 0 ? "per-row" : "batched";
-    state.stepsSinceExplore = mode === preferred ? state.stepsSinceExplore + 1 : 0;
+    state.stepsSinceExplore = mode === preferredOf(state) ? state.stepsSinceExplore + 1 : 0;
     state.last = { index, mode, ms };
   }
 
@@ -87,7 +86,9 @@ export class DecodeGrouping {
     return state && state.numPairs > 0 ? Math.exp(state.logRatio) : null;
   }
 
-  private stateOf(numRows: number): RowCountState {
+  /** The learning state for steps of this shape, or null for those that always batch. */
+  private learntStateOf(numRows: number, isDecodeOnly: boolean): RowCountState | null {
+    if (!isDecodeOnly || numRows < 2 || numRows > this.maxRows) return null;
     let state = this.states.get(numRows);
     if (!state) {
       state = { logRatio: 0, numPairs: 0, stepsSinceExplore: 0, last: null };
@@ -95,6 +96,10 @@ export class DecodeGrouping {
     }
     return state;
   }
+}
+
+function preferredOf(state: RowCountState): DecodeMode {
+  return state.logRatio < 0 ? "per-row" : "batched";
 }
 
 function other(mode: DecodeMode): DecodeMode {
